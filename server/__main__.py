@@ -1,0 +1,5 @@
+"""``python -m server`` runs the ``atelier`` command."""
+
+from .cli import main
+
+main()

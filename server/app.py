@@ -1,0 +1,158 @@
+"""The Starlette application: the HTTP API, the websocket route and the web client."""
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from .backends.base import Backend, WorkshopMeta
+from .backends.embedded import EmbeddedBackend
+from .capabilities import ROLES, hash_secret, new_secret, role_for
+from .config import Settings
+from .headers import SecurityHeadersMiddleware
+from .rooms.registry import RoomRegistry
+from .ws import serve_socket
+
+__all__ = ["create_app", "make_backend"]
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+MAX_BODY = 16 * 1024
+MAX_TITLE = 200
+
+
+def make_backend(settings: Settings) -> Backend:
+    """The Redis backend when a URL is given, else the embedded one."""
+    if settings.redis_url:
+        from .backends.redis import RedisBackend  # only imported when asked for
+
+        return RedisBackend(settings.redis_url)
+    return EmbeddedBackend(settings.data_dir)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+class _Api:
+    """The HTTP handlers, sharing the process's backend and rooms."""
+
+    def __init__(self, backend: Backend, registry: RoomRegistry, settings: Settings) -> None:
+        self.backend = backend
+        self.registry = registry
+        self.settings = settings
+
+    async def create_workshop(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "too_large", f"The request body exceeds {MAX_BODY} bytes.")
+        try:
+            data = orjson.loads(body or b"{}")
+        except orjson.JSONDecodeError:
+            return _error(400, "bad_json", "The request body is not valid JSON.")
+        if not isinstance(data, dict):
+            return _error(400, "bad_json", "The request body must be a JSON object.")
+        fields: dict[str, str] = {}
+        for key in ("title", "territory"):
+            value = data.get(key, "")
+            if not isinstance(value, str) or len(value) > MAX_TITLE:
+                return _error(400, "bad_field", f"'{key}' must be text of {MAX_TITLE} chars max.")
+            fields[key] = value.strip()
+        secrets_by_role = {role: new_secret() for role in ROLES}
+        meta = WorkshopMeta(
+            id=secrets.token_urlsafe(9),
+            title=fields["title"] or "Atelier",
+            territory=fields["territory"],
+            created_at=int(time.time() * 1000),
+            token_hashes={role: hash_secret(s) for role, s in secrets_by_role.items()},
+        )
+        await self.backend.create_workshop(meta)
+        base = str(request.base_url).rstrip("/")
+        links = {role: f"{base}/w/{meta.id}#k={s}" for role, s in secrets_by_role.items()}
+        return JSONResponse(
+            {"id": meta.id, "title": meta.title, "territory": meta.territory, "links": links},
+            status_code=201,
+        )
+
+    async def read_workshop(self, request: Request) -> Response:
+        workshop_id = request.path_params["workshop_id"]
+        meta = await self.backend.get_workshop(workshop_id)
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        role = None
+        if meta is not None and scheme.lower() == "bearer":
+            role = role_for(secret.strip(), meta.token_hashes)
+        if meta is None or role is None:  # one answer for both: ids are not to be probed
+            return _error(404, "not_found", "No workshop here for this link.")
+        hub = await self.registry.acquire(workshop_id)
+        try:
+            state: dict[str, Any] = hub.board.to_dict()
+        finally:
+            self.registry.release(workshop_id)
+        return JSONResponse(
+            {
+                "id": meta.id,
+                "title": meta.title,
+                "territory": meta.territory,
+                "role": role,
+                "state": state,
+            }
+        )
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        if await self.backend.ready():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "backend unavailable"}, status_code=503)
+
+    async def page(self, request: Request) -> Response:
+        return FileResponse(WEB_DIR / "index.html")
+
+    async def socket(self, ws: WebSocket) -> None:
+        await serve_socket(ws, self.backend, self.registry, self.settings)
+
+
+def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
+    """Build the ASGI app; the backend starts and stops with the app's lifespan."""
+    backend = backend or make_backend(settings)
+    registry = RoomRegistry(backend, node_id=secrets.token_hex(4))
+    api = _Api(backend, registry, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await backend.start()
+        try:
+            yield
+        finally:
+            await registry.close_all()
+            await backend.close()
+
+    routes = [
+        Route("/api/workshops", api.create_workshop, methods=["POST"]),
+        Route("/api/workshops/{workshop_id}", api.read_workshop, methods=["GET"]),
+        Route("/healthz", api.healthz),
+        Route("/readyz", api.readyz),
+        Route("/w/{workshop_id}", api.page),
+        WebSocketRoute("/ws/{workshop_id}", api.socket),
+        Mount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"),
+    ]
+    app = Starlette(
+        routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)], lifespan=lifespan
+    )
+    app.state.registry = registry
+    app.state.backend = backend
+    return app

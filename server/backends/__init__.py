@@ -1,0 +1,1 @@
+"""Where rooms are made durable and fanned out: the embedded (SQLite) and Redis backends."""

@@ -1,0 +1,158 @@
+"""The backend interface every room relies on, and the records it stores.
+
+A backend owns the truth of each room: it assigns the room's next sequence number to
+an op atomically, deduplicates retries on (client id, client op id), makes the op
+durable before answering, and tells every subscribed process about it. Board
+checkpoints, snapshots and workshop metadata live there too.
+
+Exception tree::
+
+    BackendError          the backend cannot serve the request now
+    └── LogTrimmedError   the ops asked for were compacted away: load a checkpoint
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from ..rooms.ops import Op
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "CommitResult",
+    "Committed",
+    "LogTrimmedError",
+    "OpRecord",
+    "RoomListener",
+    "WorkshopMeta",
+]
+
+
+class BackendError(Exception):
+    """The backend cannot serve the request now."""
+
+
+class LogTrimmedError(BackendError):
+    """The log no longer holds the ops after the requested seq (compacted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpRecord:
+    """An op as committed: who sent it, under which client op id, and when."""
+
+    client: str
+    cop: int
+    op: Op
+    author: str
+    role: str
+    at: int  # milliseconds since the epoch, on the committing process's clock
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """An op with the sequence number the backend gave it."""
+
+    seq: int
+    record: OpRecord
+
+    def to_bytes(self) -> bytes:
+        """The stored and published form."""
+        return orjson.dumps({"seq": self.seq, **asdict(self.record)})
+
+    @classmethod
+    def from_bytes(cls, raw: bytes | str) -> "Committed":
+        """Read back what :meth:`to_bytes` wrote."""
+        data = orjson.loads(raw)
+        seq = data.pop("seq")
+        return cls(seq=seq, record=OpRecord(**data))
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """The seq an op got; ``duplicate`` when it had been committed before (a retry)."""
+
+    seq: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopMeta:
+    """A workshop's identity and its capability links, stored hashed."""
+
+    id: str
+    title: str
+    territory: str
+    created_at: int
+    token_hashes: dict[str, str]  # role -> sha256 hex of that link's secret
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes | str) -> "WorkshopMeta":
+        return cls(**orjson.loads(raw))
+
+
+class RoomListener(Protocol):
+    """What a room hub exposes to the backend that feeds it. Calls must not block."""
+
+    def on_commit(self, committed: Committed) -> None:
+        """A committed op, possibly out of order, possibly twice."""
+
+    def on_presence(self, payload: bytes) -> None:
+        """An ephemeral presence message from any process serving this room."""
+
+    def on_resync(self) -> None:
+        """The feed may have missed ops (e.g. a dropped subscription): read the log."""
+
+
+class Backend(Protocol):
+    """The durable, shared side of every room."""
+
+    async def start(self) -> None:
+        """Open connections and files."""
+
+    async def close(self) -> None:
+        """Flush and release everything."""
+
+    async def ready(self) -> bool:
+        """Whether the backend answers now (for /readyz)."""
+
+    async def create_workshop(self, meta: WorkshopMeta) -> None:
+        """Store a new workshop's metadata."""
+
+    async def get_workshop(self, workshop_id: str) -> WorkshopMeta | None:
+        """A workshop's metadata, or None if there is none with that id."""
+
+    async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
+        """Give ``record`` the room's next seq (or its earlier one if it is a retry),
+        make it durable, then announce it to every subscriber."""
+
+    async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
+        """The committed ops after ``seq``, in order; LogTrimmedError if compacted."""
+
+    async def load_checkpoint(self, workshop_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The latest saved board state and its seq."""
+
+    async def save_checkpoint(self, workshop_id: str, seq: int, state: dict[str, Any]) -> None:
+        """Save a board state at ``seq`` (ignored if an equal or later one is saved)."""
+
+    async def subscribe(self, workshop_id: str, listener: RoomListener) -> None:
+        """Start feeding ``listener`` the room's commits and presence."""
+
+    async def unsubscribe(self, workshop_id: str, listener: RoomListener) -> None:
+        """Stop feeding ``listener``."""
+
+    async def publish_presence(self, workshop_id: str, payload: bytes) -> None:
+        """Send an ephemeral message to every process serving the room (never logged)."""
+
+    async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
+        """Store an immutable snapshot; refuses to overwrite one that exists."""
+
+    async def list_snapshots(self, workshop_id: str) -> list[dict[str, Any]]:
+        """Every snapshot of the workshop, oldest first."""
+
+    async def get_snapshot(self, workshop_id: str, snapshot_id: str) -> dict[str, Any] | None:
+        """One snapshot, or None."""

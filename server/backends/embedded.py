@@ -1,0 +1,276 @@
+"""The embedded backend: SQLite in a data directory, fan-out inside this one process.
+
+Nothing to install. All SQLite work runs on one dedicated thread (SQLite connections
+are not shared across threads, and one writer is what SQLite wants anyway), off the
+event loop. Commits that arrive while a write is in flight are grouped into the next
+transaction, so one fsync acknowledges many ops.
+"""
+
+import asyncio
+import functools
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from .base import (
+    BackendError,
+    CommitResult,
+    Committed,
+    OpRecord,
+    RoomListener,
+    WorkshopMeta,
+)
+
+__all__ = ["EmbeddedBackend"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS workshops (id TEXT PRIMARY KEY, meta BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ops (
+    workshop TEXT NOT NULL, seq INTEGER NOT NULL, client TEXT NOT NULL, cop INTEGER NOT NULL,
+    record BLOB NOT NULL, PRIMARY KEY (workshop, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS ops_dedupe ON ops (workshop, client, cop);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    workshop TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    workshop TEXT NOT NULL, id TEXT NOT NULL, created INTEGER NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (workshop, id)
+);
+"""
+
+
+@dataclass
+class _Pending:
+    workshop_id: str
+    record: OpRecord
+    future: "asyncio.Future[CommitResult]" = field(repr=False)
+
+
+class EmbeddedBackend:
+    """A :class:`~server.backends.base.Backend` on one SQLite file, for one process."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / "atelier.sqlite3"
+        self._data_dir = data_dir
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atelier-sqlite")
+        self._db: sqlite3.Connection | None = None
+        self._heads: dict[str, int] = {}  # touched only on the SQLite thread
+        self._listeners: defaultdict[str, list[RoomListener]] = defaultdict(list)
+        self._queue: list[_Pending] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")  # an acknowledged op survives a power cut
+        db.executescript(_SCHEMA)
+        self._db = db
+
+    async def close(self) -> None:
+        if self._flushing is not None:
+            await self._flushing
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    async def ready(self) -> bool:
+        try:
+            await self._run(lambda: self._conn().execute("SELECT 1").fetchone())
+        except (sqlite3.Error, BackendError):
+            return False
+        return True
+
+    async def create_workshop(self, meta: WorkshopMeta) -> None:
+        await self._run(
+            lambda: self._conn().execute(
+                "INSERT INTO workshops (id, meta) VALUES (?, ?)", (meta.id, meta.to_bytes())
+            )
+        )
+
+    async def get_workshop(self, workshop_id: str) -> WorkshopMeta | None:
+        row = await self._run(
+            lambda: (
+                self._conn()
+                .execute("SELECT meta FROM workshops WHERE id = ?", (workshop_id,))
+                .fetchone()
+            )
+        )
+        return None if row is None else WorkshopMeta.from_bytes(row[0])
+
+    async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
+        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(workshop_id, record, future))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        """Write every queued commit in one transaction, then fan out in seq order."""
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    results = await self._run(functools.partial(self._write_batch, batch))
+                except (sqlite3.Error, BackendError) as exc:
+                    for item in batch:
+                        item.future.set_exception(BackendError(f"commit failed: {exc}"))
+                    continue
+                for item, result in zip(batch, results, strict=True):
+                    if not result.duplicate:
+                        committed = Committed(result.seq, item.record)
+                        for listener in list(self._listeners[item.workshop_id]):
+                            listener.on_commit(committed)
+                    if not item.future.done():
+                        item.future.set_result(result)
+        finally:
+            self._flushing = None
+
+    def _write_batch(self, batch: list[_Pending]) -> list[CommitResult]:
+        db = self._conn()
+        results: list[CommitResult] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in batch:
+                results.append(self._write_one(db, item.workshop_id, item.record))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._heads.clear()  # the cached heads may count rolled-back ops
+            raise
+        return results
+
+    def _write_one(
+        self, db: sqlite3.Connection, workshop_id: str, record: OpRecord
+    ) -> CommitResult:
+        row = db.execute(
+            "SELECT seq FROM ops WHERE workshop = ? AND client = ? AND cop = ?",
+            (workshop_id, record.client, record.cop),
+        ).fetchone()
+        if row is not None:
+            return CommitResult(seq=row[0], duplicate=True)
+        if workshop_id not in self._heads:
+            head = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM ops WHERE workshop = ?", (workshop_id,)
+            ).fetchone()[0]
+            self._heads[workshop_id] = head
+        seq = self._heads[workshop_id] + 1
+        committed = Committed(seq, record)
+        db.execute(
+            "INSERT INTO ops (workshop, seq, client, cop, record) VALUES (?, ?, ?, ?, ?)",
+            (workshop_id, seq, record.client, record.cop, committed.to_bytes()),
+        )
+        self._heads[workshop_id] = seq
+        return CommitResult(seq=seq, duplicate=False)
+
+    async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
+        rows = await self._run(
+            lambda: (
+                self._conn()
+                .execute(
+                    "SELECT record FROM ops WHERE workshop = ? AND seq > ? ORDER BY seq",
+                    (workshop_id, seq),
+                )
+                .fetchall()
+            )
+        )
+        return [Committed.from_bytes(r[0]) for r in rows]
+
+    async def load_checkpoint(self, workshop_id: str) -> tuple[int, dict[str, Any]] | None:
+        row = await self._run(
+            lambda: (
+                self._conn()
+                .execute("SELECT seq, state FROM checkpoints WHERE workshop = ?", (workshop_id,))
+                .fetchone()
+            )
+        )
+        return None if row is None else (row[0], orjson.loads(row[1]))
+
+    async def save_checkpoint(self, workshop_id: str, seq: int, state: dict[str, Any]) -> None:
+        blob = orjson.dumps(state)
+        await self._run(
+            lambda: self._conn().execute(
+                "INSERT INTO checkpoints (workshop, seq, state) VALUES (?, ?, ?) "
+                "ON CONFLICT (workshop) DO UPDATE SET seq = excluded.seq, state = excluded.state "
+                "WHERE excluded.seq > checkpoints.seq",
+                (workshop_id, seq, blob),
+            )
+        )
+
+    async def subscribe(self, workshop_id: str, listener: RoomListener) -> None:
+        self._listeners[workshop_id].append(listener)
+
+    async def unsubscribe(self, workshop_id: str, listener: RoomListener) -> None:
+        listeners = self._listeners.get(workshop_id, [])
+        if listener in listeners:
+            listeners.remove(listener)
+        if not listeners:
+            self._listeners.pop(workshop_id, None)
+
+    async def publish_presence(self, workshop_id: str, payload: bytes) -> None:
+        for listener in list(self._listeners.get(workshop_id, [])):
+            listener.on_presence(payload)
+
+    async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
+        blob = orjson.dumps(body)
+        try:
+            await self._run(
+                lambda: self._conn().execute(
+                    "INSERT INTO snapshots (workshop, id, created, body) VALUES (?, ?, ?, ?)",
+                    (workshop_id, snapshot_id, body.get("at", 0), blob),
+                )
+            )
+        except sqlite3.IntegrityError:
+            raise BackendError(f"snapshot {snapshot_id!r} exists and is immutable") from None
+
+    async def list_snapshots(self, workshop_id: str) -> list[dict[str, Any]]:
+        rows = await self._run(
+            lambda: (
+                self._conn()
+                .execute(
+                    "SELECT body FROM snapshots WHERE workshop = ? ORDER BY created, id",
+                    (workshop_id,),
+                )
+                .fetchall()
+            )
+        )
+        summaries = []
+        for (blob,) in rows:
+            body = orjson.loads(blob)
+            body.pop("state", None)
+            summaries.append(body)
+        return summaries
+
+    async def get_snapshot(self, workshop_id: str, snapshot_id: str) -> dict[str, Any] | None:
+        row = await self._run(
+            lambda: (
+                self._conn()
+                .execute(
+                    "SELECT body FROM snapshots WHERE workshop = ? AND id = ?",
+                    (workshop_id, snapshot_id),
+                )
+                .fetchone()
+            )
+        )
+        return None if row is None else dict(orjson.loads(row[0]))
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise BackendError("the embedded backend is not started")
+        return self._db
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)

@@ -1,0 +1,30 @@
+"""Capability links: one unguessable secret per role, stored only as a hash."""
+
+import hashlib
+import hmac
+import secrets
+
+__all__ = ["ROLES", "hash_secret", "new_secret", "role_for"]
+
+#: The roles, from most to least powerful.
+ROLES: tuple[str, ...] = ("facilitator", "participant", "observer")
+
+
+def new_secret() -> str:
+    """A fresh link secret: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def hash_secret(secret: str) -> str:
+    """What is stored for a secret (the secret itself never is)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def role_for(secret: str, token_hashes: dict[str, str]) -> str | None:
+    """The role a secret grants, compared in constant time, or None."""
+    digest = hash_secret(secret)
+    found = None
+    for role in ROLES:  # compare with every role so timing does not tell which matched
+        if hmac.compare_digest(digest, token_hashes.get(role, "")):
+            found = role
+    return found

@@ -1,0 +1,223 @@
+"""The wire protocol: parse and validate a client frame once, encode server frames once.
+
+Every frame is a JSON object with a ``type``. Nothing from a browser is trusted: a
+frame that does not match its shape raises :class:`ProtocolError` naming the problem,
+and only frames that pass reach the room. See ``docs/protocol.md``.
+"""
+
+import re
+from typing import Any, Literal, NotRequired, TypedDict
+
+import orjson
+
+from .rooms.model import AMBITIONS, COLOURS
+from .rooms.ops import MAX_COLUMN_TITLE, MAX_ID, MAX_NAME, MAX_NOTE_TEXT, Op
+
+__all__ = [
+    "MAX_FRAME",
+    "PROTOCOL_VERSION",
+    "ClientMessage",
+    "DragMessage",
+    "JoinMessage",
+    "OpMessage",
+    "ProtocolError",
+    "encode",
+    "parse",
+]
+
+PROTOCOL_VERSION = 1
+#: The largest frame a client may send, in bytes (larger ones close the socket with 1009).
+MAX_FRAME = 64 * 1024
+MAX_TOKEN = 200
+MAX_INDEX = 100_000
+MAX_COP = 2**53 - 1  # the largest integer a browser counts exactly
+
+_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}")
+
+
+class ProtocolError(Exception):
+    """A frame that is not a valid client message; ``code`` is a stable short word."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class JoinMessage(TypedDict):
+    type: Literal["join"]
+    v: int
+    token: str
+    client: str
+    name: str
+    since: NotRequired[int | None]
+
+
+class OpMessage(TypedDict):
+    type: Literal["op"]
+    cop: int
+    op: Op
+
+
+class DragMessage(TypedDict):
+    type: Literal["drag"]
+    note: str | None
+
+
+ClientMessage = JoinMessage | OpMessage | DragMessage
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """Encode a server frame (JSON, UTF-8) once, to be sent as is to every socket."""
+    return orjson.dumps(message)
+
+
+def parse(frame: str | bytes) -> ClientMessage:
+    """Parse and validate one client frame, or raise :class:`ProtocolError`."""
+    try:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError("bad_json", f"The frame is not valid JSON: {exc.msg}.") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_frame", "A frame must be a JSON object.")
+    kind = data.get("type")
+    if kind == "op":
+        return _op_message(data)
+    if kind == "join":
+        return _join_message(data)
+    if kind == "drag":
+        return {"type": "drag", "note": _optional_id(data, "note")}
+    if not isinstance(kind, str):
+        raise ProtocolError("missing_field", "The frame has no 'type' string.")
+    raise ProtocolError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
+
+
+def _join_message(data: dict[str, Any]) -> JoinMessage:
+    version = _int(data, "v", 1, 1000)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            "bad_version", f"Protocol version {version} is not served; use {PROTOCOL_VERSION}."
+        )
+    since = data.get("since")
+    if since is not None:
+        since = _int(data, "since", 0, MAX_COP)
+    name = _text(data, "name", MAX_NAME).strip()
+    if not name:
+        raise ProtocolError("bad_field", "'name' must not be blank.")
+    return {
+        "type": "join",
+        "v": version,
+        "token": _text(data, "token", MAX_TOKEN),
+        "client": _id(data, "client"),
+        "name": name,
+        "since": since,
+    }
+
+
+def _op_message(data: dict[str, Any]) -> OpMessage:
+    cop = _int(data, "cop", 1, MAX_COP)
+    op = data.get("op")
+    if not isinstance(op, dict):
+        raise ProtocolError("missing_field", "'op' must be an object.")
+    return {"type": "op", "cop": cop, "op": _op(op)}
+
+
+def _op(data: dict[str, Any]) -> Op:
+    """Validate an op's fields against its kind; unknown fields are dropped."""
+    kind = data.get("kind")
+    ident = _id(data, "id")
+    if kind == "note.add":
+        add: Any = {"kind": kind, "id": ident, "text": _text(data, "text", MAX_NOTE_TEXT)}
+        _note_style(data, add)
+        if "column" in data:
+            add["column"] = _optional_id(data, "column")
+        _optional_index(data, add)
+        return add  # type: ignore[no-any-return]
+    if kind == "note.edit":
+        edit: Any = {"kind": kind, "id": ident}
+        if "text" in data:
+            edit["text"] = _text(data, "text", MAX_NOTE_TEXT)
+        _note_style(data, edit)
+        if len(edit) == 2:
+            raise ProtocolError("missing_field", "note.edit needs 'text', 'colour' or 'ambitions'.")
+        return edit  # type: ignore[no-any-return]
+    if kind == "note.move":
+        if "column" not in data:
+            raise ProtocolError("missing_field", "note.move needs 'column' (null for the pool).")
+        move: Any = {"kind": kind, "id": ident, "column": _optional_id(data, "column")}
+        _optional_index(data, move)
+        return move  # type: ignore[no-any-return]
+    if kind in ("note.delete", "note.restore", "column.delete"):
+        return {"kind": kind, "id": ident}
+    if kind in ("column.add", "column.rename"):
+        column: Any = {"kind": kind, "id": ident, "title": _title(data)}
+        if kind == "column.add":
+            _optional_index(data, column)
+        return column  # type: ignore[no-any-return]
+    if kind == "column.move":
+        return {"kind": kind, "id": ident, "index": _int(data, "index", 0, MAX_INDEX)}
+    raise ProtocolError("unknown_op", f"Unknown op kind {str(kind)[:40]!r}.")
+
+
+def _note_style(data: dict[str, Any], into: dict[str, Any]) -> None:
+    if "colour" in data:
+        colour = data["colour"]
+        if colour not in COLOURS:
+            raise ProtocolError("bad_field", f"'colour' must be one of {', '.join(COLOURS)}.")
+        into["colour"] = colour
+    if "ambitions" in data:
+        tags = data["ambitions"]
+        if not isinstance(tags, list) or any(t not in AMBITIONS for t in tags):
+            raise ProtocolError(
+                "bad_field", f"'ambitions' must be a list drawn from {', '.join(AMBITIONS)}."
+            )
+        into["ambitions"] = [a for a in AMBITIONS if a in tags]  # one order, no repeats
+
+
+def _title(data: dict[str, Any]) -> str:
+    title = _text(data, "title", MAX_COLUMN_TITLE).strip()
+    if not title:
+        raise ProtocolError("bad_field", "'title' must not be blank.")
+    return title
+
+
+def _optional_index(data: dict[str, Any], into: dict[str, Any]) -> None:
+    if data.get("index") is not None:
+        into["index"] = _int(data, "index", 0, MAX_INDEX)
+
+
+def _int(data: dict[str, Any], key: str, low: int, high: int) -> int:
+    value = data.get(key)
+    if value is None:
+        raise ProtocolError("missing_field", f"'{key}' is missing.")
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ProtocolError("bad_field", f"'{key}' must be a whole number from {low} to {high}.")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, limit: int) -> str:
+    value = data.get(key)
+    if value is None:
+        raise ProtocolError("missing_field", f"'{key}' is missing.")
+    if not isinstance(value, str):
+        raise ProtocolError("bad_field", f"'{key}' must be a string.")
+    if len(value) > limit:
+        raise ProtocolError("too_long", f"'{key}' is longer than {limit} characters.")
+    if "\x00" in value:
+        raise ProtocolError("bad_field", f"'{key}' must not contain NUL characters.")
+    return value
+
+
+def _id(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        raise ProtocolError("missing_field", f"'{key}' is missing.")
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise ProtocolError(
+            "bad_field", f"'{key}' must be 1 to {MAX_ID} letters, digits, '-' or '_'."
+        )
+    return value
+
+
+def _optional_id(data: dict[str, Any], key: str) -> str | None:
+    return None if data.get(key) is None else _id(data, key)

@@ -1,0 +1,294 @@
+"""The room hub: this process's replica of one room and the sockets it serves.
+
+The backend feeds the hub committed ops, possibly late, out of order or twice; the hub
+applies them strictly in sequence order with the pure reducer, encodes each resolved
+event once and hands the same bytes to every local peer. A gap in the sequence, or a
+feed that may have dropped, is filled from the backend's log: pub/sub is a doorbell,
+never the truth.
+"""
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict, deque
+from typing import Any, Protocol
+
+import orjson
+
+from ..backends.base import Backend, Committed, LogTrimmedError
+from ..protocol import PROTOCOL_VERSION, encode
+from .errors import RoomError
+from .model import Board
+from .reducer import apply_op
+
+__all__ = ["Peer", "RoomHub"]
+
+log = logging.getLogger(__name__)
+
+ROSTER_HEARTBEAT = 10.0  # seconds between two presence announcements of this process
+ROSTER_EXPIRY = 35.0  # a process silent this long has left the room
+REJECTIONS_KEPT = 10_000  # how many rejected seqs a retry can still be told about
+
+
+class Peer(Protocol):
+    """A local socket as the hub sees it."""
+
+    sid: str
+    name: str
+    role: str
+
+    def push(self, frame: bytes) -> None:
+        """Queue a frame without waiting; a peer that cannot keep up closes itself."""
+
+
+class RoomHub:
+    """One room's replica in this process, with its local peers."""
+
+    def __init__(
+        self,
+        workshop_id: str,
+        backend: Backend,
+        node_id: str,
+        *,
+        ring_size: int = 2000,
+        checkpoint_every: int = 500,
+    ) -> None:
+        self.workshop_id = workshop_id
+        self.board = Board()
+        self.peers: dict[str, Peer] = {}
+        self._backend = backend
+        self._node_id = node_id
+        self._ring: deque[tuple[int, bytes]] = deque()
+        self._ring_size = ring_size
+        self._ring_floor = 0  # the ring holds every event after this seq
+        self._pending: dict[int, Committed] = {}
+        self._rejections: OrderedDict[int, RoomError] = OrderedDict()
+        self._waiters: dict[int, list[asyncio.Future[RoomError | None]]] = {}
+        self._rosters: dict[str, tuple[float, list[dict[str, str]]]] = {}
+        self._loading = True
+        self._filling: asyncio.Task[None] | None = None
+        self._checkpoint_every = checkpoint_every
+        self._since_checkpoint = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    @property
+    def applied(self) -> int:
+        """The seq of the last op this replica applied."""
+        return self.board.seq
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Subscribe, then load the latest checkpoint and replay the log after it."""
+        await self._backend.subscribe(self.workshop_id, self)
+        await self._load()
+        self._loading = False
+        self._drain()
+        self._heartbeat = asyncio.create_task(self._announce_forever())
+
+    async def close(self) -> None:
+        """Unsubscribe and leave a checkpoint behind."""
+        await self._backend.unsubscribe(self.workshop_id, self)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        for task in list(self._tasks):
+            await task
+        if self._since_checkpoint:
+            await self._checkpoint()
+        for futures in self._waiters.values():
+            for future in futures:
+                if not future.done():
+                    future.cancel()
+
+    async def _load(self) -> None:
+        saved = await self._backend.load_checkpoint(self.workshop_id)
+        self.board = Board() if saved is None else Board.from_dict(saved[1])
+        self._ring.clear()
+        self._ring_floor = self.board.seq
+        for committed in await self._backend.read_since(self.workshop_id, self.board.seq):
+            if committed.seq == self.applied + 1:
+                self._apply(committed)
+
+    # -- the feed from the backend ---------------------------------------------------
+
+    def on_commit(self, committed: Committed) -> None:
+        """Apply a committed op in seq order; buffer early ones and fetch the gap."""
+        if committed.seq <= self.applied:
+            return
+        self._pending[committed.seq] = committed
+        if self._loading:
+            return
+        self._drain()
+        if self._pending:
+            self.on_resync()
+
+    def on_resync(self) -> None:
+        """Read the log for whatever the feed may have missed (once at a time)."""
+        if self._filling is None and not self._loading:
+            self._filling = asyncio.create_task(self._fill())
+
+    def on_presence(self, payload: bytes) -> None:
+        """Merge another process's roster, or relay someone's drag."""
+        try:
+            message = orjson.loads(payload)
+            node = str(message["node"])
+            if "users" in message:
+                self._rosters[node] = (time.monotonic(), list(message["users"]))
+                self._broadcast_roster()
+            elif "drag" in message:
+                drag = message["drag"]
+                frame = encode({"type": "drag", **drag})
+                for sid, peer in self.peers.items():
+                    if sid != drag["sid"]:
+                        peer.push(frame)
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.warning("ignored a malformed presence message in room %s", self.workshop_id)
+
+    async def _fill(self) -> None:
+        try:
+            while True:
+                try:
+                    missed = await self._backend.read_since(self.workshop_id, self.applied)
+                except LogTrimmedError:
+                    await self._reload()
+                    missed = []
+                for committed in missed:
+                    self._pending.setdefault(committed.seq, committed)
+                self._drain()
+                if not self._pending or not missed:
+                    return
+        except Exception:
+            log.exception("could not fill the log gap of room %s", self.workshop_id)
+        finally:
+            self._filling = None
+
+    async def _reload(self) -> None:
+        """Too far behind a compacted log: start again from the checkpoint, tell everyone."""
+        self._loading = True
+        try:
+            await self._load()
+        finally:
+            self._loading = False
+        frame = encode({"type": "reset", "seq": self.applied, "state": self.board.to_dict()})
+        for peer in self.peers.values():
+            peer.push(frame)
+
+    def _drain(self) -> None:
+        while (committed := self._pending.pop(self.applied + 1, None)) is not None:
+            self._apply(committed)
+        for seq in [s for s in self._pending if s <= self.applied]:
+            del self._pending[seq]
+
+    def _apply(self, committed: Committed) -> None:
+        seq, record = committed.seq, committed.record
+        outcome: RoomError | None = None
+        try:
+            event = apply_op(self.board, record.op, record.author)
+        except RoomError as error:
+            outcome = error
+            self._rejections[seq] = error
+            if len(self._rejections) > REJECTIONS_KEPT:
+                self._rejections.popitem(last=False)
+        self.board.seq = seq
+        if outcome is None:
+            frame = encode({"type": "event", "seq": seq, "op": event})
+            self._ring.append((seq, frame))
+            if len(self._ring) > self._ring_size:
+                self._ring_floor = self._ring.popleft()[0]
+            for peer in self.peers.values():
+                peer.push(frame)
+        for future in self._waiters.pop(seq, ()):
+            if not future.done():
+                future.set_result(outcome)
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= self._checkpoint_every and not self._loading:
+            self._spawn(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        self._since_checkpoint = 0
+        await self._backend.save_checkpoint(
+            self.workshop_id, self.applied, self.board.to_dict(tombstones=True)
+        )
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- what the socket layer asks --------------------------------------------------
+
+    async def outcome(self, seq: int) -> RoomError | None:
+        """Wait until ``seq`` is applied here; None if it applied, else why it was rejected."""
+        if seq <= self.applied:
+            return self._rejections.get(seq)
+        future: asyncio.Future[RoomError | None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(seq, []).append(future)
+        self.on_resync()  # the doorbell may be late: the log is the truth
+        return await future
+
+    async def join(self, peer: Peer, since: int | None) -> None:
+        """Add a peer: first what it missed (or the whole board), then live events."""
+        if since is not None and since > self.applied:
+            self.on_resync()
+            if self._filling is not None:
+                await asyncio.shield(self._filling)
+        welcome: dict[str, Any] = {
+            "type": "welcome",
+            "v": PROTOCOL_VERSION,
+            "workshop": self.workshop_id,
+            "sid": peer.sid,
+            "role": peer.role,
+            "seq": self.applied,
+        }
+        if since is not None and self._ring_floor <= since <= self.applied:
+            welcome["events"] = [orjson.Fragment(f) for s, f in self._ring if s > since]
+        else:
+            welcome["state"] = self.board.to_dict()
+        self.peers[peer.sid] = peer
+        peer.push(encode(welcome))
+        await self._announce()
+
+    async def leave(self, peer: Peer) -> None:
+        """Forget a peer and tell the room."""
+        if self.peers.pop(peer.sid, None) is not None:
+            await self._announce()
+
+    async def drag(self, peer: Peer, note: str | None) -> None:
+        """Tell the room (every process) which note this peer holds, if any."""
+        drag = {"sid": peer.sid, "name": peer.name, "note": note}
+        await self._backend.publish_presence(
+            self.workshop_id, orjson.dumps({"node": self._node_id, "drag": drag})
+        )
+
+    # -- presence --------------------------------------------------------------------
+
+    async def _announce(self) -> None:
+        users = [{"sid": p.sid, "name": p.name, "role": p.role} for p in self.peers.values()]
+        await self._backend.publish_presence(
+            self.workshop_id, orjson.dumps({"node": self._node_id, "users": users})
+        )
+
+    async def _announce_forever(self) -> None:
+        while True:
+            await asyncio.sleep(ROSTER_HEARTBEAT)
+            try:
+                await self._announce()
+            except Exception:
+                log.exception("presence heartbeat failed in room %s", self.workshop_id)
+            self._expire_rosters()
+
+    def _expire_rosters(self) -> None:
+        now = time.monotonic()
+        stale = [n for n, (at, _) in self._rosters.items() if now - at > ROSTER_EXPIRY]
+        for node in stale:
+            del self._rosters[node]
+        if stale:
+            self._broadcast_roster()
+
+    def _broadcast_roster(self) -> None:
+        users = [u for _, roster in self._rosters.values() for u in roster]
+        users.sort(key=lambda u: (u.get("name", ""), u.get("sid", "")))
+        frame = encode({"type": "presence", "users": users})
+        for peer in self.peers.values():
+            peer.push(frame)

@@ -1,0 +1,100 @@
+"""The rooms this process serves: opened on first use, closed a while after the last peer left."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from ..backends.base import Backend
+from .hub import RoomHub
+
+__all__ = ["RoomRegistry"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Entry:
+    opening: "asyncio.Task[RoomHub]"
+    users: int = 0
+    closing: "asyncio.TimerHandle | None" = field(default=None, repr=False)
+
+
+class RoomRegistry:
+    """Hands out one :class:`RoomHub` per room, shared by every local socket of that room."""
+
+    def __init__(self, backend: Backend, node_id: str, *, idle_seconds: float = 30.0) -> None:
+        self._backend = backend
+        self._node_id = node_id
+        self._idle_seconds = idle_seconds
+        self._entries: dict[str, _Entry] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def acquire(self, workshop_id: str) -> RoomHub:
+        """The room's hub, opened (loaded and subscribed) if it was not; call release after."""
+        entry = self._entries.get(workshop_id)
+        if entry is None:
+            entry = _Entry(asyncio.create_task(self._open(workshop_id)))
+            self._entries[workshop_id] = entry
+        entry.users += 1
+        if entry.closing is not None:
+            entry.closing.cancel()
+            entry.closing = None
+        try:
+            return await asyncio.shield(entry.opening)
+        except BaseException:
+            self.release(workshop_id)
+            raise
+
+    def release(self, workshop_id: str) -> None:
+        """One user fewer; the room closes once it has had none for a while."""
+        entry = self._entries.get(workshop_id)
+        if entry is None:
+            return
+        entry.users -= 1
+        if entry.users <= 0:
+            loop = asyncio.get_running_loop()
+            entry.closing = loop.call_later(self._idle_seconds, self._close_later, workshop_id)
+
+    def hubs(self) -> list[RoomHub]:
+        """The hubs open now."""
+        return [
+            e.opening.result()
+            for e in self._entries.values()
+            if e.opening.done() and not e.opening.cancelled() and e.opening.exception() is None
+        ]
+
+    async def close_all(self) -> None:
+        """Close every room (at shutdown)."""
+        for workshop_id in list(self._entries):
+            await self._close(workshop_id)
+        for task in list(self._closing):
+            await task
+
+    async def _open(self, workshop_id: str) -> RoomHub:
+        hub = RoomHub(workshop_id, self._backend, self._node_id)
+        try:
+            await hub.open()
+        except BaseException:
+            self._entries.pop(workshop_id, None)
+            raise
+        return hub
+
+    def _close_later(self, workshop_id: str) -> None:
+        task = asyncio.create_task(self._close(workshop_id))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close(self, workshop_id: str) -> None:
+        entry = self._entries.pop(workshop_id, None)
+        if entry is None:
+            return
+        if entry.closing is not None:
+            entry.closing.cancel()
+        try:
+            hub = await entry.opening
+            await hub.close()
+        except Exception:
+            log.exception("closing room %s failed", workshop_id)

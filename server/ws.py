@@ -1,0 +1,252 @@
+"""The websocket endpoint: one socket per browser tab, joined to one workshop room.
+
+Each socket gets a bounded send queue drained by its own sender task, so the room's
+fan-out never waits on a slow client; a socket whose queue fills up is closed and
+catches up by seq when it comes back.
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from .backends.base import Backend, BackendError, OpRecord
+from .capabilities import role_for
+from .config import Settings
+from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
+from .rooms.hub import RoomHub
+from .rooms.registry import RoomRegistry
+
+__all__ = ["serve_socket"]
+
+log = logging.getLogger(__name__)
+
+JOIN_TIMEOUT = 15.0
+DRAG_INTERVAL = 0.05  # a drag is presence: coalesce it to 20 updates a second at most
+
+CLOSE_POLICY = 1008
+CLOSE_ERROR = 1011
+CLOSE_TRY_AGAIN = 1013
+
+
+class SocketPeer:
+    """A joined socket: who it is, and its bounded queue of frames to send."""
+
+    def __init__(self, ws: WebSocket, name: str, role: str, queue_size: int) -> None:
+        self.sid = secrets.token_hex(6)
+        self.name = name
+        self.role = role
+        self.ws = ws
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
+        self.too_slow = asyncio.Event()
+
+    def push(self, frame: bytes) -> None:
+        """Queue a frame; a full queue marks the socket too slow (it is then closed)."""
+        if self.too_slow.is_set():
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.too_slow.set()
+
+    async def send_forever(self) -> None:
+        """Drain the queue into the socket, in order."""
+        try:
+            while True:
+                frame = await self.queue.get()
+                await self.ws.send_bytes(frame)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the socket closed; the receive loop sees it too
+
+
+def origin_allowed(ws: WebSocket, settings: Settings) -> bool:
+    """Browsers always send Origin; it must be ours. Non-browser clients send none."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    if settings.origins:
+        return origin in settings.origins
+    return urlsplit(origin).netloc == ws.headers.get("host")
+
+
+async def serve_socket(
+    ws: WebSocket, backend: Backend, registry: RoomRegistry, settings: Settings
+) -> None:
+    """Serve one socket from handshake to close."""
+    if not origin_allowed(ws, settings):
+        await ws.close(CLOSE_POLICY, "origin not allowed")
+        return
+    await ws.accept()
+    session = _Session(ws, backend, registry, settings)
+    try:
+        await session.run()
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("socket of room %s failed", ws.path_params.get("workshop_id"))
+        await session.close(CLOSE_ERROR, "internal error")
+    finally:
+        await session.leave()
+
+
+class _Session:
+    """The state of one socket's conversation."""
+
+    def __init__(
+        self, ws: WebSocket, backend: Backend, registry: RoomRegistry, settings: Settings
+    ) -> None:
+        self.ws = ws
+        self.backend = backend
+        self.registry = registry
+        self.settings = settings
+        self.workshop_id: str = ws.path_params["workshop_id"]
+        self.peer: SocketPeer | None = None
+        self.hub: RoomHub | None = None
+        self.client = ""
+        self.bad_frames = 0
+        self.last_drag = 0.0
+        self.sender: asyncio.Task[None] | None = None
+        self.watchdog: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        join = await self._await_join()
+        if join is None:
+            return
+        role = await self._authorize(join)
+        if role is None:
+            return
+        self.client = join["client"]
+        self.peer = SocketPeer(self.ws, join["name"], role, self.settings.send_queue)
+        self.sender = asyncio.create_task(self.peer.send_forever())
+        self.watchdog = asyncio.create_task(self._cut_when_too_slow(self.peer))
+        self.hub = await self.registry.acquire(self.workshop_id)
+        await self.hub.join(self.peer, join.get("since"))
+        while True:
+            frame = await self._receive()
+            if frame is None:
+                return
+            await self._handle(frame)
+
+    async def _await_join(self) -> JoinMessage | None:
+        try:
+            frame = await asyncio.wait_for(self._receive(), JOIN_TIMEOUT)
+        except TimeoutError:
+            await self._error("join_timeout", "Send a join frame first.")
+            await self.close(CLOSE_POLICY, "no join")
+            return None
+        if frame is None:
+            return None
+        try:
+            message = parse(frame)
+        except ProtocolError as error:
+            await self._error(error.code, error.message)
+            await self.close(CLOSE_POLICY, "bad join")
+            return None
+        if message["type"] != "join":
+            await self._error("not_joined", "The first frame must be a join.")
+            await self.close(CLOSE_POLICY, "no join")
+            return None
+        return message
+
+    async def _authorize(self, join: JoinMessage) -> str | None:
+        meta = await self.backend.get_workshop(self.workshop_id)
+        role = None if meta is None else role_for(join["token"], meta.token_hashes)
+        if role is None:
+            await self._error("bad_link", "This link does not open this workshop.")
+            await self.close(CLOSE_POLICY, "bad link")
+        return role
+
+    async def _receive(self) -> str | bytes | None:
+        message = await self.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        text: str | None = message.get("text")
+        return text if text is not None else message.get("bytes", b"")
+
+    async def _handle(self, frame: str | bytes) -> None:
+        assert self.peer is not None and self.hub is not None
+        try:
+            message = parse(frame)
+        except ProtocolError as error:
+            await self._bad_frame(error)
+            return
+        if message["type"] == "op":
+            await self._op(message)
+        elif message["type"] == "drag":
+            now = time.monotonic()
+            if now - self.last_drag >= DRAG_INTERVAL or message["note"] is None:
+                self.last_drag = now
+                await self.hub.drag(self.peer, message["note"])
+        else:
+            await self._bad_frame(ProtocolError("already_joined", "This socket has joined."))
+
+    async def _op(self, message: OpMessage) -> None:
+        assert self.peer is not None and self.hub is not None
+        cop = message["cop"]
+        if self.peer.role == "observer":
+            self._send({"type": "reject", "cop": cop, "code": "forbidden",
+                        "message": "Observers can watch but not edit."})  # fmt: skip
+            return
+        record = OpRecord(
+            client=self.client,
+            cop=cop,
+            op=message["op"],
+            author=self.peer.name,
+            role=self.peer.role,
+            at=int(time.time() * 1000),
+        )
+        try:
+            result = await self.backend.commit(self.workshop_id, record)
+        except BackendError:
+            log.warning("commit failed in room %s; asking the client to retry", self.workshop_id)
+            await self.close(CLOSE_TRY_AGAIN, "storage unavailable, reconnect")
+            return
+        error = await self.hub.outcome(result.seq)
+        if error is None:
+            self._send({"type": "ack", "cop": cop, "seq": result.seq})
+        else:
+            self._send({"type": "reject", "cop": cop, "seq": result.seq,
+                        "code": error.code, "message": error.message})  # fmt: skip
+
+    async def _bad_frame(self, error: ProtocolError) -> None:
+        self.bad_frames += 1
+        await self._error(error.code, error.message)
+        if self.bad_frames >= self.settings.max_bad_frames:
+            await self.close(CLOSE_POLICY, "too many bad frames")
+            raise WebSocketDisconnect(CLOSE_POLICY)
+
+    async def _error(self, code: str, message: str) -> None:
+        frame = encode({"type": "error", "code": code, "message": message})
+        if self.peer is not None:
+            self.peer.push(frame)
+        else:
+            await self.ws.send_bytes(frame)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.peer is not None
+        self.peer.push(encode(message))
+
+    async def _cut_when_too_slow(self, peer: SocketPeer) -> None:
+        await peer.too_slow.wait()
+        log.info("socket in room %s too slow to keep up; closing it", self.workshop_id)
+        await self.close(CLOSE_TRY_AGAIN, "too slow, reconnect and catch up")
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket once, whatever state it is in."""
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError, OSError):  # it went away meanwhile
+                await self.ws.close(code, reason)
+
+    async def leave(self) -> None:
+        """Stop this socket's tasks and leave the room."""
+        for task in (self.sender, self.watchdog):
+            if task is not None:
+                task.cancel()
+        if self.hub is not None and self.peer is not None:
+            await self.hub.leave(self.peer)
+            self.registry.release(self.workshop_id)

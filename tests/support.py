@@ -1,0 +1,287 @@
+"""Real parts for the tests: redis-server and Atelier server processes on free ports,
+and a websocket client that keeps its own mirror of the board from the frames it gets."""
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``check`` until it holds, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class RedisProcess:
+    """A redis-server of the test's own, with AOF on, in a temporary directory."""
+
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        self.directory = directory
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisProcess":
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until(self._answers, 10, "redis-server to answer")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self.proc = None
+
+
+class ServerProcess:
+    """One ``atelier serve`` process on a free port, as a user starts it."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        redis_url: str | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.redis_url = redis_url
+        self.port = port or free_port()
+        self.env = env or {}
+        self.args = args or []
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir.parent / f"server-{self.port}.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerProcess":
+        cmd = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
+               "--data", str(self.data_dir), *self.args]  # fmt: skip
+        if self.redis_url:
+            cmd += ["--redis", self.redis_url]
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+        wait_until(self._ready, 20, f"server on port {self.port}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{self.log()}")
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        """Stop the process with ``sig`` and return its exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+    def create_workshop(self, title: str = "Atelier test") -> dict[str, Any]:
+        response = httpx.post(f"{self.base}/api/workshops", json={"title": title}, timeout=5)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        data["secrets"] = {r: link.split("#k=")[1] for r, link in data["links"].items()}
+        return data
+
+
+def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
+    """Apply a resolved event to a plain-dict board, as a browser does: no decisions."""
+    notes, columns = board["notes"], board["columns"]
+    kind = event["kind"]
+    if kind in ("note.add", "note.restore"):
+        fields = ("id", "text", "author", "colour", "ambitions", "column", "pos")
+        notes[event["id"]] = {k: event[k] for k in fields}
+    elif kind == "note.edit":
+        notes[event["id"]].update({k: v for k, v in event.items() if k not in ("kind", "id")})
+    elif kind == "note.move":
+        notes[event["id"]].update(column=event["column"], pos=event["pos"])
+    elif kind == "note.delete":
+        del notes[event["id"]]
+    elif kind == "column.add":
+        columns[event["id"]] = {"id": event["id"], "title": event["title"], "pos": event["pos"]}
+    elif kind == "column.rename":
+        columns[event["id"]]["title"] = event["title"]
+    elif kind == "column.move":
+        columns[event["id"]]["pos"] = event["pos"]
+    elif kind == "column.delete":
+        del columns[event["id"]]
+        for moved in event["notes"]:
+            notes[moved["id"]].update(column=None, pos=moved["pos"])
+    else:
+        raise AssertionError(f"unknown event kind {kind}")
+
+
+def board_from_state(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": state["seq"],
+        "notes": {n["id"]: dict(n) for n in state["notes"]},
+        "columns": {c["id"]: dict(c) for c in state["columns"]},
+    }
+
+
+def canonical(board: dict[str, Any]) -> dict[str, Any]:
+    """A board (mirror or server state) in one comparable form."""
+    if isinstance(board["notes"], list):
+        board = board_from_state(board)
+    return {"notes": board["notes"], "columns": board["columns"]}
+
+
+class Client:
+    """A real websocket client that mirrors the board from the frames it receives."""
+
+    def __init__(self, ws_base: str, workshop_id: str, secret: str, *, name: str = "Test",
+                 client_id: str | None = None) -> None:  # fmt: skip
+        self.url = f"{ws_base}/ws/{workshop_id}"
+        self.secret = secret
+        self.name = name
+        self.client_id = client_id or os.urandom(8).hex()
+        self.ws: Any = None
+        self.board: dict[str, Any] = {"seq": 0, "notes": {}, "columns": {}}
+        self.frames: list[dict[str, Any]] = []  # every frame received, in order
+        self.acks: dict[int, dict[str, Any]] = {}
+        self.next_cop = 1
+        self.welcome: dict[str, Any] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self.closed: Any = None
+
+    async def connect(self, since: int | None = None, **join: Any) -> dict[str, Any]:
+        self.ws = await websockets.connect(self.url, max_size=None, open_timeout=10)
+        frame = {"type": "join", "v": 1, "token": self.secret, "client": self.client_id,
+                 "name": self.name, "since": since, **join}  # fmt: skip
+        await self.ws.send(orjson.dumps(frame).decode())
+        self._reader = asyncio.create_task(self._read())
+        await self.wait_for(lambda: self.welcome is not None, what="welcome")
+        assert self.welcome is not None
+        return self.welcome
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                frame = orjson.loads(raw)
+                self.frames.append(frame)
+                self._on_frame(frame)
+                self._changed.set()
+        except websockets.ConnectionClosed as closed:
+            self.closed = closed
+        finally:
+            if self.closed is None:
+                self.closed = self.ws.close_code
+            self._changed.set()
+
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "welcome":
+            if "state" in frame:
+                self.board = board_from_state(frame["state"])
+            for event in frame.get("events", []):
+                apply_event(self.board, event["op"])
+            self.board["seq"] = frame["seq"]
+            self.welcome = frame
+        elif kind == "event":
+            assert frame["seq"] > self.board["seq"], "an event arrived twice or out of order"
+            apply_event(self.board, frame["op"])
+            self.board["seq"] = frame["seq"]
+        elif kind == "reset":
+            self.board = board_from_state(frame["state"])
+        elif kind in ("ack", "reject") and "cop" in frame:
+            self.acks[frame["cop"]] = frame
+
+    async def wait_for(
+        self, check: Callable[[], bool], timeout: float = 10, what: str = ""
+    ) -> None:
+        async def loop() -> None:
+            while not check():
+                if self.closed is not None and not check():
+                    raise ConnectionError(f"closed ({self.closed}) while waiting for {what}")
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(loop(), timeout)
+
+    async def send_raw(self, data: str | bytes) -> None:
+        await self.ws.send(data)
+
+    async def send_op(self, op: dict[str, Any], cop: int | None = None) -> int:
+        """Send an op without waiting; returns its client op id."""
+        if cop is None:
+            cop, self.next_cop = self.next_cop, self.next_cop + 1
+        await self.ws.send(orjson.dumps({"type": "op", "cop": cop, "op": op}).decode())
+        return cop
+
+    async def op(self, op: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        """Send an op and wait for its ack or reject."""
+        cop = await self.send_op(op)
+        await self.wait_for(lambda: cop in self.acks, timeout, f"ack of cop {cop}")
+        return self.acks[cop]
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            await self._reader
