@@ -38,10 +38,11 @@ _ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}")
 class ProtocolError(Exception):
     """A frame that is not a valid client message; ``code`` is a stable short word."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, cop: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.cop = cop  # the client op id, when the frame was an op with a valid one
 
 
 class JoinMessage(TypedDict):
@@ -119,7 +120,11 @@ def _op_message(data: dict[str, Any]) -> OpMessage:
     op = data.get("op")
     if not isinstance(op, dict):
         raise ProtocolError("missing_field", "'op' must be an object.")
-    return {"type": "op", "cop": cop, "op": _op(op)}
+    try:
+        return {"type": "op", "cop": cop, "op": _op(op)}
+    except ProtocolError as error:
+        error.cop = cop
+        raise
 
 
 def _op(data: dict[str, Any]) -> Op:

@@ -215,7 +215,11 @@ class _Session:
 
     async def _bad_frame(self, error: ProtocolError) -> None:
         self.bad_frames += 1
-        await self._error(error.code, error.message)
+        if error.cop is None:
+            await self._error(error.code, error.message)
+        else:  # a reject, so the sender drops the op from its outbox
+            self._send({"type": "reject", "cop": error.cop, "code": error.code,
+                        "message": error.message})  # fmt: skip
         if self.bad_frames >= self.settings.max_bad_frames:
             await self.close(CLOSE_POLICY, "too many bad frames")
             raise WebSocketDisconnect(CLOSE_POLICY)

@@ -14,10 +14,25 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import orjson
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
+
+_SCHEMA = orjson.loads((ROOT / "docs" / "protocol.schema.json").read_bytes())
+_SERVER_FRAME = jsonschema.Draft202012Validator({**_SCHEMA, "oneOf": [{"$ref": "#/$defs/server"}]})
+_CLIENT_FRAME = jsonschema.Draft202012Validator({**_SCHEMA, "oneOf": [{"$ref": "#/$defs/client"}]})
+
+
+def check_server_frame(frame: dict[str, Any]) -> None:
+    """Fail unless ``frame`` is a server frame as docs/protocol.schema.json describes it."""
+    _SERVER_FRAME.validate(frame)
+
+
+def check_client_frame(frame: dict[str, Any]) -> None:
+    """Fail unless ``frame`` is a client frame as docs/protocol.schema.json describes it."""
+    _CLIENT_FRAME.validate(frame)
 
 
 def free_port() -> int:
@@ -110,8 +125,8 @@ class ServerProcess:
         if self.redis_url:
             cmd += ["--redis", self.redis_url]
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the fd
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
         wait_until(self._ready, 20, f"server on port {self.port}")
         return self
 
@@ -195,7 +210,8 @@ class Client:
     """A real websocket client that mirrors the board from the frames it receives."""
 
     def __init__(self, ws_base: str, workshop_id: str, secret: str, *, name: str = "Test",
-                 client_id: str | None = None) -> None:  # fmt: skip
+                 client_id: str | None = None, validate: bool = True) -> None:  # fmt: skip
+        self.validate = validate  # check every frame both ways against the protocol schema
         self.url = f"{ws_base}/ws/{workshop_id}"
         self.secret = secret
         self.name = name
@@ -214,7 +230,7 @@ class Client:
         self.ws = await websockets.connect(self.url, max_size=None, open_timeout=10)
         frame = {"type": "join", "v": 1, "token": self.secret, "client": self.client_id,
                  "name": self.name, "since": since, **join}  # fmt: skip
-        await self.ws.send(orjson.dumps(frame).decode())
+        await self.send_frame(frame)
         self._reader = asyncio.create_task(self._read())
         await self.wait_for(lambda: self.welcome is not None, what="welcome")
         assert self.welcome is not None
@@ -224,6 +240,8 @@ class Client:
         try:
             async for raw in self.ws:
                 frame = orjson.loads(raw)
+                if self.validate:
+                    check_server_frame(frame)
                 self.frames.append(frame)
                 self._on_frame(frame)
                 self._changed.set()
@@ -265,13 +283,20 @@ class Client:
         await asyncio.wait_for(loop(), timeout)
 
     async def send_raw(self, data: str | bytes) -> None:
+        """Send anything at all, unchecked (for bad-input tests)."""
         await self.ws.send(data)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        """Send a well-formed client frame (checked against the schema)."""
+        if self.validate:
+            check_client_frame(frame)
+        await self.ws.send(orjson.dumps(frame).decode())
 
     async def send_op(self, op: dict[str, Any], cop: int | None = None) -> int:
         """Send an op without waiting; returns its client op id."""
         if cop is None:
             cop, self.next_cop = self.next_cop, self.next_cop + 1
-        await self.ws.send(orjson.dumps({"type": "op", "cop": cop, "op": op}).decode())
+        await self.send_frame({"type": "op", "cop": cop, "op": op})
         return cop
 
     async def op(self, op: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
