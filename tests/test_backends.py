@@ -1,0 +1,277 @@
+"""The backend contract, run against the embedded backend and a real Redis alike."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from server.backends.base import (
+    Backend,
+    BackendError,
+    Committed,
+    LogTrimmedError,
+    OpRecord,
+    WorkshopMeta,
+)
+from server.backends.embedded import EmbeddedBackend
+from server.backends.redis import RedisBackend
+
+from .support import RedisProcess
+
+
+class Listener:
+    """A room listener that records what the backend feeds it."""
+
+    def __init__(self) -> None:
+        self.commits: list[Committed] = []
+        self.presence: list[bytes] = []
+        self.resyncs = 0
+        self.changed = asyncio.Event()
+
+    def on_commit(self, committed: Committed) -> None:
+        self.commits.append(committed)
+        self.changed.set()
+
+    def on_presence(self, payload: bytes) -> None:
+        self.presence.append(payload)
+        self.changed.set()
+
+    def on_resync(self) -> None:
+        self.resyncs += 1
+        self.changed.set()
+
+    async def wait(self, check: Callable[[], bool], timeout: float = 10) -> None:
+        async def loop() -> None:
+            while not check():
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(loop(), timeout)
+
+
+def record(client: str = "c1", cop: int = 1, note: str | None = None) -> OpRecord:
+    op: Any = {"kind": "note.add", "id": note or f"n{client}{cop}", "text": f"constat {cop}"}
+    return OpRecord(client=client, cop=cop, op=op, author="Ana", role="participant", at=1)
+
+
+def meta(workshop_id: str) -> WorkshopMeta:
+    return WorkshopMeta(workshop_id, "Atelier", "Drôme", 1, {"participant": "ab" * 32})
+
+
+@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis)])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """Each backend, started fresh: SQLite in a temp dir, or a redis-server of our own."""
+    made: Backend
+    if request.param == "embedded":
+        made = EmbeddedBackend(tmp_path / "data")
+    else:
+        redis_server = RedisProcess(tmp_path / "redis").start()
+        request.addfinalizer(redis_server.stop)
+        made = RedisBackend(redis_server.url)
+    await made.start()
+    yield made
+    await made.close()
+
+
+async def test_commit_assigns_consecutive_seqs_per_room(backend: Backend) -> None:
+    """Each room numbers its ops 1, 2, 3… on its own."""
+    seqs = [(await backend.commit("w1", record(cop=i))).seq for i in range(1, 6)]
+    other = await backend.commit("w2", record(cop=1))
+    assert seqs == [1, 2, 3, 4, 5]
+    assert other.seq == 1 and not other.duplicate
+
+
+async def test_concurrent_commits_get_distinct_seqs(backend: Backend) -> None:
+    """Commits racing each other still get one seq each, with no hole."""
+    results = await asyncio.gather(
+        *(backend.commit("w", record(f"c{i % 7}", i)) for i in range(1, 101))
+    )
+    assert sorted(r.seq for r in results) == list(range(1, 101))
+
+
+async def test_retry_returns_the_original_seq(backend: Backend) -> None:
+    """A retried (client, cop) is a duplicate carrying its first seq, logged once."""
+    first = await backend.commit("w", record("a", 1))
+    await backend.commit("w", record("b", 1))
+    again = await backend.commit("w", record("a", 1))
+    assert (again.seq, again.duplicate) == (first.seq, True)
+    assert [c.seq for c in await backend.read_since("w", 0)] == [1, 2]
+
+
+async def test_read_since_returns_later_ops_in_order(backend: Backend) -> None:
+    """read_since gives exactly the ops after the seq, as they were committed."""
+    sent = [record("a", i) for i in range(1, 8)]
+    for rec in sent:
+        await backend.commit("w", rec)
+    later = await backend.read_since("w", 4)
+    assert [c.seq for c in later] == [5, 6, 7]
+    assert [c.record for c in later] == sent[4:]
+    assert await backend.read_since("w", 7) == []
+    assert await backend.read_since("empty", 0) == []
+
+
+async def test_checkpoint_keeps_the_latest(backend: Backend) -> None:
+    """A checkpoint loads back as saved; an older one never replaces a newer one."""
+    assert await backend.load_checkpoint("w") is None
+    await backend.save_checkpoint("w", 10, {"seq": 10, "notes": [], "columns": []})
+    await backend.save_checkpoint("w", 5, {"seq": 5, "notes": [], "columns": []})
+    assert await backend.load_checkpoint("w") == (10, {"seq": 10, "notes": [], "columns": []})
+
+
+async def test_snapshots_are_immutable_and_ordered(backend: Backend) -> None:
+    """Snapshots list oldest first without their state, and cannot be overwritten."""
+    await backend.save_snapshot("w", "s2", {"id": "s2", "at": 20, "state": {"x": 2}})
+    await backend.save_snapshot("w", "s1", {"id": "s1", "at": 10, "state": {"x": 1}})
+    with pytest.raises(BackendError):
+        await backend.save_snapshot("w", "s1", {"id": "s1", "at": 30, "state": {"x": 9}})
+    assert await backend.list_snapshots("w") == [{"id": "s1", "at": 10}, {"id": "s2", "at": 20}]
+    assert await backend.get_snapshot("w", "s1") == {"id": "s1", "at": 10, "state": {"x": 1}}
+    assert await backend.get_snapshot("w", "nope") is None
+    assert await backend.list_snapshots("other") == []
+
+
+async def test_workshop_metadata_round_trips(backend: Backend) -> None:
+    """A stored workshop reads back equal; an unknown id reads as None."""
+    await backend.create_workshop(meta("w"))
+    assert await backend.get_workshop("w") == meta("w")
+    assert await backend.get_workshop("unknown") is None
+    assert await backend.ready()
+
+
+async def test_subscribers_get_commits_and_presence(backend: Backend) -> None:
+    """A subscribed listener hears the room's commits and presence, and nothing after leaving."""
+    listener = Listener()
+    await backend.subscribe("w", listener)
+    await backend.commit("w", record("a", 1))
+    await backend.commit("elsewhere", record("a", 1))
+    await backend.publish_presence("w", b'{"node":"x","users":[]}')
+    await listener.wait(lambda: len(listener.commits) >= 1 and len(listener.presence) == 1)
+    assert {c.seq for c in listener.commits} == {1}
+    assert listener.presence == [b'{"node":"x","users":[]}']
+    await backend.unsubscribe("w", listener)
+    await backend.commit("w", record("a", 2))
+    await backend.read_since("w", 0)  # one more round trip, for a stray delivery to land
+    assert {c.seq for c in listener.commits} == {1}
+
+
+# -- Redis only: several processes, compaction, failures ---------------------------------
+
+
+@pytest.fixture
+async def pair(redis_server: RedisProcess) -> AsyncIterator[tuple[RedisBackend, RedisBackend]]:
+    """Two Redis backends on one redis-server, as two processes would have."""
+    one, two = RedisBackend(redis_server.url), RedisBackend(redis_server.url)
+    await one.start()
+    await two.start()
+    yield one, two
+    await one.close()
+    await two.close()
+
+
+@pytest.mark.redis
+async def test_commits_fan_out_across_processes(pair: tuple[RedisBackend, RedisBackend]) -> None:
+    """Ops committed through either backend reach the other's listener, numbered as one log."""
+    one, two = pair
+    heard = Listener()
+    await two.subscribe("w", heard)
+    results = await asyncio.gather(
+        *(b.commit("w", record(f"c{i}", i)) for i in range(1, 41) for b in [(one, two)[i % 2]])
+    )
+    assert sorted(r.seq for r in results) == list(range(1, 41))
+    await heard.wait(lambda: len({c.seq for c in heard.commits}) == 40)
+    by_seq = {c.seq: c.record for c in heard.commits}
+    assert by_seq == {c.seq: c.record for c in await one.read_since("w", 0)}
+
+
+@pytest.mark.redis
+async def test_stream_holds_the_published_bytes(redis_server: RedisProcess) -> None:
+    """The log entry is Committed.to_bytes() of the op, and every key shares the hash tag."""
+    backend = RedisBackend(redis_server.url)
+    await backend.start()
+    try:
+        rec = record("a", 1)
+        await backend.commit("room1", rec)
+        await backend.save_checkpoint("room1", 1, {"seq": 1, "notes": [], "columns": []})
+        raw = aioredis.Redis.from_url(redis_server.url)
+        entries = await raw.xrange("atelier:{room1}:log")
+        assert entries == [(b"1-0", {b"c": Committed(1, rec).to_bytes()})]
+        keys = await raw.keys("*")
+        assert keys and all(k.startswith(b"atelier:{room1}:") for k in keys)
+        await raw.aclose()
+    finally:
+        await backend.close()
+
+
+@pytest.mark.redis
+async def test_compaction_trims_log_and_dedupe(redis_server: RedisProcess) -> None:
+    """A checkpoint trims the log `keep` ops behind it; old retries still dedupe via the floor."""
+    backend = RedisBackend(redis_server.url, keep=5)
+    await backend.start()
+    try:
+        for cop in range(1, 21):
+            await backend.commit("w", record("a", cop))
+        await backend.commit("w", record("b", 1))  # seq 21
+        await backend.save_checkpoint("w", 15, {"seq": 15, "notes": [], "columns": []})
+        with pytest.raises(LogTrimmedError):
+            await backend.read_since("w", 9)
+        assert [c.seq for c in await backend.read_since("w", 10)] == list(range(11, 22))
+        raw = aioredis.Redis.from_url(redis_server.url)
+        assert await raw.xlen("atelier:{w}:log") == 11
+        assert await raw.zcard("atelier:{w}:dedupe") == 11
+        await raw.aclose()
+        old = await backend.commit("w", record("a", 3))  # its dedupe entry is gone
+        assert old.duplicate and old.seq == 10  # answered from a's floor (cop 10, seq 10)
+        kept = await backend.commit("w", record("a", 12))
+        assert (kept.seq, kept.duplicate) == (12, True)
+        fresh = await backend.commit("w", record("a", 21))
+        assert (fresh.seq, fresh.duplicate) == (22, False)
+    finally:
+        await backend.close()
+
+
+@pytest.mark.redis
+async def test_killed_subscription_resubscribes_and_resyncs(
+    pair: tuple[RedisBackend, RedisBackend], redis_server: RedisProcess
+) -> None:
+    """After CLIENT KILL TYPE pubsub the backend resubscribes and asks every room to resync."""
+    one, two = pair
+    heard = Listener()
+    await one.subscribe("w", heard)
+    await two.commit("w", record("a", 1))
+    await heard.wait(lambda: len(heard.commits) == 1)
+    resyncs_before, subscriptions = heard.resyncs, one.subscriptions
+    raw = aioredis.Redis.from_url(redis_server.url)
+    assert await raw.execute_command("CLIENT", "KILL", "TYPE", "pubsub") >= 2
+    await raw.aclose()
+    await heard.wait(lambda: heard.resyncs > resyncs_before and one.subscriptions > subscriptions)
+    await two.commit("w", record("a", 2))
+    await heard.wait(lambda: {c.seq for c in heard.commits} == {1, 2})
+
+
+@pytest.mark.redis
+async def test_redis_down_raises_backend_error_then_recovers(tmp_path: Path) -> None:
+    """With Redis gone, commit raises BackendError and ready is False; when back, both work."""
+    redis_server = RedisProcess(tmp_path / "redis").start()
+    backend = RedisBackend(redis_server.url)
+    await backend.start()
+    heard = Listener()
+    try:
+        await backend.subscribe("w", heard)
+        await backend.commit("w", record("a", 1))
+        redis_server.stop()
+        with pytest.raises(BackendError):
+            await backend.commit("w", record("a", 2))
+        assert not await backend.ready()
+        resyncs = heard.resyncs
+        redis_server.start()  # same port, same AOF: the log survives
+        assert await backend.ready()
+        await heard.wait(lambda: heard.resyncs > resyncs, timeout=15)
+        again = await backend.commit("w", record("a", 2))
+        assert (again.seq, again.duplicate) == (2, False)
+        assert [c.seq for c in await backend.read_since("w", 0)] == [1, 2]
+    finally:
+        await backend.close()
+        redis_server.stop()
