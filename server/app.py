@@ -22,6 +22,8 @@ from .backends.embedded import EmbeddedBackend
 from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
 from .headers import SecurityHeadersMiddleware
+from .limits import Guards
+from .qr import qr_svg
 from .rooms.registry import RoomRegistry
 from .ws import serve_socket
 
@@ -54,8 +56,16 @@ class _Api:
         self.backend = backend
         self.registry = registry
         self.settings = settings
+        self.guards = Guards.from_limits(
+            settings.max_connections_per_address, settings.workshops_per_hour
+        )
 
     async def create_workshop(self, request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        if not self.guards.workshops.allow(address, time.monotonic()):
+            return _error(
+                429, "rate_limited", "Too many workshops created from here; wait a while."
+            )
         body = await request.body()
         if len(body) > MAX_BODY:
             return _error(413, "too_large", f"The request body exceeds {MAX_BODY} bytes.")
@@ -111,6 +121,18 @@ class _Api:
             }
         )
 
+    async def qr(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "too_large", f"The request body exceeds {MAX_BODY} bytes.")
+        try:
+            link = orjson.loads(body or b"{}").get("link")
+            svg = qr_svg(link if isinstance(link, str) else "")
+        except (orjson.JSONDecodeError, AttributeError, ValueError):
+            return _error(400, "bad_link", 'Send {"link": "http(s)://..."} as JSON.')
+        # the link holds a secret: keep the picture out of every cache
+        return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
+
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -123,7 +145,7 @@ class _Api:
         return FileResponse(WEB_DIR / "index.html")
 
     async def socket(self, ws: WebSocket) -> None:
-        await serve_socket(ws, self.backend, self.registry, self.settings)
+        await serve_socket(ws, self.backend, self.registry, self.settings, self.guards)
 
 
 def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
@@ -144,6 +166,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     routes = [
         Route("/api/workshops", api.create_workshop, methods=["POST"]),
         Route("/api/workshops/{workshop_id}", api.read_workshop, methods=["GET"]),
+        Route("/api/qr", api.qr, methods=["POST"]),
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),
         Route("/w/{workshop_id}", api.page),

@@ -7,74 +7,65 @@ from pathlib import Path
 import uvicorn
 
 from .config import Settings
-from .protocol import MAX_FRAME
 
 __all__ = ["main"]
 
+_DEFAULTS = Settings()
+
 
 def _parser() -> argparse.ArgumentParser:
-    env = Settings.from_env()
     parser = argparse.ArgumentParser(
         prog="atelier",
         description="Atelier: a live board for territorial strategy workshops (Néolab² phase 4).",
+        epilog="Every option of 'serve' can also be set by the ATELIER_* environment variable "
+        "named in its help; the option wins.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
         help="start the server",
-        description="Start the web server. Every option can also be set by the ATELIER_* "
-        "environment variable named in its help; the option wins.",
+        description="Start the web server (HTTP and websockets) on the embedded backend, or on "
+        "Redis with --redis. Every option can also be set by the ATELIER_* environment "
+        "variable named in its help; the option wins.",
+        epilog="Limits, by environment only (see docs/security.md): ATELIER_MAX_FRAME, "
+        "ATELIER_MAX_NOTE_TEXT, ATELIER_MAX_CONNECTIONS_PER_ROOM, "
+        "ATELIER_MAX_CONNECTIONS_PER_ADDRESS, ATELIER_OPS_PER_SECOND, ATELIER_OPS_BURST, "
+        "ATELIER_WORKSHOPS_PER_HOUR, ATELIER_SEND_QUEUE, ATELIER_MAX_BAD_FRAMES.",
     )
+    _option(serve, "--host", "address to listen on (ATELIER_HOST, default %s)", _DEFAULTS.host)
+    _option(serve, "--port", "port to listen on (ATELIER_PORT, default %s)", _DEFAULTS.port, int)
+    _option(serve, "--data", "directory of the embedded backend's data "
+            "(ATELIER_DATA, default ./%s)", _DEFAULTS.data, Path)  # fmt: skip
     serve.add_argument(
-        "--host", default=env.host, help="address to listen on (ATELIER_HOST, default %(default)s)"
-    )
+        "--redis", dest="redis_url", metavar="URL",
+        help="serve from Redis instead, e.g. redis://127.0.0.1:6379/0, so that several "
+        "processes share the rooms (ATELIER_REDIS_URL; default: the embedded backend)",
+    )  # fmt: skip
     serve.add_argument(
-        "--port",
-        type=int,
-        default=env.port,
-        help="port to listen on (ATELIER_PORT, default %(default)s)",
-    )
-    serve.add_argument(
-        "--data",
-        type=Path,
-        default=env.data_dir,
-        help="directory of the embedded backend's data (ATELIER_DATA, default %(default)s)",
-    )
-    serve.add_argument(
-        "--redis",
-        default=env.redis_url,
-        metavar="URL",
-        help="serve from Redis instead, e.g. redis://127.0.0.1:6379/0, so several processes "
-        "share rooms (ATELIER_REDIS_URL; default: the embedded backend)",
-    )
-    serve.add_argument(
-        "--origin",
-        action="append",
-        default=list(env.origins),
-        metavar="ORIGIN",
+        "--origin", dest="origins", action="append", metavar="ORIGIN",
         help="public origin allowed to open websockets, e.g. https://atelier.example.fr; "
         "repeat for several (ATELIER_ORIGINS, comma-separated; default: the page's own origin)",
-    )
-    serve.add_argument(
-        "--log-level", default=env.log_level, help="ATELIER_LOG_LEVEL, default %(default)s"
-    )
-    return parser  # fmt: skip
+    )  # fmt: skip
+    _option(serve, "--log-level", "ATELIER_LOG_LEVEL, default %s", _DEFAULTS.log_level)
+    _option(serve, "--retention-days", "delete workshops untouched for this many days "
+            "(ATELIER_RETENTION_DAYS, default %s: never)", _DEFAULTS.retention_days,
+            int)  # fmt: skip
+    return parser
+
+
+def _option(parser: argparse.ArgumentParser, flag: str, text: str, default: object,
+            kind: type = str) -> None:  # fmt: skip
+    parser.add_argument(flag, type=kind, default=None, help=text % default)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``atelier`` console command."""
-    args = _parser().parse_args(argv)
-    if args.command == "serve":
-        serve(
-            Settings(
-                host=args.host,
-                port=args.port,
-                data_dir=args.data,
-                redis_url=args.redis,
-                origins=tuple(args.origin),
-                log_level=args.log_level,
-            )
-        )
+    args = vars(_parser().parse_args(argv))
+    command = args.pop("command")
+    if command == "serve":
+        if args["origins"]:
+            args["origins"] = tuple(args["origins"])
+        serve(Settings.from_env(**args))
 
 
 def serve(settings: Settings) -> None:
@@ -89,9 +80,9 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         ws="websockets-sansio",  # the cheapest of uvicorn's websocket stacks, measured
-        ws_max_size=MAX_FRAME,  # a larger frame closes the socket with 1009
-        ws_per_message_deflate=False,  # small JSON frames: compression costs more CPU than it saves
-        ws_ping_interval=20.0,
+        ws_max_size=settings.max_frame,  # a larger frame closes the socket with 1009
+        ws_per_message_deflate=False,  # small JSON frames: compression costs more than it saves
+        ws_ping_interval=20.0,  # notice vanished clients (a phone that left the Wi-Fi)
         ws_ping_timeout=20.0,
         log_level=settings.log_level,
         timeout_graceful_shutdown=8,

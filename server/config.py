@@ -1,7 +1,14 @@
-"""Settings of one Atelier process, from the command line or ``ATELIER_*`` variables."""
+"""Settings of one Atelier process, from the command line or ``ATELIER_*`` variables.
 
+Every field ``name`` can be set by the environment variable ``ATELIER_NAME`` (upper
+case); the command line wins over the environment. Processes that serve the same rooms
+(through Redis) must share the same limits.
+"""
+
+import dataclasses
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -13,26 +20,58 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    data_dir: Path = Path("atelier-data")
+    data: Path = Path("atelier-data")
     redis_url: str | None = None
-    #: Origins allowed to open a websocket; empty means "the origin the page was served from".
-    origins: tuple[str, ...] = field(default_factory=tuple)
+    #: Origins allowed to open a websocket; empty means "the origin the page came from".
+    origins: tuple[str, ...] = ()
+    log_level: str = "info"
+    #: The largest frame a client may send, in bytes (larger: closed with 1009).
+    max_frame: int = 64 * 1024
+    #: The longest note text, in characters.
+    max_note_text: int = 1000
+    #: Sockets one process serves in one room (0: no limit).
+    max_connections_per_room: int = 2000
+    #: Sockets one client address may hold on one process; a town hall's Wi-Fi puts
+    #: everyone behind one address, so this is generous (0: no limit).
+    max_connections_per_address: int = 500
+    #: Ops a socket may send per second on average, and in one burst (an outbox replay).
+    ops_per_second: float = 20.0
+    ops_burst: float = 200.0
+    #: Workshops one client address may create per hour on one process (0: no limit).
+    workshops_per_hour: int = 30
     #: Frames a socket may have waiting before it is cut off as too slow.
     send_queue: int = 1024
     #: Bad frames a socket may send before it is closed with 1008.
     max_bad_frames: int = 20
-    log_level: str = "info"
+    #: Workshops untouched for this many days are deleted with all their data (0: never).
+    retention_days: int = 0
+
+    @property
+    def data_dir(self) -> Path:
+        """The embedded backend's directory."""
+        return self.data
 
     @classmethod
-    def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
-        """Settings from ``ATELIER_*`` environment variables, defaults elsewhere."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Settings from ``ATELIER_*`` variables, then ``overrides`` (not None) on top."""
         env = os.environ if environ is None else environ
-        origins = tuple(o.strip() for o in env.get("ATELIER_ORIGINS", "").split(",") if o.strip())
-        return cls(
-            host=env.get("ATELIER_HOST", "127.0.0.1"),
-            port=int(env.get("ATELIER_PORT", "8000")),
-            data_dir=Path(env.get("ATELIER_DATA", "atelier-data")),
-            redis_url=env.get("ATELIER_REDIS_URL") or None,
-            origins=origins,
-            log_level=env.get("ATELIER_LOG_LEVEL", "info"),
-        )
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"ATELIER_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(kind: object, raw: str) -> object:
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
+    if kind in (Path, "Path"):
+        return Path(raw)
+    if kind in (tuple[str, ...], "tuple[str, ...]"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw

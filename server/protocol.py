@@ -73,8 +73,11 @@ def encode(message: dict[str, Any]) -> bytes:
     return orjson.dumps(message)
 
 
-def parse(frame: str | bytes) -> ClientMessage:
-    """Parse and validate one client frame, or raise :class:`ProtocolError`."""
+def parse(frame: str | bytes, *, max_text: int = MAX_NOTE_TEXT) -> ClientMessage:
+    """Parse and validate one client frame, or raise :class:`ProtocolError`.
+
+    ``max_text`` is the longest note text accepted (the process's configured limit).
+    """
     try:
         data = orjson.loads(frame)
     except orjson.JSONDecodeError as exc:
@@ -83,7 +86,7 @@ def parse(frame: str | bytes) -> ClientMessage:
         raise ProtocolError("bad_frame", "A frame must be a JSON object.")
     kind = data.get("type")
     if kind == "op":
-        return _op_message(data)
+        return _op_message(data, max_text)
     if kind == "join":
         return _join_message(data)
     if kind == "drag":
@@ -115,24 +118,24 @@ def _join_message(data: dict[str, Any]) -> JoinMessage:
     }
 
 
-def _op_message(data: dict[str, Any]) -> OpMessage:
+def _op_message(data: dict[str, Any], max_text: int) -> OpMessage:
     cop = _int(data, "cop", 1, MAX_COP)
     op = data.get("op")
     if not isinstance(op, dict):
         raise ProtocolError("missing_field", "'op' must be an object.")
     try:
-        return {"type": "op", "cop": cop, "op": _op(op)}
+        return {"type": "op", "cop": cop, "op": _op(op, max_text)}
     except ProtocolError as error:
         error.cop = cop
         raise
 
 
-def _op(data: dict[str, Any]) -> Op:
+def _op(data: dict[str, Any], max_text: int) -> Op:
     """Validate an op's fields against its kind; unknown fields are dropped."""
     kind = data.get("kind")
     ident = _id(data, "id")
     if kind == "note.add":
-        add: Any = {"kind": kind, "id": ident, "text": _text(data, "text", MAX_NOTE_TEXT)}
+        add: Any = {"kind": kind, "id": ident, "text": _text(data, "text", max_text)}
         _note_style(data, add)
         if "column" in data:
             add["column"] = _optional_id(data, "column")
@@ -141,7 +144,7 @@ def _op(data: dict[str, Any]) -> Op:
     if kind == "note.edit":
         edit: Any = {"kind": kind, "id": ident}
         if "text" in data:
-            edit["text"] = _text(data, "text", MAX_NOTE_TEXT)
+            edit["text"] = _text(data, "text", max_text)
         _note_style(data, edit)
         if len(edit) == 2:
             raise ProtocolError("missing_field", "note.edit needs 'text', 'colour' or 'ambitions'.")

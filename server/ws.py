@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from .backends.base import Backend, BackendError, OpRecord
 from .capabilities import role_for
 from .config import Settings
+from .limits import Guards, TokenBucket
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .rooms.hub import RoomHub
 from .rooms.registry import RoomRegistry
@@ -32,6 +33,7 @@ DRAG_INTERVAL = 0.05  # a drag is presence: coalesce it to 20 updates a second a
 CLOSE_POLICY = 1008
 CLOSE_ERROR = 1011
 CLOSE_TRY_AGAIN = 1013
+FLOOD_DEBT = 10.0  # seconds of throttling owed after which a socket is cut off as a flood
 
 
 class SocketPeer:
@@ -75,13 +77,20 @@ def origin_allowed(ws: WebSocket, settings: Settings) -> bool:
 
 
 async def serve_socket(
-    ws: WebSocket, backend: Backend, registry: RoomRegistry, settings: Settings
+    ws: WebSocket, backend: Backend, registry: RoomRegistry, settings: Settings, guards: Guards
 ) -> None:
     """Serve one socket from handshake to close."""
     if not origin_allowed(ws, settings):
         await ws.close(CLOSE_POLICY, "origin not allowed")
         return
     await ws.accept()
+    address = ws.client.host if ws.client else "unknown"
+    if not guards.connections.acquire(address):
+        refusal = {"type": "error", "code": "too_many_connections",
+                   "message": "Too many connections from this address."}  # fmt: skip
+        await ws.send_bytes(encode(refusal))
+        await ws.close(CLOSE_TRY_AGAIN, "too many connections from this address")
+        return
     session = _Session(ws, backend, registry, settings)
     try:
         await session.run()
@@ -91,6 +100,7 @@ async def serve_socket(
         log.exception("socket of room %s failed", ws.path_params.get("workshop_id"))
         await session.close(CLOSE_ERROR, "internal error")
     finally:
+        guards.connections.release(address)
         await session.leave()
 
 
@@ -110,6 +120,7 @@ class _Session:
         self.client = ""
         self.bad_frames = 0
         self.last_drag = 0.0
+        self.bucket = TokenBucket(settings.ops_per_second, settings.ops_burst)
         self.sender: asyncio.Task[None] | None = None
         self.watchdog: asyncio.Task[None] | None = None
 
@@ -125,6 +136,10 @@ class _Session:
         self.sender = asyncio.create_task(self.peer.send_forever())
         self.watchdog = asyncio.create_task(self._cut_when_too_slow(self.peer))
         self.hub = await self.registry.acquire(self.workshop_id)
+        if len(self.hub.peers) >= self.settings.max_connections_per_room:
+            await self._error("room_full", "This workshop has as many connections as it can take.")
+            await self.close(CLOSE_TRY_AGAIN, "room full")
+            return
         await self.hub.join(self.peer, join.get("since"))
         while True:
             frame = await self._receive()
@@ -171,11 +186,12 @@ class _Session:
     async def _handle(self, frame: str | bytes) -> None:
         assert self.peer is not None and self.hub is not None
         try:
-            message = parse(frame)
+            message = parse(frame, max_text=self.settings.max_note_text)
         except ProtocolError as error:
             await self._bad_frame(error)
             return
         if message["type"] == "op":
+            await self._throttle()
             await self._op(message)
         elif message["type"] == "drag":
             now = time.monotonic()
@@ -212,6 +228,16 @@ class _Session:
         else:
             self._send({"type": "reject", "cop": cop, "seq": result.seq,
                         "code": error.code, "message": error.message})  # fmt: skip
+
+    async def _throttle(self) -> None:
+        """Slow a socket that sends ops faster than its rate (bursts allowed); cut a flood."""
+        delay = self.bucket.take(time.monotonic())
+        if delay > FLOOD_DEBT:
+            await self._error("rate_limited", "Too many ops; this connection is closed.")
+            await self.close(CLOSE_POLICY, "flooding")
+            raise WebSocketDisconnect(CLOSE_POLICY)
+        if delay > 0:
+            await asyncio.sleep(delay)  # only this socket waits; reading it pauses meanwhile
 
     async def _bad_frame(self, error: ProtocolError) -> None:
         self.bad_frames += 1

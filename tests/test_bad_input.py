@@ -161,7 +161,7 @@ class FaultyBackend(EmbeddedBackend):
 async def faulty_server(tmp_path: Path) -> AsyncIterator[str]:
     """A real uvicorn server on a free port, in this process, over the faulty backend."""
     port = free_port()
-    settings = Settings(port=port, data_dir=tmp_path)
+    settings = Settings(port=port, data=tmp_path)
     app = create_app(settings, backend=FaultyBackend(tmp_path))
     config = uvicorn.Config(app, port=port, ws="websockets-sansio", log_level="warning")
     server = uvicorn.Server(config)
