@@ -11,7 +11,17 @@ from typing import Any, Literal, NotRequired, TypedDict
 import orjson
 
 from .rooms.model import AMBITIONS, COLOURS
-from .rooms.ops import MAX_COLUMN_TITLE, MAX_ID, MAX_NAME, MAX_NOTE_TEXT, Op
+from .rooms.ops import (
+    MAX_BUDGET,
+    MAX_COLUMN_TITLE,
+    MAX_ID,
+    MAX_LABEL,
+    MAX_NAME,
+    MAX_NOTE_TEXT,
+    MAX_STATEMENT,
+    MAX_TIMER,
+    Op,
+)
 
 __all__ = [
     "MAX_FRAME",
@@ -133,6 +143,8 @@ def _op_message(data: dict[str, Any], max_text: int) -> OpMessage:
 def _op(data: dict[str, Any], max_text: int) -> Op:
     """Validate an op's fields against its kind; unknown fields are dropped."""
     kind = data.get("kind")
+    if kind in _FLOW_KINDS:
+        return _flow_op(str(kind), data)
     ident = _id(data, "id")
     if kind == "note.add":
         add: Any = {"kind": kind, "id": ident, "text": _text(data, "text", max_text)}
@@ -165,6 +177,52 @@ def _op(data: dict[str, Any], max_text: int) -> Op:
     if kind == "column.move":
         return {"kind": kind, "id": ident, "index": _int(data, "index", 0, MAX_INDEX)}
     raise ProtocolError("unknown_op", f"Unknown op kind {str(kind)[:40]!r}.")
+
+
+_FLOW_KINDS = frozenset(
+    {"column.state", "column.lock", "column.unlock", "idea.add", "idea.delete", "vote.add",
+     "vote.remove", "phase.next", "snapshot.take", "tools.set", "reveal", "timer.start",
+     "timer.stop", "freeze", "participant.erase"}
+)  # fmt: skip
+
+
+def _flow_op(kind: str, data: dict[str, Any]) -> Op:
+    """The ops of the workshop's flow (issue 5); the reducer checks who may make them."""
+    op: Any = {"kind": kind}
+    if kind == "column.state":
+        op.update(id=_id(data, "id"), statement=_text(data, "statement", MAX_STATEMENT).strip())
+    elif kind in ("column.lock", "column.unlock", "idea.delete"):
+        op["id"] = _id(data, "id")
+    elif kind == "idea.add":
+        text = _text(data, "text", MAX_NOTE_TEXT).strip()
+        if not text:
+            raise ProtocolError("bad_field", "'text' must not be blank.")
+        op.update(id=_id(data, "id"), column=_id(data, "column"), text=text)
+    elif kind in ("vote.add", "vote.remove"):
+        op["column"] = _id(data, "column")
+    elif kind == "snapshot.take":
+        label = _text(data, "label", MAX_LABEL).strip()
+        if not label:
+            raise ProtocolError("bad_field", "'label' must not be blank.")
+        op["label"] = label
+    elif kind == "tools.set":
+        for key in ("silent", "voting"):
+            if key in data:
+                if not isinstance(data[key], bool):
+                    raise ProtocolError("bad_field", f"'{key}' must be true or false.")
+                op[key] = data[key]
+        if "budget" in data:
+            op["budget"] = _int(data, "budget", 1, MAX_BUDGET)
+        if len(op) == 1:
+            raise ProtocolError("missing_field", "tools.set needs 'silent', 'voting' or 'budget'.")
+    elif kind == "timer.start":
+        op["seconds"] = _int(data, "seconds", 1, MAX_TIMER)
+    elif kind == "participant.erase":
+        name = _text(data, "name", MAX_NAME).strip()
+        if not name:
+            raise ProtocolError("bad_field", "'name' must not be blank.")
+        op["name"] = name
+    return op  # type: ignore[no-any-return]
 
 
 def _note_style(data: dict[str, Any], into: dict[str, Any]) -> None:

@@ -43,18 +43,32 @@ class SocketPeer:
         self.sid = secrets.token_hex(6)
         self.name = name
         self.role = role
+        self.client = ""  # the client id it joined with (private events go by it)
         self.ws = ws
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
-        self.too_slow = asyncio.Event()
+        self.closing = asyncio.Event()  # set when the socket must be closed
+        self.close_code = CLOSE_TRY_AGAIN
+        self.close_reason = ""
 
     def push(self, frame: bytes) -> None:
         """Queue a frame; a full queue marks the socket too slow (it is then closed)."""
-        if self.too_slow.is_set():
+        if self.closing.is_set():
             return
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
-            self.too_slow.set()
+            log.info("a socket is too slow to keep up; closing it")
+            self.close_code, self.close_reason = CLOSE_TRY_AGAIN, "too slow, reconnect and catch up"
+            self.closing.set()
+
+    def kick(self, code: str, message: str) -> None:
+        """Send a last error frame, then close with 1008 (the link or workshop is gone)."""
+        if self.closing.is_set():
+            return
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(encode({"type": "error", "code": code, "message": message}))
+        self.close_code, self.close_reason = CLOSE_POLICY, code
+        self.closing.set()
 
     async def send_forever(self) -> None:
         """Drain the queue into the socket, in order."""
@@ -62,6 +76,7 @@ class SocketPeer:
             while True:
                 frame = await self.queue.get()
                 await self.ws.send_bytes(frame)
+                self.queue.task_done()
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # the socket closed; the receive loop sees it too
 
@@ -133,8 +148,9 @@ class _Session:
             return
         self.client = join["client"]
         self.peer = SocketPeer(self.ws, join["name"], role, self.settings.send_queue)
+        self.peer.client = self.client
         self.sender = asyncio.create_task(self.peer.send_forever())
-        self.watchdog = asyncio.create_task(self._cut_when_too_slow(self.peer))
+        self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
         self.hub = await self.registry.acquire(self.workshop_id)
         if len(self.hub.peers) >= self.settings.max_connections_per_room:
             await self._error("room_full", "This workshop has as many connections as it can take.")
@@ -261,10 +277,12 @@ class _Session:
         assert self.peer is not None
         self.peer.push(encode(message))
 
-    async def _cut_when_too_slow(self, peer: SocketPeer) -> None:
-        await peer.too_slow.wait()
-        log.info("socket in room %s too slow to keep up; closing it", self.workshop_id)
-        await self.close(CLOSE_TRY_AGAIN, "too slow, reconnect and catch up")
+    async def _close_when_asked(self, peer: SocketPeer) -> None:
+        await peer.closing.wait()
+        if peer.close_code == CLOSE_POLICY:  # let the last error frame go out first
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(peer.queue.join(), 2)
+        await self.close(peer.close_code, peer.close_reason)
 
     async def close(self, code: int, reason: str) -> None:
         """Close the socket once, whatever state it is in."""

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from server.rooms.errors import RoomError
 from server.rooms.model import AMBITIONS, COLOURS, Board
-from server.rooms.reducer import apply_op
+from server.rooms.reducer import Context, apply_op
 
 from .support import apply_event, board_from_state, canonical
 
 
 def run(board: Board, *ops: dict[str, Any], author: str = "Ana") -> list[dict[str, Any]]:
-    return [apply_op(board, op, author) for op in ops]  # type: ignore[arg-type]
+    return [apply_op(board, op, Context(author)) for op in ops]  # type: ignore[arg-type]
 
 
 def order(board: Board, column: str | None) -> list[str]:
@@ -203,13 +203,13 @@ def test_random_streams_converge_and_keep_invariants(stream: list[dict[str, Any]
     for seq, op in enumerate(stream, start=1):
         before = first.to_dict(tombstones=True)
         try:
-            event = apply_op(first, op, "Ana")  # type: ignore[arg-type]
+            event = apply_op(first, op, Context("Ana"))  # type: ignore[arg-type]
         except RoomError:
             assert first.to_dict(tombstones=True) == before
             with pytest.raises(RoomError):
-                apply_op(second, op, "Ana")  # type: ignore[arg-type]
+                apply_op(second, op, Context("Ana"))  # type: ignore[arg-type]
         else:
-            assert apply_op(second, op, "Ana") == event  # type: ignore[arg-type]
+            assert apply_op(second, op, Context("Ana")) == event  # type: ignore[arg-type]
             apply_event(mirror, event)
         first.seq = second.seq = seq
         check_invariants(first)

@@ -15,13 +15,15 @@ from typing import Any, Protocol
 
 import orjson
 
-from ..backends.base import Backend, Committed, LogTrimmedError
+from ..backends.base import Backend, BackendError, Committed, LogTrimmedError
 from ..protocol import PROTOCOL_VERSION, encode
 from .errors import RoomError
-from .model import Board
-from .reducer import apply_op
+from .model import PHASES, Board, Viewer
+from .record import RECORD_ID, record_body, snapshot_body
+from .reducer import Applied, Context, Event, apply
+from .vigilance import check
 
-__all__ = ["Peer", "RoomHub"]
+__all__ = ["Peer", "RoomHub", "revocation"]
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +32,25 @@ ROSTER_EXPIRY = 35.0  # a process silent this long has left the room
 REJECTIONS_KEPT = 10_000  # how many rejected seqs a retry can still be told about
 
 
+def revocation(role: str) -> bytes:
+    """The presence message that closes, on every process, the sockets of ``role``'s link
+    ("*": every socket, the workshop is deleted). Publish it with the backend."""
+    return orjson.dumps({"node": "api", "revoke": role})
+
+
 class Peer(Protocol):
     """A local socket as the hub sees it."""
 
     sid: str
     name: str
     role: str
+    client: str  # private events (a silent note, a vote) reach only their client
 
     def push(self, frame: bytes) -> None:
         """Queue a frame without waiting; a peer that cannot keep up closes itself."""
+
+    def kick(self, code: str, message: str) -> None:
+        """Tell the peer why, then close its socket (its link was revoked, say)."""
 
 
 class RoomHub:
@@ -58,7 +70,9 @@ class RoomHub:
         self.peers: dict[str, Peer] = {}
         self._backend = backend
         self._node_id = node_id
-        self._ring: deque[tuple[int, bytes]] = deque()
+        # each ring entry: seq, the frame for everyone (None if private), private frames
+        self._ring: deque[tuple[int, bytes | None, dict[str, bytes]]] = deque()
+        self._vigilance: bytes | None = None
         self._ring_size = ring_size
         self._ring_floor = 0  # the ring holds every event after this seq
         self._pending: dict[int, Committed] = {}
@@ -71,6 +85,7 @@ class RoomHub:
         self._since_checkpoint = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        self.deleted = False
 
     @property
     def applied(self) -> int:
@@ -82,7 +97,7 @@ class RoomHub:
     async def open(self) -> None:
         """Subscribe, then load the latest checkpoint and replay the log after it."""
         await self._backend.subscribe(self.workshop_id, self)
-        await self._load()
+        await self.load()
         self._loading = False
         self._drain()
         self._heartbeat = asyncio.create_task(self._announce_forever())
@@ -94,14 +109,15 @@ class RoomHub:
             self._heartbeat.cancel()
         for task in list(self._tasks):
             await task
-        if self._since_checkpoint:
+        if self._since_checkpoint and not self.deleted:
             await self._checkpoint()
         for futures in self._waiters.values():
             for future in futures:
                 if not future.done():
                     future.cancel()
 
-    async def _load(self) -> None:
+    async def load(self) -> None:
+        """Load the latest checkpoint and replay the log after it (no peers told)."""
         saved = await self._backend.load_checkpoint(self.workshop_id)
         self.board = Board() if saved is None else Board.from_dict(saved[1])
         self._ring.clear()
@@ -136,6 +152,8 @@ class RoomHub:
             if "users" in message:
                 self._rosters[node] = (time.monotonic(), list(message["users"]))
                 self._broadcast_roster()
+            elif "revoke" in message:
+                self._revoke(str(message["revoke"]))
             elif "drag" in message:
                 drag = message["drag"]
                 frame = encode({"type": "drag", **drag})
@@ -144,6 +162,17 @@ class RoomHub:
                         peer.push(frame)
         except (orjson.JSONDecodeError, KeyError, TypeError):
             log.warning("ignored a malformed presence message in room %s", self.workshop_id)
+
+    def _revoke(self, role: str) -> None:
+        """A link was rotated ("facilitator"...) or the workshop deleted ("*")."""
+        if role == "*":
+            self.deleted = True  # nothing of it may be written back (no checkpoint)
+        for peer in list(self.peers.values()):
+            if role in ("*", peer.role):
+                peer.kick(
+                    "workshop_deleted" if role == "*" else "link_revoked",
+                    "This workshop was deleted." if role == "*" else "This link was replaced.",
+                )
 
     async def _fill(self) -> None:
         try:
@@ -167,12 +196,12 @@ class RoomHub:
         """Too far behind a compacted log: start again from the checkpoint, tell everyone."""
         self._loading = True
         try:
-            await self._load()
+            await self.load()
         finally:
             self._loading = False
-        frame = encode({"type": "reset", "seq": self.applied, "state": self.board.to_dict()})
         for peer in self.peers.values():
-            peer.push(frame)
+            state = self.board.to_dict(viewer=_viewer(peer))
+            peer.push(encode({"type": "reset", "seq": self.applied, "state": state}))
 
     def _drain(self) -> None:
         while (committed := self._pending.pop(self.applied + 1, None)) is not None:
@@ -183,8 +212,9 @@ class RoomHub:
     def _apply(self, committed: Committed) -> None:
         seq, record = committed.seq, committed.record
         outcome: RoomError | None = None
+        ctx = Context(record.author, record.role, record.client, record.at, seq)
         try:
-            event = apply_op(self.board, record.op, record.author)
+            applied = apply(self.board, record.op, ctx)
         except RoomError as error:
             outcome = error
             self._rejections[seq] = error
@@ -192,12 +222,8 @@ class RoomHub:
                 self._rejections.popitem(last=False)
         self.board.seq = seq
         if outcome is None:
-            frame = encode({"type": "event", "seq": seq, "op": event})
-            self._ring.append((seq, frame))
-            if len(self._ring) > self._ring_size:
-                self._ring_floor = self._ring.popleft()[0]
-            for peer in self.peers.values():
-                peer.push(frame)
+            self._fan_out(seq, applied)
+            self._keep(applied, ctx)
         for future in self._waiters.pop(seq, ()):
             if not future.done():
                 future.set_result(outcome)
@@ -205,7 +231,68 @@ class RoomHub:
         if self._since_checkpoint >= self._checkpoint_every and not self._loading:
             self._spawn(self._checkpoint())
 
+    def _fan_out(self, seq: int, applied: Applied) -> None:
+        """Encode the event once for all, and once per client that sees its own version."""
+        frame = None if applied.event is None else _event_frame(seq, applied.event)
+        private = {c: _event_frame(seq, e) for c, e in applied.private.items()}
+        self._ring.append((seq, frame, private))
+        if len(self._ring) > self._ring_size:
+            self._ring_floor = self._ring.popleft()[0]
+        for peer in self.peers.values():
+            chosen = private.get(peer.client, frame)
+            if chosen is not None:
+                peer.push(chosen)
+        self._tell_facilitators()
+
+    def _keep(self, applied: Applied, ctx: Context) -> None:
+        """Store the snapshot (or the record) an applied op takes.
+
+        Every replica stores it; the first wins and the others find it there, so a
+        snapshot survives any one process dying right after the op.
+        """
+        event = applied.event or {}
+        kind = event.get("kind")
+        if kind == "phase.next":
+            closed = self.board.phase - 1
+            body = snapshot_body(self.board, event["snapshot"], phase=closed,
+                                 label=PHASES[closed - 1], at=ctx.at, by=ctx.author)  # fmt: skip
+        elif kind == "snapshot.take":
+            body = snapshot_body(self.board, event["snapshot"], phase=self.board.phase,
+                                 label=event["label"], at=ctx.at, by=ctx.author)  # fmt: skip
+        elif kind == "freeze":
+            body = record_body(self.board)
+        else:
+            return
+        self._spawn(self._save_snapshot(body))
+
+    async def _save_snapshot(self, body: dict[str, Any]) -> None:
+        try:
+            await self._backend.save_snapshot(self.workshop_id, body["id"], body)
+        except BackendError:
+            existing = await self._backend.get_snapshot(self.workshop_id, body["id"])
+            if existing is None:
+                log.exception("could not save snapshot %s of room %s", body["id"],
+                              self.workshop_id)  # fmt: skip
+            elif existing.get("hash") != body["hash"] and body["id"] != RECORD_ID:
+                log.error("snapshot %s of room %s differs between replicas", body["id"],
+                          self.workshop_id)  # fmt: skip
+
+    def _tell_facilitators(self) -> None:
+        """Send the points of vigilance to local facilitators when they change."""
+        facilitators = [p for p in self.peers.values() if p.role == "facilitator"]
+        if not facilitators:
+            self._vigilance = None
+            return
+        frame = encode({"type": "vigilance", "checks": check(self.board)})
+        if frame == self._vigilance:
+            return
+        self._vigilance = frame
+        for peer in facilitators:
+            peer.push(frame)
+
     async def _checkpoint(self) -> None:
+        if self.deleted:
+            return
         self._since_checkpoint = 0
         await self._backend.save_checkpoint(
             self.workshop_id, self.applied, self.board.to_dict(tombstones=True)
@@ -242,11 +329,17 @@ class RoomHub:
             "seq": self.applied,
         }
         if since is not None and self._ring_floor <= since <= self.applied:
-            welcome["events"] = [orjson.Fragment(f) for s, f in self._ring if s > since]
+            welcome["events"] = [
+                orjson.Fragment(chosen)
+                for s, frame, private in self._ring
+                if s > since and (chosen := private.get(peer.client, frame)) is not None
+            ]
         else:
-            welcome["state"] = self.board.to_dict()
+            welcome["state"] = self.board.to_dict(viewer=_viewer(peer))
         self.peers[peer.sid] = peer
         peer.push(encode(welcome))
+        if peer.role == "facilitator":
+            peer.push(encode({"type": "vigilance", "checks": check(self.board)}))
         await self._announce()
 
     async def leave(self, peer: Peer) -> None:
@@ -292,3 +385,11 @@ class RoomHub:
         frame = encode({"type": "presence", "users": users})
         for peer in self.peers.values():
             peer.push(frame)
+
+
+def _viewer(peer: Peer) -> Viewer:
+    return Viewer(peer.role, peer.client)
+
+
+def _event_frame(seq: int, event: Event) -> bytes:
+    return encode({"type": "event", "seq": seq, "op": event})

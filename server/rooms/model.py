@@ -1,26 +1,71 @@
-"""The board of one workshop: findings (sticky notes), orientation columns and the pool.
+"""The board of one workshop: findings (sticky notes), orientation columns and the pool,
+with the workshop's flow: phase, tools, timer, votes and the freeze.
 
 Pure data, no I/O. A note whose ``column`` is ``None`` sits in the pool of unsorted
 findings. Deleted notes and columns stay as tombstones so their ids are never reused
 and a late client can still be told they went away.
+
+Some of the board is private until the facilitator reveals it: a note written while
+silent writing is on is seen only by its author's client (``Note.private_to``), and a
+vote only by its voter. :meth:`Board.to_dict` therefore takes the :class:`Viewer` it
+is meant for; only the full form (``tombstones=True``, for storage) holds everything.
 """
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import orjson
+
 __all__ = [
     "AMBITIONS",
+    "AMBITION_LABELS",
+    "ANONYMOUS",
     "COLOURS",
+    "PHASES",
     "Board",
     "Column",
+    "Idea",
     "Note",
+    "Tools",
+    "Viewer",
+    "content_hash",
 ]
 
 #: The four structuring ambitions of the Néolab² method, as stable codes.
 AMBITIONS: tuple[str, ...] = ("ancrage", "transition", "travail", "consommation")
 
+#: Their French labels, as the seed words them (for exports and the record).
+AMBITION_LABELS: dict[str, str] = {
+    "ancrage": "L'ancrage territorial",
+    "transition": "L'engagement du tissu économique dans la transition écologique",
+    "travail": "Un monde du travail respectueux du bien-être des individus",
+    "consommation": "Des formes d'échanges et des modes de consommation responsables",
+}
+
+#: The five Néolab² phases, numbered from 1, as the seed labels them.
+PHASES: tuple[str, ...] = (
+    "Préparation de la démarche",
+    "Vision",
+    "Diagnostic ciblé",
+    "Orientations stratégiques",
+    "Plan d'actions, modalités d'engagement et de suivi",
+)
+
 #: The sticky-note palette.
 COLOURS: tuple[str, ...] = ("yellow", "pink", "blue", "green", "orange", "purple")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Whom a view of the board is for: a role, and the client id when there is one."""
+
+    role: str
+    client: str | None = None
+
+
+#: Someone who sees only what everyone sees (an HTTP reader, an export, the record).
+ANONYMOUS = Viewer("observer")
 
 
 @dataclass(slots=True)
@@ -35,16 +80,40 @@ class Note:
     column: str | None
     pos: str
     deleted: bool = False
+    private_to: str | None = None  # the author's client id while silent writing hides it
 
 
 @dataclass(slots=True)
 class Column:
-    """An orientation column."""
+    """An orientation column, with its formulated statement."""
 
     id: str
     title: str
     pos: str
     deleted: bool = False
+    statement: str = ""
+    locked: bool = False
+
+
+@dataclass(slots=True)
+class Idea:
+    """An action idea parked under an orientation for phase 5."""
+
+    id: str
+    column: str
+    text: str
+    author: str
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class Tools:
+    """The phase 4 tools the facilitator switches on and off."""
+
+    silent: bool = False
+    voting: bool = False
+    budget: int = 3
+    revealed: bool = False  # the current round's vote counts are public
 
 
 @dataclass(slots=True)
@@ -54,6 +123,13 @@ class Board:
     notes: dict[str, Note] = field(default_factory=dict)
     columns: dict[str, Column] = field(default_factory=dict)
     seq: int = 0
+    phase: int = 1
+    tools: Tools = field(default_factory=Tools)
+    timer: int | None = None  # when the countdown ends, ms since the epoch
+    ideas: dict[str, Idea] = field(default_factory=dict)
+    votes: dict[str, dict[str, int]] = field(default_factory=dict)  # client -> column -> n
+    frozen: dict[str, Any] | None = None  # {seq, at, by, hash} once frozen
+    contributors: set[str] = field(default_factory=set)  # client ids of participants
 
     def live_notes(self, column: str | None) -> list[Note]:
         """The live notes of one column (or of the pool), in board order."""
@@ -71,32 +147,132 @@ class Board:
         """How many notes are on the board (tombstones excluded)."""
         return sum(1 for n in self.notes.values() if not n.deleted)
 
-    def to_dict(self, *, tombstones: bool = False) -> dict[str, Any]:
-        """A JSON-ready view, in board order so equal boards give equal bytes."""
+    def vote_counts(self) -> dict[str, int]:
+        """Votes per live column, every voter summed (private until revealed)."""
+        counts: dict[str, int] = {}
+        for ballot in self.votes.values():
+            for column, n in ballot.items():
+                counts[column] = counts.get(column, 0) + n
+        return {c: n for c, n in sorted(counts.items()) if n and self._live_column(c)}
+
+    def _live_column(self, column_id: str) -> bool:
+        column = self.columns.get(column_id)
+        return column is not None and not column.deleted
+
+    def to_dict(self, *, tombstones: bool = False, viewer: Viewer = ANONYMOUS) -> dict[str, Any]:
+        """A JSON-ready view, in board order so equal boards give equal bytes.
+
+        ``tombstones=True`` is the full form for storage (checkpoints, snapshots): every
+        note, vote and contributor. Otherwise the view holds what ``viewer`` may see.
+        """
         columns = (
             sorted(self.columns.values(), key=lambda c: (c.pos, c.id))
             if tombstones
             else self.live_columns()
         )
         notes = sorted(
-            (n for n in self.notes.values() if tombstones or not n.deleted),
+            (
+                n
+                for n in self.notes.values()
+                if tombstones or (not n.deleted and n.private_to in (None, viewer.client))
+            ),
             key=lambda n: (n.column or "", n.pos, n.id),
         )
-        return {
+        ideas = sorted(
+            (
+                i
+                for i in self.ideas.values()
+                if tombstones or (not i.deleted and self._live_column(i.column))
+            ),
+            key=lambda i: (i.column, i.id),
+        )
+        data: dict[str, Any] = {
             "seq": self.seq,
-            "columns": [_public(asdict(c), tombstones) for c in columns],
-            "notes": [_public(asdict(n), tombstones) for n in notes],
+            "phase": self.phase,
+            "columns": [_column(c, tombstones) for c in columns],
+            "notes": [_note(n, tombstones) for n in notes],
+            "orientations": [_orientation(c) for c in columns],
+            "ideas": [_public(asdict(i), tombstones) for i in ideas],
+            "tools": asdict(self.tools),
+            "timer": self.timer,
+            "frozen": self.frozen,
         }
+        if tombstones:
+            data["votes"] = {c: dict(sorted(b.items())) for c, b in sorted(self.votes.items())}
+            data["contributors"] = sorted(self.contributors)
+        else:
+            data["votes"] = self._votes_for(viewer)
+            data["contributors"] = len(self.contributors)
+        return data
+
+    def _votes_for(self, viewer: Viewer) -> dict[str, Any]:
+        view: dict[str, Any] = {"counts": self.vote_counts() if self.tools.revealed else None}
+        if viewer.client is not None and viewer.role != "observer":
+            mine = {c: n for c, n in sorted(self.votes.get(viewer.client, {}).items()) if n}
+            view["mine"] = mine
+            view["left"] = max(0, self.tools.budget - sum(mine.values()))
+        return view
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Board":
-        """Rebuild a board saved with ``to_dict(tombstones=True)``."""
-        board = cls(seq=int(data["seq"]))
+        """Rebuild a board saved with ``to_dict(tombstones=True)``.
+
+        Boards saved before the flow existed (no phase, tools…) load with its defaults.
+        """
+        board = cls(seq=int(data["seq"]), phase=int(data.get("phase", 1)))
+        statements = {o["id"]: o for o in data.get("orientations", [])}
         for c in data["columns"]:
-            board.columns[c["id"]] = Column(**c)
+            extra = statements.get(c["id"], {})
+            board.columns[c["id"]] = Column(
+                id=c["id"],
+                title=c["title"],
+                pos=c["pos"],
+                deleted=bool(c.get("deleted", False)),
+                statement=str(extra.get("statement", "")),
+                locked=bool(extra.get("locked", False)),
+            )
         for n in data["notes"]:
             board.notes[n["id"]] = Note(**n)
+        for i in data.get("ideas", []):
+            board.ideas[i["id"]] = Idea(**i)
+        board.tools = Tools(**data.get("tools", {}))
+        board.timer = data.get("timer")
+        board.frozen = data.get("frozen")
+        votes = data.get("votes", {})
+        if isinstance(votes, dict) and "counts" not in votes:  # the full form only
+            board.votes = {c: dict(b) for c, b in votes.items()}
+        contributors = data.get("contributors", [])
+        board.contributors = set(contributors) if isinstance(contributors, list) else set()
         return board
+
+
+def content_hash(state: dict[str, Any]) -> str:
+    """The sha256 of a board view's canonical JSON (sorted keys), its ``seq`` left out.
+
+    The seq is left out because rejected ops still advance it: a frozen board keeps
+    the hash it was frozen with.
+    """
+    body = {k: v for k, v in state.items() if k != "seq"}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _column(column: Column, tombstones: bool) -> dict[str, Any]:
+    # statement and lock travel in "orientations" so a column keeps its original shape
+    item: dict[str, Any] = {"id": column.id, "title": column.title, "pos": column.pos}
+    if tombstones:
+        item["deleted"] = column.deleted
+    return item
+
+
+def _orientation(column: Column) -> dict[str, Any]:
+    return {"id": column.id, "statement": column.statement, "locked": column.locked}
+
+
+def _note(note: Note, tombstones: bool) -> dict[str, Any]:
+    item = asdict(note)
+    if not tombstones:
+        del item["deleted"], item["private_to"]
+    return item
 
 
 def _public(item: dict[str, Any], tombstones: bool) -> dict[str, Any]:

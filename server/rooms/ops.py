@@ -8,22 +8,41 @@ the reducer only has to check the op against the board.
 from typing import Literal, NotRequired, TypedDict
 
 __all__ = [
+    "FACILITATOR_KINDS",
+    "MAX_BUDGET",
     "MAX_COLUMNS",
     "MAX_COLUMN_TITLE",
     "MAX_ID",
+    "MAX_IDEAS",
+    "MAX_LABEL",
     "MAX_NAME",
     "MAX_NOTES",
     "MAX_NOTE_TEXT",
+    "MAX_STATEMENT",
+    "MAX_TIMER",
     "ColumnAdd",
     "ColumnDelete",
+    "ColumnLock",
     "ColumnMove",
     "ColumnRename",
+    "ColumnState",
+    "Freeze",
+    "IdeaAdd",
+    "IdeaDelete",
     "NoteAdd",
     "NoteDelete",
     "NoteEdit",
     "NoteMove",
     "NoteRestore",
     "Op",
+    "ParticipantErase",
+    "PhaseNext",
+    "Reveal",
+    "SnapshotTake",
+    "TimerStart",
+    "TimerStop",
+    "ToolsSet",
+    "Vote",
 ]
 
 MAX_NOTE_TEXT = 1000
@@ -32,6 +51,27 @@ MAX_NAME = 40
 MAX_ID = 40
 MAX_NOTES = 5000
 MAX_COLUMNS = 30
+MAX_STATEMENT = 1000
+MAX_LABEL = 100
+MAX_IDEAS = 2000
+MAX_BUDGET = 20
+MAX_TIMER = 4 * 3600  # seconds
+
+#: The ops only a facilitator may make (the reducer checks the committing role).
+FACILITATOR_KINDS = frozenset(
+    {
+        "phase.next",
+        "snapshot.take",
+        "tools.set",
+        "reveal",
+        "timer.start",
+        "timer.stop",
+        "column.lock",
+        "column.unlock",
+        "freeze",
+        "participant.erase",
+    }
+)
 
 
 class NoteAdd(TypedDict):
@@ -93,6 +133,88 @@ class ColumnDelete(TypedDict):
     id: str
 
 
+class ColumnState(TypedDict):
+    """Formulate (or reword) the orientation a column stands for."""
+
+    kind: Literal["column.state"]
+    id: str
+    statement: str
+
+
+class ColumnLock(TypedDict):
+    kind: Literal["column.lock", "column.unlock"]
+    id: str
+
+
+class IdeaAdd(TypedDict):
+    """Park an action idea under an orientation, for phase 5."""
+
+    kind: Literal["idea.add"]
+    id: str
+    column: str
+    text: str
+
+
+class IdeaDelete(TypedDict):
+    kind: Literal["idea.delete"]
+    id: str
+
+
+class Vote(TypedDict):
+    """Put a dot on an orientation (``vote.add``) or take one back (``vote.remove``)."""
+
+    kind: Literal["vote.add", "vote.remove"]
+    column: str
+
+
+class PhaseNext(TypedDict):
+    """Close the current phase (saving a snapshot) and open the next."""
+
+    kind: Literal["phase.next"]
+
+
+class SnapshotTake(TypedDict):
+    kind: Literal["snapshot.take"]
+    label: str
+
+
+class ToolsSet(TypedDict):
+    """Switch silent writing and voting; opening a vote starts a fresh round."""
+
+    kind: Literal["tools.set"]
+    silent: NotRequired[bool]
+    voting: NotRequired[bool]
+    budget: NotRequired[int]
+
+
+class Reveal(TypedDict):
+    """Show every silent note and the vote counts to everyone."""
+
+    kind: Literal["reveal"]
+
+
+class TimerStart(TypedDict):
+    kind: Literal["timer.start"]
+    seconds: int
+
+
+class TimerStop(TypedDict):
+    kind: Literal["timer.stop"]
+
+
+class Freeze(TypedDict):
+    """Freeze the board as the official orientations: final."""
+
+    kind: Literal["freeze"]
+
+
+class ParticipantErase(TypedDict):
+    """Replace a pseudonym by an anonymous label wherever it signs something."""
+
+    kind: Literal["participant.erase"]
+    name: str
+
+
 Op = (
     NoteAdd
     | NoteEdit
@@ -103,4 +225,17 @@ Op = (
     | ColumnRename
     | ColumnMove
     | ColumnDelete
+    | ColumnState
+    | ColumnLock
+    | IdeaAdd
+    | IdeaDelete
+    | Vote
+    | PhaseNext
+    | SnapshotTake
+    | ToolsSet
+    | Reveal
+    | TimerStart
+    | TimerStop
+    | Freeze
+    | ParticipantErase
 )

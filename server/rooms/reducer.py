@@ -2,83 +2,171 @@
 
 Every replica of a room applies the same ops in the same (sequence) order with this
 function, so every replica holds the same board. It decides what the op means on the
-board as it is *now* (the id is free, the column still exists, where "index 2" lands)
-and returns the resolved event that clients apply without deciding anything. An op
-that no longer fits the board raises :class:`RoomError` and changes nothing.
+board as it is *now* (the id is free, the column still exists, where "index 2" lands,
+the sender's role may do this, the board is not frozen) and returns the resolved event
+that clients apply without deciding anything. An op that no longer fits the board
+raises :class:`RoomError` and changes nothing.
+
+Authorization lives here, not in the socket layer, because only here is it
+deterministic: the role in the committed record is checked by every replica alike,
+and a freeze is final for every op ordered after it, whichever process sent it.
+
+Some events are private (a silent note, a vote): :func:`apply` says who sees which
+version of the event in an :class:`Applied`.
 """
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from fractional_indexing import generate_key_between
 
 from .errors import RoomError
-from .model import Board, Column, Note
+from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash
 from .ops import (
+    FACILITATOR_KINDS,
     MAX_COLUMNS,
+    MAX_IDEAS,
     MAX_NOTES,
     ColumnAdd,
     ColumnDelete,
+    ColumnLock,
     ColumnMove,
     ColumnRename,
+    ColumnState,
+    IdeaAdd,
+    IdeaDelete,
     NoteAdd,
     NoteDelete,
     NoteEdit,
     NoteMove,
     NoteRestore,
     Op,
+    ParticipantErase,
+    SnapshotTake,
+    TimerStart,
+    ToolsSet,
+    Vote,
 )
 
-__all__ = ["Event", "apply_op"]
+__all__ = ["ANONYMISED", "Applied", "Context", "Event", "apply", "apply_op", "snapshot_id"]
 
 Event = dict[str, Any]
 
+#: What an erased pseudonym becomes.
+ANONYMISED = "Participant·e anonyme"
 
-def apply_op(board: Board, op: Op, author: str) -> Event:
-    """Apply ``op`` (made by ``author``) to ``board`` in place; return its resolved event.
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who committed an op, and where it sits in the log (from the committed record)."""
+
+    author: str
+    role: str = "participant"
+    client: str = ""
+    at: int = 0  # ms since the epoch, as the committing process stamped it
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class Applied:
+    """An op's resolved event: ``event`` for everyone, except the clients in ``private``,
+    who get their own version instead (``event`` is None when only they may know)."""
+
+    event: Event | None
+    private: dict[str, Event] = field(default_factory=dict)
+
+    def for_client(self, client: str | None) -> Event | None:
+        """The version of the event this client is shown, if any."""
+        if client is not None and client in self.private:
+            return self.private[client]
+        return self.event
+
+
+def snapshot_id(seq: int) -> str:
+    """The id of the snapshot an op committed at ``seq`` takes."""
+    return f"s{seq}"
+
+
+def apply_op(board: Board, op: Op, ctx: Context) -> Event:
+    """Apply ``op`` to ``board`` in place; return the event as its own sender sees it.
 
     Raises :class:`RoomError`, with the board untouched, when the op does not fit.
     """
-    if op["kind"] == "note.add":
-        return _note_add(board, op, author)
-    if op["kind"] == "note.edit":
-        return _note_edit(board, op)
-    if op["kind"] == "note.move":
-        return _note_move(board, op)
-    if op["kind"] == "note.delete":
-        return _note_delete(board, op)
-    if op["kind"] == "note.restore":
-        return _note_restore(board, op)
-    if op["kind"] == "column.add":
-        return _column_add(board, op)
-    if op["kind"] == "column.rename":
-        return _column_rename(board, op)
-    if op["kind"] == "column.move":
-        return _column_move(board, op)
-    if op["kind"] == "column.delete":
-        return _column_delete(board, op)
-    raise AssertionError(f"unhandled op kind {op['kind']!r}")  # protocol admits no other
+    event = apply(board, op, ctx).for_client(ctx.client)
+    assert event is not None  # the sender always sees what it did
+    return event
 
 
-def _note_add(board: Board, op: NoteAdd, author: str) -> Event:
-    if op["id"] in board.notes:
-        raise RoomError("id_taken", f"A note with id {op['id']!r} already exists.")
-    if board.count_live_notes() >= MAX_NOTES:
-        raise RoomError("too_many_notes", f"This board already holds {MAX_NOTES} notes.")
-    column = op.get("column")
-    _require_column(board, column)
-    pos = _pos_at(board.live_notes(column), op.get("index"))
-    note = Note(
-        id=op["id"],
-        text=op["text"],
-        author=author,
-        colour=op.get("colour", "yellow"),
-        ambitions=list(op.get("ambitions", [])),
-        column=column,
-        pos=pos,
-    )
-    board.notes[note.id] = note
+def apply(board: Board, op: Op, ctx: Context) -> Applied:
+    """Apply ``op`` to ``board`` in place; return who sees which resolved event."""
+    kind = op["kind"]
+    if board.frozen is not None:
+        raise RoomError("frozen", "The board is frozen: it is the official record now.")
+    if ctx.role == "observer":
+        raise RoomError("forbidden", "Observers can watch but not edit.")
+    if kind in FACILITATOR_KINDS and ctx.role != "facilitator":
+        raise RoomError("forbidden", "Only the facilitator may do this.")
+    applied = _dispatch(board, op, ctx)
+    if ctx.role == "participant":
+        board.contributors.add(ctx.client)
+    return applied
+
+
+def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
+    kind = op["kind"]
+    if kind == "note.add":
+        return _note_add(board, cast(NoteAdd, op), ctx)
+    if kind == "note.edit":
+        return _note_edit(board, cast(NoteEdit, op), ctx)
+    if kind == "note.move":
+        return _note_move(board, cast(NoteMove, op), ctx)
+    if kind == "note.delete":
+        return _note_delete(board, cast(NoteDelete, op), ctx)
+    if kind == "note.restore":
+        return _note_restore(board, cast(NoteRestore, op), ctx)
+    if kind == "column.add":
+        return Applied(_column_add(board, cast(ColumnAdd, op)))
+    if kind == "column.rename":
+        return Applied(_column_rename(board, cast(ColumnRename, op)))
+    if kind == "column.move":
+        return Applied(_column_move(board, cast(ColumnMove, op)))
+    if kind == "column.delete":
+        return _column_delete(board, cast(ColumnDelete, op))
+    if kind == "column.state":
+        return Applied(_column_state(board, cast(ColumnState, op)))
+    if kind in ("column.lock", "column.unlock"):
+        return Applied(_column_lock(board, cast(ColumnLock, op)))
+    if kind == "idea.add":
+        return Applied(_idea_add(board, cast(IdeaAdd, op), ctx))
+    if kind == "idea.delete":
+        return Applied(_idea_delete(board, cast(IdeaDelete, op)))
+    if kind in ("vote.add", "vote.remove"):
+        return _vote(board, cast(Vote, op), ctx)
+    if kind == "phase.next":
+        return Applied(_phase_next(board, ctx))
+    if kind == "snapshot.take":
+        label = cast(SnapshotTake, op)["label"]
+        return Applied({"kind": kind, "snapshot": snapshot_id(ctx.seq), "label": label})
+    if kind == "tools.set":
+        return Applied(_tools_set(board, cast(ToolsSet, op)))
+    if kind == "reveal":
+        return Applied({"kind": "reveal", **_reveal(board)})
+    if kind == "timer.start":
+        board.timer = ctx.at + 1000 * cast(TimerStart, op)["seconds"]
+        return Applied({"kind": kind, "ends_at": board.timer})
+    if kind == "timer.stop":
+        board.timer = None
+        return Applied({"kind": kind})
+    if kind == "freeze":
+        return Applied(_freeze(board, ctx))
+    if kind == "participant.erase":
+        return Applied(_erase(board, cast(ParticipantErase, op)))
+    raise AssertionError(f"unhandled op kind {kind!r}")  # protocol admits no other
+
+
+def _note_event(kind: str, note: Note) -> Event:
     return {
-        "kind": "note.add",
+        "kind": kind,
         "id": note.id,
         "text": note.text,
         "author": note.author,
@@ -89,8 +177,38 @@ def _note_add(board: Board, op: NoteAdd, author: str) -> Event:
     }
 
 
-def _note_edit(board: Board, op: NoteEdit) -> Event:
-    note = _live_note(board, op["id"])
+def _seen_by(note: Note, event: Event) -> Applied:
+    """Everyone sees an event about a public note; only its author one about a silent note."""
+    if note.private_to is None:
+        return Applied(event)
+    return Applied(None, {note.private_to: event})
+
+
+def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
+    if op["id"] in board.notes:
+        raise RoomError("id_taken", f"A note with id {op['id']!r} already exists.")
+    if board.count_live_notes() >= MAX_NOTES:
+        raise RoomError("too_many_notes", f"This board already holds {MAX_NOTES} notes.")
+    column = op.get("column")
+    _require_open_column(board, column)
+    pos = _pos_at(board.live_notes(column), op.get("index"))
+    note = Note(
+        id=op["id"],
+        text=op["text"],
+        author=ctx.author,
+        colour=op.get("colour", "yellow"),
+        ambitions=list(op.get("ambitions", [])),
+        column=column,
+        pos=pos,
+        private_to=ctx.client if board.tools.silent else None,
+    )
+    board.notes[note.id] = note
+    return _seen_by(note, _note_event("note.add", note))
+
+
+def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
+    note = _live_note(board, op["id"], ctx)
+    _require_open_column(board, note.column)
     event: Event = {"kind": "note.edit", "id": note.id}
     if "text" in op:
         note.text = event["text"] = op["text"]
@@ -98,28 +216,30 @@ def _note_edit(board: Board, op: NoteEdit) -> Event:
         note.colour = event["colour"] = op["colour"]
     if "ambitions" in op:
         note.ambitions = event["ambitions"] = list(op["ambitions"])
-    return event
+    return _seen_by(note, event)
 
 
-def _note_move(board: Board, op: NoteMove) -> Event:
-    note = _live_note(board, op["id"])
+def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
+    note = _live_note(board, op["id"], ctx)
     column = op["column"]
-    _require_column(board, column)
+    _require_open_column(board, note.column)
+    _require_open_column(board, column)
     others = [n for n in board.live_notes(column) if n.id != note.id]
     note.pos = _pos_at(others, op.get("index"))
     note.column = column
-    return {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos}
+    return _seen_by(note, {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos})
 
 
-def _note_delete(board: Board, op: NoteDelete) -> Event:
-    note = _live_note(board, op["id"])
+def _note_delete(board: Board, op: NoteDelete, ctx: Context) -> Applied:
+    note = _live_note(board, op["id"], ctx)
+    _require_open_column(board, note.column)
     note.deleted = True
-    return {"kind": "note.delete", "id": note.id}
+    return _seen_by(note, {"kind": "note.delete", "id": note.id})
 
 
-def _note_restore(board: Board, op: NoteRestore) -> Event:
+def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     note = board.notes.get(op["id"])
-    if note is None:
+    if note is None or note.private_to not in (None, ctx.client):
         raise RoomError("unknown_note", f"There is no note {op['id']!r} on this board.")
     if not note.deleted:
         raise RoomError("not_deleted", "This note is not deleted.")
@@ -128,19 +248,11 @@ def _note_restore(board: Board, op: NoteRestore) -> Event:
     column = note.column
     if column is not None and (column not in board.columns or board.columns[column].deleted):
         column = None  # its column went away meanwhile: it comes back to the pool
+    _require_open_column(board, column)
     note.pos = _pos_at(board.live_notes(column), None)
     note.column = column
     note.deleted = False
-    return {
-        "kind": "note.restore",
-        "id": note.id,
-        "text": note.text,
-        "author": note.author,
-        "colour": note.colour,
-        "ambitions": note.ambitions,
-        "column": note.column,
-        "pos": note.pos,
-    }
+    return _seen_by(note, _note_event("note.restore", note))
 
 
 def _column_add(board: Board, op: ColumnAdd) -> Event:
@@ -156,33 +268,159 @@ def _column_add(board: Board, op: ColumnAdd) -> Event:
 
 
 def _column_rename(board: Board, op: ColumnRename) -> Event:
-    column = _live_column(board, op["id"])
+    column = _open_column(board, op["id"])
     column.title = op["title"]
     return {"kind": "column.rename", "id": column.id, "title": column.title}
 
 
 def _column_move(board: Board, op: ColumnMove) -> Event:
+    # moving a locked column is allowed: the lock guards its content, not the order
     column = _live_column(board, op["id"])
     others = [c for c in board.live_columns() if c.id != column.id]
     column.pos = _pos_at(others, op["index"])
     return {"kind": "column.move", "id": column.id, "pos": column.pos}
 
 
-def _column_delete(board: Board, op: ColumnDelete) -> Event:
-    column = _live_column(board, op["id"])
-    returned = []
+def _column_delete(board: Board, op: ColumnDelete) -> Applied:
+    column = _open_column(board, op["id"])
+    moved: list[tuple[Note, dict[str, str]]] = []
     last = _last_pos(board.live_notes(None))
     for note in board.live_notes(column.id):
         last = generate_key_between(last, None)
         note.column, note.pos = None, last
-        returned.append({"id": note.id, "pos": note.pos})
+        moved.append((note, {"id": note.id, "pos": note.pos}))
     column.deleted = True
-    return {"kind": "column.delete", "id": column.id, "notes": returned}
+    # a silent note that went back to the pool is news for its author only
+    public = [entry for note, entry in moved if note.private_to is None]
+    applied = Applied({"kind": "column.delete", "id": column.id, "notes": public})
+    for owner in sorted({n.private_to for n, _ in moved if n.private_to is not None}):
+        own = [entry for note, entry in moved if note.private_to in (None, owner)]
+        applied.private[owner] = {"kind": "column.delete", "id": column.id, "notes": own}
+    return applied
 
 
-def _live_note(board: Board, note_id: str) -> Note:
+def _column_state(board: Board, op: ColumnState) -> Event:
+    column = _open_column(board, op["id"])
+    column.statement = op["statement"]
+    return {"kind": "column.state", "id": column.id, "statement": column.statement}
+
+
+def _column_lock(board: Board, op: ColumnLock) -> Event:
+    column = _live_column(board, op["id"])
+    column.locked = op["kind"] == "column.lock"
+    return {"kind": op["kind"], "id": column.id}
+
+
+def _idea_add(board: Board, op: IdeaAdd, ctx: Context) -> Event:
+    if op["id"] in board.ideas:
+        raise RoomError("id_taken", f"An idea with id {op['id']!r} already exists.")
+    if sum(1 for i in board.ideas.values() if not i.deleted) >= MAX_IDEAS:
+        raise RoomError("too_many_ideas", f"This board already holds {MAX_IDEAS} ideas.")
+    column = _live_column(board, op["column"])
+    idea = Idea(id=op["id"], column=column.id, text=op["text"], author=ctx.author)
+    board.ideas[idea.id] = idea
+    return {"kind": "idea.add", "id": idea.id, "column": idea.column, "text": idea.text,
+            "author": idea.author}  # fmt: skip
+
+
+def _idea_delete(board: Board, op: IdeaDelete) -> Event:
+    idea = board.ideas.get(op["id"])
+    if idea is None or idea.deleted:
+        raise RoomError("unknown_idea", f"There is no idea {op['id']!r} on this board.")
+    idea.deleted = True
+    return {"kind": "idea.delete", "id": idea.id}
+
+
+def _vote(board: Board, op: Vote, ctx: Context) -> Applied:
+    if not board.tools.voting:
+        raise RoomError("voting_closed", "Voting is not open.")
+    column = _live_column(board, op["column"])
+    ballot = board.votes.setdefault(ctx.client, {})
+    if op["kind"] == "vote.add":
+        if sum(ballot.values()) >= board.tools.budget:
+            raise RoomError("no_votes_left", "You have used all your votes.")
+        ballot[column.id] = ballot.get(column.id, 0) + 1
+    else:
+        if ballot.get(column.id, 0) <= 0:
+            raise RoomError("no_vote", "You have no vote on this orientation.")
+        ballot[column.id] -= 1
+        if not ballot[column.id]:
+            del ballot[column.id]
+    mine = dict(sorted(ballot.items()))
+    left = board.tools.budget - sum(mine.values())
+    # a vote stays the voter's secret until the reveal: only their client hears of it
+    event = {"kind": op["kind"], "column": column.id, "mine": mine, "left": left}
+    return Applied(None, {ctx.client: event})
+
+
+def _phase_next(board: Board, ctx: Context) -> Event:
+    if board.phase >= len(PHASES):
+        raise RoomError("last_phase", "This is the last phase.")
+    closed = board.phase
+    board.phase += 1
+    return {"kind": "phase.next", "phase": board.phase, "snapshot": snapshot_id(ctx.seq),
+            "label": PHASES[closed - 1]}  # fmt: skip
+
+
+def _tools_set(board: Board, op: ToolsSet) -> Event:
+    tools = board.tools
+    new_round = op.get("voting") is True and not tools.voting
+    if "silent" in op:
+        tools.silent = op["silent"]
+    if "budget" in op:
+        tools.budget = op["budget"]
+    if "voting" in op:
+        tools.voting = op["voting"]
+    if new_round:  # opening a vote starts a fresh, hidden round
+        board.votes.clear()
+        tools.revealed = False
+    return {"kind": "tools.set", "tools": _tools(board), "new_round": new_round}
+
+
+def _tools(board: Board) -> dict[str, Any]:
+    t = board.tools
+    return {"silent": t.silent, "voting": t.voting, "budget": t.budget, "revealed": t.revealed}
+
+
+def _reveal(board: Board) -> dict[str, Any]:
+    """Make every silent note and the vote counts public; voting closes."""
+    hidden = [n for n in board.notes.values() if n.private_to is not None]
+    for note in hidden:
+        note.private_to = None
+    shown = sorted(
+        (n for n in hidden if not n.deleted), key=lambda n: (n.column or "", n.pos, n.id)
+    )
+    board.tools.voting = False
+    board.tools.revealed = True
+    return {
+        "notes": [_note_event("note.add", n) for n in shown],
+        "counts": board.vote_counts(),
+        "tools": _tools(board),
+    }
+
+
+def _freeze(board: Board, ctx: Context) -> Event:
+    revealed = _reveal(board)  # the record is public: nothing stays hidden
+    board.frozen = {"seq": ctx.seq, "at": ctx.at, "by": ctx.author}
+    board.timer = None
+    digest = content_hash(board.to_dict(viewer=ANONYMOUS))
+    return {"kind": "freeze", **board.frozen, "hash": digest, **revealed}
+
+
+def _erase(board: Board, op: ParticipantErase) -> Event:
+    for note in board.notes.values():
+        if note.author == op["name"]:
+            note.author = ANONYMISED
+    for idea in board.ideas.values():
+        if idea.author == op["name"]:
+            idea.author = ANONYMISED
+    return {"kind": "participant.erase", "name": op["name"], "replacement": ANONYMISED}
+
+
+def _live_note(board: Board, note_id: str, ctx: Context) -> Note:
     note = board.notes.get(note_id)
-    if note is None or note.deleted:
+    # a silent note does not exist for anyone but its author until the reveal
+    if note is None or note.deleted or note.private_to not in (None, ctx.client):
         raise RoomError("unknown_note", f"There is no note {note_id!r} on this board.")
     return note
 
@@ -194,9 +432,16 @@ def _live_column(board: Board, column_id: str) -> Column:
     return column
 
 
-def _require_column(board: Board, column_id: str | None) -> None:
+def _open_column(board: Board, column_id: str) -> Column:
+    column = _live_column(board, column_id)
+    if column.locked:
+        raise RoomError("locked", "The facilitator has locked this orientation.")
+    return column
+
+
+def _require_open_column(board: Board, column_id: str | None) -> None:
     if column_id is not None:
-        _live_column(board, column_id)
+        _open_column(board, column_id)
 
 
 def _pos_at(ordered: list[Note] | list[Column], index: int | None) -> str:
