@@ -1,5 +1,7 @@
 """The Starlette application: the HTTP API, the websocket route and the web client."""
 
+import asyncio
+import dataclasses
 import logging
 import secrets
 import time
@@ -24,6 +26,8 @@ from .config import Settings
 from .headers import SecurityHeadersMiddleware
 from .limits import Guards
 from .qr import qr_svg
+from .retention import stale_workshops
+from .rooms.hub import revocation
 from .rooms.registry import RoomRegistry
 from .ws import serve_socket
 
@@ -43,6 +47,26 @@ def make_backend(settings: Settings) -> Backend:
 
         return RedisBackend(settings.redis_url)
     return EmbeddedBackend(settings.data_dir)
+
+
+async def erase_workshop(backend: Backend, workshop_id: str) -> None:
+    """Close the workshop's sockets on every process, then delete all its data."""
+    await backend.publish_presence(workshop_id, revocation("*"))
+    await backend.delete_workshop(workshop_id)
+
+
+async def _purge_forever(backend: Backend, days: int) -> None:
+    """Apply the retention setting now, then every hour."""
+    while True:
+        try:
+            for workshop_id in await stale_workshops(backend, days):
+                log.info(
+                    "retention: deleting workshop %s, untouched for %d days", workshop_id, days
+                )
+                await erase_workshop(backend, workshop_id)
+        except Exception:
+            log.exception("retention purge failed; trying again in an hour")
+        await asyncio.sleep(3600)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -97,15 +121,21 @@ class _Api:
             status_code=201,
         )
 
+    async def _authorize(self, request: Request) -> tuple[WorkshopMeta, str] | None:
+        """The workshop and the role its ``Authorization: Bearer <link secret>`` grants."""
+        meta = await self.backend.get_workshop(request.path_params["workshop_id"])
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        if meta is None or scheme.lower() != "bearer":
+            return None
+        role = role_for(secret.strip(), meta.token_hashes)
+        return None if role is None else (meta, role)
+
     async def read_workshop(self, request: Request) -> Response:
         workshop_id = request.path_params["workshop_id"]
-        meta = await self.backend.get_workshop(workshop_id)
-        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        role = None
-        if meta is not None and scheme.lower() == "bearer":
-            role = role_for(secret.strip(), meta.token_hashes)
-        if meta is None or role is None:  # one answer for both: ids are not to be probed
+        found = await self._authorize(request)
+        if found is None:  # one answer for both: ids are not to be probed
             return _error(404, "not_found", "No workshop here for this link.")
+        meta, role = found
         hub = await self.registry.acquire(workshop_id)
         try:
             state: dict[str, Any] = hub.board.to_dict()
@@ -133,6 +163,35 @@ class _Api:
         # the link holds a secret: keep the picture out of every cache
         return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
+    async def rotate_link(self, request: Request) -> Response:
+        """Replace one role's link; sockets joined with the old one are closed everywhere."""
+        found = await self._authorize(request)
+        if found is None:
+            return _error(404, "not_found", "No workshop here for this link.")
+        meta, role = found
+        target = request.path_params["role"]
+        if role != "facilitator":
+            return _error(403, "forbidden", "Only the facilitator can replace a link.")
+        if target not in ROLES:
+            return _error(404, "not_found", f"Roles are {', '.join(ROLES)}.")
+        secret = new_secret()
+        hashes = {**meta.token_hashes, target: hash_secret(secret)}
+        await self.backend.update_workshop(dataclasses.replace(meta, token_hashes=hashes))
+        await self.backend.publish_presence(meta.id, revocation(target))
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({"role": target, "link": f"{base}/w/{meta.id}#k={secret}"})
+
+    async def delete_workshop(self, request: Request) -> Response:
+        """Erase a workshop and all its data; its sockets are closed everywhere."""
+        found = await self._authorize(request)
+        if found is None:
+            return _error(404, "not_found", "No workshop here for this link.")
+        meta, role = found
+        if role != "facilitator":
+            return _error(403, "forbidden", "Only the facilitator can delete a workshop.")
+        await erase_workshop(self.backend, meta.id)
+        return Response(status_code=204)
+
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -157,15 +216,24 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.start()
+        purge = None
+        if settings.retention_days > 0:
+            purge = asyncio.create_task(_purge_forever(backend, settings.retention_days))
         try:
             yield
         finally:
+            if purge is not None:
+                purge.cancel()
             await registry.close_all()
             await backend.close()
 
     routes = [
         Route("/api/workshops", api.create_workshop, methods=["POST"]),
         Route("/api/workshops/{workshop_id}", api.read_workshop, methods=["GET"]),
+        Route("/api/workshops/{workshop_id}", api.delete_workshop, methods=["DELETE"]),
+        Route(
+            "/api/workshops/{workshop_id}/links/{role}/rotate", api.rotate_link, methods=["POST"]
+        ),
         Route("/api/qr", api.qr, methods=["POST"]),
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),

@@ -1,12 +1,16 @@
 """The ``atelier`` command."""
 
 import argparse
+import asyncio
 import logging
+import sys
 from pathlib import Path
 
+import orjson
 import uvicorn
 
 from .config import Settings
+from .transfer import TransferError, dumps, export_workshop, import_workshop
 
 __all__ = ["main"]
 
@@ -50,6 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     _option(serve, "--retention-days", "delete workshops untouched for this many days "
             "(ATELIER_RETENTION_DAYS, default %s: never)", _DEFAULTS.retention_days,
             int)  # fmt: skip
+    for name, text in (
+        ("export", "write a whole workshop (board, snapshots, official record) as JSON"),
+        ("import", "recreate a workshop from an 'atelier export' file"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        if name == "export":
+            sub.add_argument("workshop", help="the workshop's id (in its links: /w/ID)")
+            sub.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+        else:
+            sub.add_argument("file", type=Path, help="a file written by 'atelier export'")
+        _option(sub, "--data", "the embedded backend's directory "
+                "(ATELIER_DATA, default ./%s)", _DEFAULTS.data, Path)  # fmt: skip
+        sub.add_argument("--redis", dest="redis_url", metavar="URL",
+                         help="use this Redis instead (ATELIER_REDIS_URL)")  # fmt: skip
     return parser
 
 
@@ -66,6 +84,42 @@ def main(argv: list[str] | None = None) -> None:
         if args["origins"]:
             args["origins"] = tuple(args["origins"])
         serve(Settings.from_env(**args))
+        return
+    settings = Settings.from_env(data=args["data"], redis_url=args["redis_url"])
+    try:
+        if command == "export":
+            document = asyncio.run(_export(settings, args["workshop"]))
+            if args["output"] is None:
+                sys.stdout.buffer.write(document)
+            else:
+                args["output"].write_bytes(document)
+        else:
+            asyncio.run(_import(settings, orjson.loads(args["file"].read_bytes())))
+    except (TransferError, OSError, orjson.JSONDecodeError) as error:
+        sys.exit(f"atelier {command}: {error}")
+
+
+async def _export(settings: Settings, workshop_id: str) -> bytes:
+    from .app import make_backend
+
+    backend = make_backend(settings)
+    await backend.start()
+    try:
+        return dumps(await export_workshop(backend, workshop_id))
+    finally:
+        await backend.close()
+
+
+async def _import(settings: Settings, document: object) -> None:
+    from .app import make_backend
+
+    backend = make_backend(settings)
+    await backend.start()
+    try:
+        meta = await import_workshop(backend, document)
+    finally:
+        await backend.close()
+    print(f"imported workshop {meta.id} ({meta.title}); its links work as before")
 
 
 def serve(settings: Settings) -> None:

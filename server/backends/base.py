@@ -126,6 +126,21 @@ class Backend(Protocol):
     async def get_workshop(self, workshop_id: str) -> WorkshopMeta | None:
         """A workshop's metadata, or None if there is none with that id."""
 
+    async def update_workshop(self, meta: WorkshopMeta) -> None:
+        """Replace an existing workshop's metadata (e.g. a rotated link's hash)."""
+
+    async def delete_workshop(self, workshop_id: str) -> None:
+        """Erase the workshop and everything stored for it: log, states, snapshots."""
+
+    async def list_workshops(self) -> list[tuple[str, int]]:
+        """Every workshop's id with its last activity (ms since the epoch: last op or creation)."""
+
+    async def restore_workshop(
+        self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
+    ) -> None:
+        """Recreate a workshop from an export: its board at ``seq`` (the next op gets
+        ``seq + 1``) and its snapshots. Refuses an id that exists."""
+
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
         """Give ``record`` the room's next seq (or its earlier one if it is a retry),
         make it durable, then announce it to every subscriber."""

@@ -9,6 +9,7 @@ transaction, so one fsync acknowledges many ops.
 import asyncio
 import functools
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,9 @@ __all__ = ["EmbeddedBackend"]
 T = TypeVar("T")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS workshops (id TEXT PRIMARY KEY, meta BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS workshops (
+    id TEXT PRIMARY KEY, meta BLOB NOT NULL, touched INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS ops (
     workshop TEXT NOT NULL, seq INTEGER NOT NULL, client TEXT NOT NULL, cop INTEGER NOT NULL,
     record BLOB NOT NULL, PRIMARY KEY (workshop, seq)
@@ -46,6 +49,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     PRIMARY KEY (workshop, id)
 );
 """
+
+#: Every table that holds a workshop's data, with the column naming the workshop.
+_TABLES = (("ops", "workshop"), ("checkpoints", "workshop"), ("snapshots", "workshop"),
+           ("workshops", "id"))  # fmt: skip
 
 
 @dataclass
@@ -97,9 +104,72 @@ class EmbeddedBackend:
     async def create_workshop(self, meta: WorkshopMeta) -> None:
         await self._run(
             lambda: self._conn().execute(
-                "INSERT INTO workshops (id, meta) VALUES (?, ?)", (meta.id, meta.to_bytes())
+                "INSERT INTO workshops (id, meta, touched) VALUES (?, ?, ?)",
+                (meta.id, meta.to_bytes(), meta.created_at),
             )
         )
+
+    async def update_workshop(self, meta: WorkshopMeta) -> None:
+        await self._run(
+            lambda: self._conn().execute(
+                "UPDATE workshops SET meta = ? WHERE id = ?", (meta.to_bytes(), meta.id)
+            )
+        )
+
+    async def delete_workshop(self, workshop_id: str) -> None:
+        await self._run(functools.partial(self._delete, workshop_id))
+
+    def _delete(self, workshop_id: str) -> None:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table, key in _TABLES:
+                db.execute(f"DELETE FROM {table} WHERE {key} = ?", (workshop_id,))  # noqa: S608
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            self._heads.pop(workshop_id, None)
+
+    async def list_workshops(self) -> list[tuple[str, int]]:
+        rows = await self._run(
+            lambda: self._conn().execute("SELECT id, touched FROM workshops ORDER BY id").fetchall()
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def restore_workshop(
+        self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
+    ) -> None:
+        await self._run(functools.partial(self._restore, meta, seq, state, snapshots))
+
+    def _restore(
+        self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
+    ) -> None:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "INSERT INTO workshops (id, meta, touched) VALUES (?, ?, ?)",
+                (meta.id, meta.to_bytes(), int(time.time() * 1000)),
+            )
+            db.execute(
+                "INSERT INTO checkpoints (workshop, seq, state) VALUES (?, ?, ?)",
+                (meta.id, seq, orjson.dumps(state)),
+            )
+            for body in snapshots:
+                db.execute(
+                    "INSERT INTO snapshots (workshop, id, created, body) VALUES (?, ?, ?, ?)",
+                    (meta.id, body["id"], body.get("at", 0), orjson.dumps(body)),
+                )
+            db.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            db.execute("ROLLBACK")
+            raise BackendError(f"workshop {meta.id!r} exists already") from None
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._heads.pop(meta.id, None)
 
     async def get_workshop(self, workshop_id: str) -> WorkshopMeta | None:
         row = await self._run(
@@ -146,6 +216,13 @@ class EmbeddedBackend:
         try:
             for item in batch:
                 results.append(self._write_one(db, item.workshop_id, item.record))
+            touched: dict[str, int] = {}
+            for item in batch:
+                touched[item.workshop_id] = max(touched.get(item.workshop_id, 0), item.record.at)
+            db.executemany(
+                "UPDATE workshops SET touched = MAX(touched, ?) WHERE id = ?",
+                [(at, workshop) for workshop, at in touched.items()],
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -163,8 +240,11 @@ class EmbeddedBackend:
         if row is not None:
             return CommitResult(seq=row[0], duplicate=True)
         if workshop_id not in self._heads:
+            # a restored workshop has no log yet: its checkpoint's seq is the floor
             head = db.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM ops WHERE workshop = ?", (workshop_id,)
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM ops WHERE workshop = ?1), 0), "
+                "COALESCE((SELECT seq FROM checkpoints WHERE workshop = ?1), 0))",
+                (workshop_id,),
             ).fetchone()[0]
             self._heads[workshop_id] = head
         seq = self._heads[workshop_id] + 1

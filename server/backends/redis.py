@@ -34,6 +34,7 @@ op was committed long ago).
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable
 from dataclasses import asdict
@@ -126,6 +127,12 @@ return 0
 """
 
 
+#: Workshop id -> last activity in ms (for the retention setting); not in a room's slot.
+WORKSHOPS = "atelier:workshops"
+#: The per-room keys besides the snapshots (see the module docstring).
+_ROOM_KEYS = ("meta", "seq", "log", "dedupe", "floors", "trimmed", "checkpoint", "snapshots")
+
+
 def _key(workshop_id: str, part: str) -> str:
     return f"atelier:{{{workshop_id}}}:{part}"
 
@@ -136,11 +143,14 @@ class RedisBackend:
     def __init__(self, url: str, *, keep: int = DEFAULT_KEEP) -> None:
         self._url = url
         self._keep = keep
+        self._touched: dict[str, int] = {}  # room -> last activity written, ms
         # Commands share a pool. A commit retried after a lost reply is safe (the script
         # dedupes), so a short retry rides out a blip; past it the caller gets BackendError
         # and its client reconnects (maybe to another process) and re-sends.
+        # Named connections let an operator (and a test) tell processes apart in CLIENT LIST.
         self._redis = aioredis.Redis.from_url(
             url,
+            client_name=f"atelier-{os.getpid()}",
             socket_timeout=5,
             socket_connect_timeout=2,
             socket_keepalive=True,
@@ -149,7 +159,11 @@ class RedisBackend:
         # The subscriber has a client of its own, without retries: on any error this
         # class drops the connection, reconnects, resubscribes and resyncs every room.
         self._sub_client = aioredis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+            url,
+            client_name=f"atelier-sub-{os.getpid()}",
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 0),
         )
         self._commit = self._redis.register_script(_COMMIT)
         self._checkpoint = self._redis.register_script(_CHECKPOINT)
@@ -196,11 +210,58 @@ class RedisBackend:
         created = await self._call(self._redis.set(_key(meta.id, "meta"), meta.to_bytes(), nx=True))
         if not created:
             raise BackendError(f"workshop {meta.id!r} exists")
+        await self._call(self._redis.zadd(WORKSHOPS, {meta.id: meta.created_at}))
 
     async def get_workshop(self, workshop_id: str) -> WorkshopMeta | None:
         """A workshop's metadata, or None."""
         raw = await self._call(self._redis.get(_key(workshop_id, "meta")))
         return None if raw is None else WorkshopMeta.from_bytes(raw)
+
+    async def update_workshop(self, meta: WorkshopMeta) -> None:
+        """Replace an existing workshop's metadata."""
+        if not await self._call(self._redis.set(_key(meta.id, "meta"), meta.to_bytes(), xx=True)):
+            raise BackendError(f"there is no workshop {meta.id!r}")
+
+    async def delete_workshop(self, workshop_id: str) -> None:
+        """Delete every key of the workshop (its snapshots included) and its activity entry."""
+        snapshot_ids: list[Any] = await self._call(
+            self._redis.zrange(_key(workshop_id, "snapshots"), 0, -1)
+        )
+        keys = [_key(workshop_id, part) for part in _ROOM_KEYS]
+        keys += [_key(workshop_id, f"snapshot:{s.decode()}") for s in snapshot_ids]
+        await self._call(self._redis.delete(*keys))
+        await self._call(self._redis.zrem(WORKSHOPS, workshop_id))
+
+    async def list_workshops(self) -> list[tuple[str, int]]:
+        """Every workshop with its last activity (ms), from the activity sorted set."""
+        rows: list[Any] = await self._call(self._redis.zrange(WORKSHOPS, 0, -1, withscores=True))
+        return sorted((member.decode(), int(score)) for member, score in rows)
+
+    async def restore_workshop(
+        self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
+    ) -> None:
+        """Recreate an exported workshop: metadata, the board at ``seq``, the snapshots."""
+        if not await self._call(self._redis.set(_key(meta.id, "meta"), meta.to_bytes(), nx=True)):
+            raise BackendError(f"workshop {meta.id!r} exists already")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(_key(meta.id, "seq"), seq)
+            # the log is empty: every op up to seq is "compacted", the checkpoint holds them
+            pipe.set(_key(meta.id, "trimmed"), seq)
+            pipe.hset(
+                _key(meta.id, "checkpoint"), mapping={"seq": seq, "state": orjson.dumps(state)}
+            )
+            for body in snapshots:
+                pipe.set(_key(meta.id, f"snapshot:{body['id']}"), orjson.dumps(body))
+                pipe.zadd(_key(meta.id, "snapshots"), {body["id"]: int(body.get("at", 0))})
+            pipe.zadd(WORKSHOPS, {meta.id: int(time.time() * 1000)})
+            await self._call(pipe.execute())
+
+    async def _touch(self, workshop_id: str, at: int) -> None:
+        """Record activity for the retention setting, at most once a minute per room."""
+        if at - self._touched.get(workshop_id, 0) < 60_000:
+            return
+        self._touched[workshop_id] = at
+        await self._call(self._redis.zadd(WORKSHOPS, {workshop_id: at}, gt=True))
 
     # -- the log ---------------------------------------------------------------------
 
@@ -215,6 +276,7 @@ class RedisBackend:
         ]
         seq, duplicate = await self._call(self._commit(keys=keys, args=args))
         result = CommitResult(seq=int(seq), duplicate=bool(duplicate))
+        await self._touch(workshop_id, record.at)
         if not result.duplicate:
             # This process's own rooms need not wait for the doorbell's round trip.
             committed = Committed(result.seq, record)
