@@ -25,6 +25,7 @@ from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
 from .headers import SecurityHeadersMiddleware
 from .limits import Guards
+from .metrics import CONTENT_TYPE, render, watch_rooms
 from .qr import qr_svg
 from .retention import stale_workshops
 from .rooms.hub import revocation
@@ -203,6 +204,9 @@ class _Api:
     async def page(self, request: Request) -> Response:
         return FileResponse(WEB_DIR / "index.html")
 
+    async def metrics(self, request: Request) -> Response:
+        return Response(render(), media_type=CONTENT_TYPE)
+
     async def socket(self, ws: WebSocket) -> None:
         await serve_socket(ws, self.backend, self.registry, self.settings, self.guards)
 
@@ -212,6 +216,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     backend = backend or make_backend(settings)
     registry = RoomRegistry(backend, node_id=secrets.token_hex(4))
     api = _Api(backend, registry, settings)
+    watch_rooms(lambda: len(registry))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -237,6 +242,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
         Route("/api/qr", api.qr, methods=["POST"]),
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),
+        Route("/metrics", api.metrics),
         Route("/w/{workshop_id}", api.page),
         WebSocketRoute("/ws/{workshop_id}", api.socket),
         Mount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"),

@@ -19,6 +19,7 @@ from .backends.base import Backend, BackendError, OpRecord
 from .capabilities import role_for
 from .config import Settings
 from .limits import Guards, TokenBucket
+from .metrics import CONNECTIONS, OPS_COMMITTED, QUEUE_OVERFLOWS
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .rooms.hub import RoomHub
 from .rooms.registry import RoomRegistry
@@ -57,6 +58,7 @@ class SocketPeer:
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
+            QUEUE_OVERFLOWS.inc()
             log.info("a socket is too slow to keep up; closing it")
             self.close_code, self.close_reason = CLOSE_TRY_AGAIN, "too slow, reconnect and catch up"
             self.closing.set()
@@ -138,6 +140,7 @@ class _Session:
         self.bucket = TokenBucket(settings.ops_per_second, settings.ops_burst)
         self.sender: asyncio.Task[None] | None = None
         self.watchdog: asyncio.Task[None] | None = None
+        CONNECTIONS.inc()  # and dec() in leave(), which serve_socket always calls
 
     async def run(self) -> None:
         join = await self._await_join()
@@ -238,6 +241,8 @@ class _Session:
             log.warning("commit failed in room %s; asking the client to retry", self.workshop_id)
             await self.close(CLOSE_TRY_AGAIN, "storage unavailable, reconnect")
             return
+        if not result.duplicate:
+            OPS_COMMITTED.inc()
         error = await self.hub.outcome(result.seq)
         if error is None:
             self._send({"type": "ack", "cop": cop, "seq": result.seq})
@@ -292,6 +297,7 @@ class _Session:
 
     async def leave(self) -> None:
         """Stop this socket's tasks and leave the room."""
+        CONNECTIONS.dec()
         for task in (self.sender, self.watchdog):
             if task is not None:
                 task.cancel()

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from ..backends.base import Backend, BackendError, Committed, LogTrimmedError
+from ..metrics import FANOUT_SECONDS, RESYNCS
 from ..protocol import PROTOCOL_VERSION, encode
 from .errors import RoomError
 from .model import PHASES, Board, Viewer
@@ -182,6 +183,8 @@ class RoomHub:
                 except LogTrimmedError:
                     await self._reload()
                     missed = []
+                if missed:
+                    RESYNCS.labels("gap").inc()
                 for committed in missed:
                     self._pending.setdefault(committed.seq, committed)
                 self._drain()
@@ -194,6 +197,7 @@ class RoomHub:
 
     async def _reload(self) -> None:
         """Too far behind a compacted log: start again from the checkpoint, tell everyone."""
+        RESYNCS.labels("reload").inc()
         self._loading = True
         try:
             await self.load()
@@ -223,6 +227,8 @@ class RoomHub:
         self.board.seq = seq
         if outcome is None:
             self._fan_out(seq, applied)
+            if not self._loading:  # a replayed op's age is the log's, not the fan-out's
+                FANOUT_SECONDS.observe(max(0.0, time.time() - record.at / 1000))
             self._keep(applied, ctx)
         for future in self._waiters.pop(seq, ()):
             if not future.done():
@@ -328,6 +334,9 @@ class RoomHub:
             "role": peer.role,
             "seq": self.applied,
         }
+        if since is not None:
+            catchup = self._ring_floor <= since <= self.applied
+            RESYNCS.labels("catchup" if catchup else "full").inc()
         if since is not None and self._ring_floor <= since <= self.applied:
             welcome["events"] = [
                 orjson.Fragment(chosen)

@@ -1,0 +1,71 @@
+"""The ``python -m bench`` command: ``run`` one load, or a named ``scenario``."""
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from .load import LoadSpec, compare, run_load
+from .scenarios import SCENARIOS, run_scenario
+
+__all__ = ["main"]
+
+
+def _print(line: dict[str, Any]) -> None:
+    sys.stdout.write(orjson.dumps(line).decode() + "\n")
+    sys.stdout.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="one load, one JSON line")
+    defaults = LoadSpec()
+    run.add_argument("--clients", type=int, default=defaults.clients, help="clients per room")
+    run.add_argument("--rooms", type=int, default=defaults.rooms)
+    run.add_argument("--active", type=int, default=defaults.active, help="senders per room")
+    run.add_argument("--rate", type=float, default=defaults.rate, help="ops/s, all rooms")
+    run.add_argument("--duration", type=float, default=defaults.duration, help="seconds")
+    run.add_argument(
+        "--processes",
+        type=int,
+        default=defaults.processes,
+        help="server processes (more than one shares a Redis of the bench's own)",
+    )
+    run.add_argument("--workers", type=int, default=defaults.workers,
+                     help="load-generator processes")  # fmt: skip
+    run.add_argument("--target", choices=["atelier", "relay"], default="atelier")
+    run.add_argument(
+        "--compare-raw",
+        action="store_true",
+        help="run the same load against the raw relay too, and print the ratios",
+    )
+    scenario = commands.add_parser("scenario", help="one of the issue's scenarios")
+    scenario.add_argument("name", choices=sorted(SCENARIOS))
+    scenario.add_argument("--runs", type=int, default=3, help="runs (a median line follows)")
+    scenario.add_argument("--no-raw", action="store_true", help="skip the raw relay")
+    scenario.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply clients, rate and duration (e.g. 0.1 for a dry run)",
+    )
+    return parser  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and print one JSON line per run."""
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        spec = LoadSpec(
+            clients=args.clients, rooms=args.rooms, active=args.active, rate=args.rate,
+            duration=args.duration, processes=args.processes, workers=args.workers,
+        )  # fmt: skip
+        if args.compare_raw:
+            _print(compare(spec))
+        else:
+            _print(run_load(spec, args.target))
+    else:
+        for line in run_scenario(args.name, args.runs, raw=not args.no_raw, scale=args.scale):
+            _print(line)

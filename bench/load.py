@@ -1,0 +1,235 @@
+"""The load generator: N clients in each of M rooms, spread over P server processes,
+K of them per room making real board ops at a total rate R; one JSON line per run.
+
+It runs as its own process (plus worker processes when one cannot drive the load),
+starts the servers it measures as real subprocesses, and reads their CPU time and
+memory from ``/proc`` between the common start and the end of the drain. With
+``--compare-raw`` the same load then runs against the raw relay (``bench/relay.py``)
+in the same run, and the ratios are printed alongside.
+"""
+
+import asyncio
+import multiprocessing
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .procs import Proc, create_workshop, raise_nofile, start_redis, start_relay, start_server
+from .seed import column_ids, note_id, seed_room
+from .stats import aggregate
+from .worker import ClientPlan, WorkerPlan, worker_main
+
+__all__ = ["LoadSpec", "compare", "join_workers", "recv", "run_load", "spawn_workers"]
+
+READY_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """The shape of one load."""
+
+    clients: int = 10  # per room
+    rooms: int = 1
+    active: int = 2  # clients per room that send ops
+    rate: float = 10.0  # ops per second, all rooms together
+    duration: float = 5.0  # seconds of ops
+    processes: int = 1  # server processes; more than one needs Redis
+    workers: int = 1  # load-generator processes
+    columns: int = 4
+
+    def check(self) -> None:
+        """Refuse shapes that cannot run."""
+        if not 0 < self.active <= self.clients:
+            raise ValueError("Expected 0 < active <= clients")
+        if self.rate <= 0 or self.duration <= 0 or self.columns < 2:
+            raise ValueError("Expected a positive rate and duration, and 2 columns or more")
+        if min(self.rooms, self.processes, self.workers) < 1:
+            raise ValueError("Expected at least one room, process and worker")
+
+
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _start_targets(target: str, spec: LoadSpec, workdir: Path) -> tuple[list[Proc], Proc | None]:
+    if target == "relay":
+        return [start_relay(workdir)], None
+    if spec.processes == 1:
+        return [start_server(workdir)], None
+    redis = start_redis(workdir)
+    url = f"redis://127.0.0.1:{redis.port}/0"
+    try:
+        return [start_server(workdir, url) for _ in range(spec.processes)], redis
+    except BaseException:
+        redis.stop()
+        raise
+
+
+def _rooms(target: str, spec: LoadSpec, servers: list[Proc]) -> list[tuple[str, str]]:
+    if target == "relay":
+        return [(f"room{r}", "-") for r in range(spec.rooms)]
+    rooms = [create_workshop(servers[0].port, f"Banc {r}") for r in range(spec.rooms)]
+
+    async def seed_all() -> None:
+        gate = asyncio.Semaphore(8)
+
+        async def one(wid: str, secret: str) -> None:
+            async with gate:
+                await seed_room(servers[0].port, wid, secret, columns=spec.columns,
+                                notes=spec.active)  # fmt: skip
+
+        await asyncio.gather(*(one(w, s) for w, s in rooms))
+
+    asyncio.run(seed_all())
+    return rooms
+
+
+def _plans(
+    spec: LoadSpec, target: str, servers: list[Proc], rooms: list[tuple[str, str]]
+) -> list[WorkerPlan]:
+    interval = spec.rooms * spec.active / spec.rate  # each active client's own period
+    per_worker: list[list[ClientPlan]] = [[] for _ in range(spec.workers)]
+    gidx = 0
+    for r, (wid, secret) in enumerate(rooms):
+        for j in range(spec.clients):
+            active = j < spec.active
+            # spread each room's senders evenly over one period, rooms interleaved
+            phase = ((j * spec.rooms + r) / (spec.active * spec.rooms)) * interval if active else 0
+            plan = ClientPlan(
+                gidx=gidx, room=r, port=servers[j % len(servers)].port, path=f"/ws/{wid}",
+                token=secret, note=note_id(j) if active else None, interval=interval, phase=phase,
+            )  # fmt: skip
+            per_worker[gidx % spec.workers].append(plan)
+            gidx += 1
+    return [WorkerPlan(target, c, column_ids(spec.columns), spec.duration) for c in per_worker]
+
+
+def spawn_workers(plans: list[WorkerPlan]) -> tuple[list[Any], list[Any]]:
+    """Start one load-generator process per plan; return their pipes and processes."""
+    context = multiprocessing.get_context("spawn")
+    pipes, workers = [], []
+    for plan in plans:
+        parent, child = context.Pipe()
+        proc = context.Process(target=worker_main, args=(plan, child), daemon=True)
+        proc.start()
+        pipes.append(parent)
+        workers.append(proc)
+    return pipes, workers
+
+
+def join_workers(workers: list[Any]) -> None:
+    """Wait for the workers to exit (they close their sockets first); kill stragglers."""
+    for proc in workers:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+
+
+def recv(conn: Any, timeout: float, what: str) -> Any:
+    """The next message from a worker, or TimeoutError."""
+    if not conn.poll(timeout):
+        raise TimeoutError(f"timed out waiting for a worker to be {what}")
+    return conn.recv()
+
+
+def run_load(
+    spec: LoadSpec, target: str = "atelier", workdir: Path | None = None
+) -> dict[str, Any]:
+    """Run one load against fresh ``atelier`` processes (or the raw relay); return its figures."""
+    spec.check()
+    raise_nofile(spec.clients * spec.rooms + 1024)
+    with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
+        workdir = workdir or Path(tmp)
+        servers, redis = _start_targets(target, spec, workdir)
+        try:
+            rooms = _rooms(target, spec, servers)
+            return _drive(spec, target, servers, redis, rooms)
+        finally:
+            for proc in [*servers, *([redis] if redis else [])]:
+                proc.stop()
+
+
+def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
+           rooms: list[tuple[str, str]]) -> dict[str, Any]:  # fmt: skip
+    pipes, workers = spawn_workers(_plans(spec, target, servers, rooms))
+    try:
+        ready = [recv(p, READY_TIMEOUT, "connected") for p in pipes]
+        measured = [*servers, *([redis] if redis else [])]
+        before = {id(p): p.usage() for p in measured}
+        load_before = _loadavg()
+        t0 = time.monotonic() + 0.3
+        for pipe in pipes:
+            pipe.send(("go", t0))
+        sent = [recv(p, spec.duration + 120, "done sending") for p in pipes]
+        for pipe in pipes:
+            pipe.send(("drain",))
+        results = [recv(p, 120, "drained")[1] for p in pipes]
+        elapsed = time.monotonic() - t0
+        after = {id(p): p.usage() for p in measured}
+        for pipe in pipes:
+            pipe.send(("close",))
+    finally:
+        join_workers(workers)
+    figures = aggregate(target, results)
+    server_cpu = sum(after[id(s)].cpu - before[id(s)].cpu for s in servers)
+    deliveries = figures["deliveries"]
+    return {
+        "target": target,
+        **asdict(spec),
+        "connected": sum(r[1] for r in ready),
+        "connect_failed": sum(r[2] for r in ready),
+        "connect_errors": _merge([r[4] for r in ready]),
+        "connect_s": round(max(r[3] for r in ready), 2),
+        "ops_sent": sum(s[1] for s in sent),
+        "send_late_s": round(max(s[2] for s in sent), 3),
+        **figures,
+        "delivered_per_s": round(deliveries / spec.duration, 1),
+        "dropped_connections": sum(r["dropped"] for r in results),
+        "measured_s": round(elapsed, 2),
+        "server_cpu_s": round(server_cpu, 3),
+        "server_cpu_us_per_delivery": _per(server_cpu * 1e6, deliveries),
+        "server_rss_mib": [round(after[id(s)].rss / 2**20, 1) for s in servers],
+        "redis_cpu_s": round(after[id(redis)].cpu - before[id(redis)].cpu, 3) if redis else None,
+        "loadgen_cpu_s": round(sum(r["cpu"] for r in results), 3),
+        "loadavg_before": load_before,
+    }  # fmt: skip
+
+
+def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for count in counts:
+        for key, n in count.items():
+            merged[key] = merged.get(key, 0) + n
+    return merged
+
+
+def _per(total: float, count: int) -> float | None:
+    return round(total / count, 2) if count else None
+
+
+def compare(spec: LoadSpec) -> dict[str, Any]:
+    """The same load against Atelier then against the raw relay, and the ratios."""
+    app = run_load(spec, "atelier")
+    raw = run_load(spec, "relay")
+    return {"atelier": app, "relay": raw, "ratios": ratios(app, raw)}
+
+
+def ratios(app: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]:
+    """Atelier over raw relay: server CPU per delivered event, and fan-out p99."""
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 2) if a is not None and b else None
+
+    def p99(run: dict[str, Any]) -> float | None:
+        return run["fanout_ms"]["p99"] if run["fanout_ms"] else None
+
+    return {
+        "cpu_per_delivery": ratio(
+            app["server_cpu_us_per_delivery"], raw["server_cpu_us_per_delivery"]
+        ),
+        "fanout_p99": ratio(p99(app), p99(raw)),
+    }  # fmt: skip

@@ -1,0 +1,99 @@
+"""The issue's scenarios, one name each, run several times with medians at the end.
+
+Each load scenario runs against Atelier and then, in the same run, against the raw
+relay. The figures of every run are printed, then a ``summary`` line with the median
+of each headline figure over the runs (these 2-core machines are noisy).
+"""
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from .idle import IdleSpec, run_idle
+from .joins import JoinSpec, run_joins
+from .load import LoadSpec, compare, run_load
+from .stats import median_of
+
+__all__ = ["SCENARIOS", "run_scenario"]
+
+LOADS: dict[str, LoadSpec] = {
+    # (a) a regional forum on one process
+    "forum": LoadSpec(clients=300, active=30, rate=150, duration=30, workers=2),
+    # (b) the same forum over three processes sharing Redis
+    "forum-redis": LoadSpec(clients=300, active=30, rate=150, duration=30, processes=3, workers=2),
+    # (c) an evening of workshops: 50 rooms of 12, 2 ops/s in each
+    "rooms": LoadSpec(clients=12, rooms=50, active=2, rate=100, duration=30, workers=2),
+    # (f) a thousand people on one board, one process
+    "crowd": LoadSpec(clients=1000, active=20, rate=20, duration=30, workers=2),
+}
+SCENARIOS = [*LOADS, "latejoin", "idle"]
+
+HEADLINES = [
+    "fanout_ms.p50", "fanout_ms.p95", "fanout_ms.p99", "fanout_ms.max", "ack_ms.p99",
+    "server_cpu_us_per_delivery", "delivered_per_s", "loss", "server_cpu_s", "loadgen_cpu_s",
+]  # fmt: skip
+
+
+def _scaled(spec: LoadSpec, scale: float) -> LoadSpec:
+    if scale == 1.0:
+        return spec
+    clients = max(2, math.ceil(spec.clients * scale))
+    return replace(
+        spec,
+        clients=clients,
+        active=min(clients, max(1, math.ceil(spec.active * scale))),
+        rate=max(1.0, spec.rate * scale),
+        duration=max(2.0, spec.duration * scale),
+    )
+
+
+def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]:
+    done: list[dict[str, Any]] = []
+    for i in range(runs):
+        line = compare(spec) if raw else {"atelier": run_load(spec, "atelier")}
+        line["run"] = i + 1
+        done.append(line)
+        yield line
+    summary: dict[str, Any] = {"summary": True, "runs": runs}
+    for side in ("atelier", "relay"):
+        summary[side] = {h: median_of(done, f"{side}.{h}") for h in HEADLINES}
+    summary["ratios"] = {
+        "cpu_per_delivery": median_of(done, "ratios.cpu_per_delivery"),
+        "fanout_p99": median_of(done, "ratios.fanout_p99"),
+    }
+    yield summary
+
+
+def _repeat(
+    once: Callable[[], dict[str, Any]], runs: int, fields: list[str]
+) -> Iterator[dict[str, Any]]:
+    done: list[dict[str, Any]] = []
+    for i in range(runs):
+        line = once()
+        line["run"] = i + 1
+        done.append(line)
+        yield line
+    yield {"summary": True, "runs": runs, **{f: median_of(done, f) for f in fields}}
+
+
+def run_scenario(name: str, runs: int, *, raw: bool, scale: float) -> Iterator[dict[str, Any]]:
+    """Run a scenario ``runs`` times; yield each run's JSON line, then the medians."""
+    if name in LOADS:
+        spec = _scaled(LOADS[name], scale)
+        for line in _load_runs(spec, runs, raw):
+            yield {"scenario": name, **line}
+    elif name == "latejoin":
+        joins = JoinSpec() if scale == 1.0 else JoinSpec(notes=max(10, int(2000 * scale)), joins=5)
+        fields = ["atelier.join_ms.p50", "atelier.join_ms.p95", "atelier.join_ms.max",
+                  "relay.join_ms.p95"]  # fmt: skip
+        for line in _repeat(lambda: run_joins(joins, raw=raw), runs, fields):
+            yield {"scenario": name, **line}
+    elif name == "idle":
+        idle = IdleSpec() if scale == 1.0 else IdleSpec(connections=max(10, int(5000 * scale)))
+        fields = ["atelier.kib_per_connection", "relay.kib_per_connection",
+                  "atelier.connect_s", "relay.connect_s"]  # fmt: skip
+        for line in _repeat(lambda: run_idle(idle, raw=raw), runs, fields):
+            yield {"scenario": name, **line}
+    else:
+        raise ValueError(f"Expected one of {', '.join(SCENARIOS)} but got {name!r}")

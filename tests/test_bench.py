@@ -1,0 +1,109 @@
+"""The benchmark runs end to end on a tiny load, and /metrics answers.
+
+No timing is asserted here: figures belong in docs/benchmarks.md, measured on a quiet
+machine. These tests only check that the tools work and report what they promise.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from .support import ROOT, Client, ServerProcess
+
+RUN_KEYS = {
+    "target", "clients", "rooms", "active", "rate", "duration", "processes", "connected",
+    "ops_sent", "ops_committed", "deliveries", "delivered_per_s", "loss", "duplicates",
+    "fanout_ms", "ack_ms", "server_cpu_s", "server_cpu_us_per_delivery", "server_rss_mib",
+    "loadgen_cpu_s",
+}  # fmt: skip
+PERCENTILES = {"p50", "p95", "p99", "max", "n"}
+
+
+def _bench(*args: str, timeout: float = 180) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=ROOT, capture_output=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+    return [orjson.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_load_against_a_real_server_and_the_raw_relay_prints_one_json_line() -> None:
+    """A tiny load with --compare-raw prints one JSON line: both runs, no loss, and ratios."""
+    lines = _bench("run", "--clients", "4", "--active", "2", "--rate", "10", "--duration", "2",
+                   "--compare-raw")  # fmt: skip
+    assert len(lines) == 1
+    line = lines[0]
+    for side in ("atelier", "relay"):
+        run = line[side]
+        assert run.keys() >= RUN_KEYS
+        assert run["target"] == side
+        assert run["connected"] == 4
+        assert run["ops_committed"] == run["ops_sent"] > 0
+        assert run["loss"] == 0 and run["duplicates"] == 0
+        assert set(run["fanout_ms"]) == PERCENTILES
+    # Atelier sends each event to all 4 clients; the relay to the 3 others
+    assert line["atelier"]["deliveries"] == 4 * line["atelier"]["ops_committed"]
+    assert line["relay"]["deliveries"] == 3 * line["relay"]["ops_committed"]
+    assert set(line["atelier"]["ack_ms"]) == PERCENTILES
+    assert set(line["ratios"]) == {"cpu_per_delivery", "fanout_p99"}
+    assert line["ratios"]["fanout_p99"] > 0
+
+
+def test_late_join_scenario_prints_runs_then_medians() -> None:
+    """The late-join scenario, scaled down, times full-state joins and prints a summary."""
+    lines = _bench("scenario", "latejoin", "--runs", "1", "--scale", "0.01")
+    assert len(lines) == 2
+    run, summary = lines
+    assert run["scenario"] == "latejoin" and run["atelier"]["notes_in_state"] == run["notes"]
+    assert run["atelier"]["join_ms"]["n"] == run["joins"] == run["relay"]["join_ms"]["n"]
+    assert summary["summary"] is True and summary["atelier.join_ms.p95"] is not None
+
+
+async def test_metrics_lists_the_expected_metrics(server: ServerProcess) -> None:
+    """/metrics speaks the Prometheus text format and counts sockets, rooms and ops."""
+    workshop = server.create_workshop()
+    client = Client(server.ws_base, workshop["id"], workshop["secrets"]["participant"])
+    await client.connect()
+    try:
+        ack = await client.op({"kind": "note.add", "id": "n1", "text": "Constat"})
+        assert ack["type"] == "ack"
+        response = httpx.get(f"{server.base}/metrics", timeout=5)
+    finally:
+        await client.close()
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples = _samples(response.text)
+    assert samples["atelier_connections"] == 1
+    assert samples["atelier_rooms"] == 1
+    assert samples["atelier_ops_committed_total"] == 1
+    assert samples["atelier_fanout_seconds_count"] == 1
+    assert samples["atelier_queue_overflows_total"] == 0
+    for kind in ("gap", "reload", "catchup", "full"):
+        assert f'atelier_resyncs_total{{kind="{kind}"}}' in samples
+
+
+def _samples(text: str) -> dict[str, float]:
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def test_relay_module_runs_as_a_script(tmp_path: Path) -> None:
+    """The raw relay starts as its own process and stops on SIGTERM."""
+    from bench.procs import start_relay
+
+    relay = start_relay(tmp_path)
+    try:
+        assert relay.popen.poll() is None
+        assert relay.usage().rss > 0
+    finally:
+        relay.stop()
+    assert relay.popen.returncode == 0
