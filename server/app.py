@@ -23,6 +23,7 @@ from .backends.base import Backend, WorkshopMeta
 from .backends.embedded import EmbeddedBackend
 from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
+from .flow_api import MAX_UPLOAD, FlowApi, Reply
 from .headers import SecurityHeadersMiddleware
 from .limits import Guards
 from .metrics import CONTENT_TYPE, render, watch_rooms
@@ -81,6 +82,7 @@ class _Api:
         self.backend = backend
         self.registry = registry
         self.settings = settings
+        self.flow = FlowApi(backend, registry)
         self.guards = Guards.from_limits(
             settings.max_connections_per_address, settings.workshops_per_hour
         )
@@ -148,6 +150,7 @@ class _Api:
                 "title": meta.title,
                 "territory": meta.territory,
                 "role": role,
+                "previous": meta.previous,
                 "state": state,
             }
         )
@@ -192,6 +195,52 @@ class _Api:
             return _error(403, "forbidden", "Only the facilitator can delete a workshop.")
         await erase_workshop(self.backend, meta.id)
         return Response(status_code=204)
+
+    # -- the workshop's flow: snapshots, exports, imports, reopening (server/flow_api.py)
+
+    async def _flow(self, request: Request, call: Any) -> Response:
+        """Check the link, then answer with ``call(meta, role)``'s reply."""
+        found = await self._authorize(request)
+        if found is None:
+            return _error(404, "not_found", "No workshop here for this link.")
+        reply: Reply = await call(*found)
+        return Response(reply.body, reply.status, reply.headers, reply.media_type)
+
+    async def snapshots(self, request: Request) -> Response:
+        return await self._flow(request, lambda meta, role: self.flow.snapshots(meta.id))
+
+    async def snapshot(self, request: Request) -> Response:
+        sid = request.path_params["snapshot_id"]
+        return await self._flow(request, lambda m, role: self.flow.snapshot(m.id, role, sid))
+
+    async def diff(self, request: Request) -> Response:
+        a, b = request.path_params["a"], request.path_params["b"]
+        return await self._flow(request, lambda m, role: self.flow.diff(m.id, role, a, b))
+
+    async def export(self, request: Request) -> Response:
+        fmt, source = request.path_params["fmt"], request.query_params.get("snapshot")
+        base = str(request.base_url).rstrip("/")
+        return await self._flow(request, lambda m, r: self.flow.export(m, r, fmt, source, base))
+
+    async def import_findings(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_UPLOAD:
+            return _error(413, "too_large", f"The file exceeds {MAX_UPLOAD} bytes.")
+        return await self._flow(request, lambda m, r: self.flow.import_findings(m, r, body))
+
+    async def reopen(self, request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return await self._flow(request, lambda m, role: self.flow.reopen(m, role, base))
+
+    async def import_board(self, request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        if not self.guards.workshops.allow(address, time.monotonic()):
+            return _error(429, "rate_limited", "Too many workshops created from here; wait.")
+        body = await request.body()
+        if len(body) > MAX_UPLOAD:
+            return _error(413, "too_large", f"The file exceeds {MAX_UPLOAD} bytes.")
+        reply = await self.flow.import_board(body, str(request.base_url).rstrip("/"))
+        return Response(reply.body, reply.status, reply.headers, reply.media_type)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -239,6 +288,13 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
         Route(
             "/api/workshops/{workshop_id}/links/{role}/rotate", api.rotate_link, methods=["POST"]
         ),
+        Route("/api/workshops/import", api.import_board, methods=["POST"]),
+        Route("/api/workshops/{workshop_id}/snapshots", api.snapshots),
+        Route("/api/workshops/{workshop_id}/snapshots/{snapshot_id}", api.snapshot),
+        Route("/api/workshops/{workshop_id}/snapshots/{a}/diff/{b}", api.diff),
+        Route("/api/workshops/{workshop_id}/export.{fmt}", api.export),
+        Route("/api/workshops/{workshop_id}/import", api.import_findings, methods=["POST"]),
+        Route("/api/workshops/{workshop_id}/reopen", api.reopen, methods=["POST"]),
         Route("/api/qr", api.qr, methods=["POST"]),
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),

@@ -86,6 +86,7 @@ class WorkshopMeta:
     territory: str
     created_at: int
     token_hashes: dict[str, str]  # role -> sha256 hex of that link's secret
+    previous: str | None = None  # the frozen workshop this one reopens, if any
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(asdict(self))

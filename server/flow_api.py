@@ -1,0 +1,205 @@
+"""The HTTP side of the workshop's flow: snapshots, diffs, exports, imports and reopening.
+
+Free of the web framework: each call takes what the request said (the workshop and the
+role its link grants, already checked by ``server/app.py``) and returns a :class:`Reply`
+that the app turns into a response. Every board view is filtered for the reader's
+role, so no silent note and no one's vote leaves through here before the reveal.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .backends.base import Backend, BackendError, OpRecord, WorkshopMeta
+from .capabilities import ROLES, hash_secret, new_secret
+from .exports import FORMATS, Document
+from .exports.csv_import import CsvImportError, read_findings
+from .exports.json_export import BoardImportError, board_from_export
+from .rooms.diff import diff
+from .rooms.model import Board, Viewer
+from .rooms.record import RECORD_ID
+from .rooms.registry import RoomRegistry
+
+__all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop"]
+
+#: The largest CSV or JSON file one may import, in bytes.
+MAX_UPLOAD = 4 * 1024 * 1024
+#: Who signs imported findings that name no author.
+IMPORT_AUTHOR = "Import"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer: a status, the body's bytes, its media type, extra headers."""
+
+    status: int
+    body: bytes
+    media_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json(data: Any, status: int = 200) -> Reply:
+    return Reply(status, orjson.dumps(data))
+
+
+def _error(status: int, code: str, message: str) -> Reply:
+    return _json({"error": code, "message": message}, status)
+
+
+async def new_workshop(
+    backend: Backend,
+    board: Board,
+    *,
+    title: str,
+    territory: str,
+    previous: str | None,
+    base_url: str,
+) -> dict[str, Any]:
+    """Create a workshop that starts from ``board``; return its id and fresh links."""
+    secrets_by_role = {role: new_secret() for role in ROLES}
+    meta = WorkshopMeta(
+        id=secrets.token_urlsafe(9),
+        title=title or "Atelier",
+        territory=territory,
+        created_at=int(time.time() * 1000),
+        token_hashes={role: hash_secret(s) for role, s in secrets_by_role.items()},
+        previous=previous,
+    )
+    await backend.create_workshop(meta)
+    board.seq = 0  # its log starts empty: the board is its checkpoint at seq 0
+    await backend.save_checkpoint(meta.id, 0, board.to_dict(tombstones=True))
+    links = {role: f"{base_url}/w/{meta.id}#k={s}" for role, s in secrets_by_role.items()}
+    return {"id": meta.id, "title": meta.title, "territory": meta.territory,
+            "previous": previous, "links": links}  # fmt: skip
+
+
+class FlowApi:
+    """The flow's HTTP calls, over this process's backend and rooms."""
+
+    def __init__(self, backend: Backend, registry: RoomRegistry) -> None:
+        self.backend = backend
+        self.registry = registry
+
+    async def _board(self, workshop_id: str) -> Board:
+        """A copy of this process's replica of the board."""
+        hub = await self.registry.acquire(workshop_id)
+        try:
+            return Board.from_dict(hub.board.to_dict(tombstones=True))
+        finally:
+            self.registry.release(workshop_id)
+
+    async def _source(
+        self, workshop_id: str, role: str, source: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None] | None:
+        """(view, source summary, record or None) of the board now, a snapshot or the record."""
+        viewer = Viewer(role)
+        if source in (None, "", "now"):
+            board = await self._board(workshop_id)
+            summary = {"kind": "board", "seq": board.seq, "at": int(time.time() * 1000)}
+            return board.to_dict(viewer=viewer), summary, None
+        assert source is not None
+        body = await self.backend.get_snapshot(workshop_id, source)
+        if body is None:
+            return None
+        summary = {k: body[k] for k in ("id", "seq", "phase", "label", "at", "by", "hash")}
+        if source == RECORD_ID:  # already the public view: a frozen board hides nothing
+            return body["state"], {"kind": "record", **summary}, body["record"]
+        view = Board.from_dict(body["state"]).to_dict(viewer=viewer)
+        return view, {"kind": "snapshot", **summary}, None
+
+    async def snapshots(self, workshop_id: str) -> Reply:
+        """Every snapshot's summary (and the record's, once frozen), oldest first."""
+        return _json({"snapshots": await self.backend.list_snapshots(workshop_id)})
+
+    async def snapshot(self, workshop_id: str, role: str, snapshot_id: str) -> Reply:
+        """One snapshot, its board filtered for the reader."""
+        found = await self._source(workshop_id, role, snapshot_id)
+        if found is None:
+            return _error(404, "not_found", f"No snapshot {snapshot_id!r} in this workshop.")
+        view, summary, record = found
+        body = {**summary, "state": view}
+        if record is not None:
+            body["record"] = record
+        return _json(body)
+
+    async def diff(self, workshop_id: str, role: str, before: str, after: str) -> Reply:
+        """What changed from one snapshot to another (``now`` is the board as it is)."""
+        old = await self._source(workshop_id, role, before)
+        new = await self._source(workshop_id, role, after)
+        if old is None or new is None:
+            return _error(404, "not_found", "No such snapshot in this workshop.")
+        return _json({"before": old[1], "after": new[1], **diff(old[0], new[0])})
+
+    async def export(
+        self, meta: WorkshopMeta, role: str, fmt: str, source: str | None, base_url: str
+    ) -> Reply:
+        """The board, a snapshot or the record as a file of the given format."""
+        if fmt not in FORMATS:
+            return _error(404, "not_found", f"No export format {fmt!r}.")
+        found = await self._source(meta.id, role, source)
+        if found is None:
+            return _error(404, "not_found", f"No snapshot {source!r} in this workshop.")
+        view, summary, record = found
+        doc = Document(meta.id, meta.title, meta.territory, view, summary, record, base_url)
+        exporter, media_type = FORMATS[fmt]
+        name = f"atelier-{meta.id}-{summary.get('id', 'tableau')}.{fmt}"
+        return Reply(200, exporter(doc), media_type,
+                     {"content-disposition": f'attachment; filename="{name}"',
+                      "cache-control": "no-store"})  # fmt: skip
+
+    async def import_findings(self, meta: WorkshopMeta, role: str, raw: bytes) -> Reply:
+        """Add a CSV file's findings to the pool, as ops committed like a socket's."""
+        if role != "facilitator":
+            return _error(403, "forbidden", "Only the facilitator may import findings.")
+        try:
+            findings = read_findings(raw)
+        except CsvImportError as error:
+            return _error(400, "bad_csv", str(error))
+        client = "import-" + secrets.token_hex(6)  # one import, one client: retries dedupe
+        hub = await self.registry.acquire(meta.id)
+        try:
+            seqs = []
+            for cop, finding in enumerate(findings, 1):
+                op: Any = {"kind": "note.add", "id": f"{client}-{cop}", "text": finding.text,
+                           "ambitions": finding.ambitions}  # fmt: skip
+                record = OpRecord(client, cop, op, finding.author or IMPORT_AUTHOR,
+                                  "facilitator", int(time.time() * 1000))  # fmt: skip
+                try:
+                    seqs.append((await self.backend.commit(meta.id, record)).seq)
+                except BackendError:
+                    return _error(503, "unavailable", "Storage is unavailable; try again.")
+            rejected = [e.code for e in [await hub.outcome(s) for s in seqs] if e is not None]
+        finally:
+            self.registry.release(meta.id)
+        return _json({"added": len(seqs) - len(rejected), "rejected": rejected,
+                      "seq": seqs[-1] if seqs else None})  # fmt: skip
+
+    async def reopen(self, meta: WorkshopMeta, role: str, base_url: str) -> Reply:
+        """Copy a frozen workshop into a new one (not frozen) that links back to it."""
+        if role != "facilitator":
+            return _error(403, "forbidden", "Only the facilitator may reopen a workshop.")
+        board = await self._board(meta.id)
+        if board.frozen is None:
+            return _error(409, "not_frozen", "Only a frozen workshop can be reopened.")
+        board.frozen = None
+        board.tools.voting = False
+        created = await new_workshop(self.backend, board, title=meta.title,
+                                     territory=meta.territory, previous=meta.id,
+                                     base_url=base_url)  # fmt: skip
+        return _json(created, 201)
+
+    async def import_board(self, raw: bytes, base_url: str) -> Reply:
+        """Make a new workshop from a JSON export (the board as its reader saw it)."""
+        try:
+            board, fields = board_from_export(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            return _error(400, "bad_json", "The file is not valid JSON.")
+        except BoardImportError as error:
+            return _error(400, "bad_export", str(error))
+        created = await new_workshop(self.backend, board, title=fields["title"],
+                                     territory=fields["territory"], previous=None,
+                                     base_url=base_url)  # fmt: skip
+        return _json(created, 201)

@@ -1,0 +1,172 @@
+"""The workshop's flow on a real server: roles on the wire, and what a participant's frames
+may hold while silent writing and voting are on."""
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from .flowclient import FlowClient, api, flow_client, state
+from .support import ServerProcess
+from .test_flow_reducer import FACILITATOR_OPS
+
+SECRET = "SECRET-ANA-42"
+
+
+def without_seq(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if k != "seq"}
+
+
+def leaks(frames: list[dict[str, Any]], *needles: str) -> list[str]:
+    """The needles found anywhere in these frames."""
+    raw = b"".join(orjson.dumps(f) for f in frames)
+    return [n for n in needles if n.encode() in raw]
+
+
+async def test_every_role_against_every_facilitator_op_on_the_wire(
+    server: ServerProcess,
+) -> None:
+    """Over a real socket, each facilitator op is forbidden to a participant and an observer,
+    leaves the board as it was, and applies for the facilitator."""
+    ws = server.create_workshop()
+    fac, ana = flow_client(server, ws, "facilitator", name="Fanny"), flow_client(server, ws)
+    olga = flow_client(server, ws, "observer", name="Olga")
+    for c in (fac, ana, olga):
+        await c.connect()
+    try:
+        assert (await fac.op({"kind": "column.add", "id": "c1", "title": "Coopération"}))["type"]
+        await ana.op({"kind": "note.add", "id": "n1", "text": "Peu de liens", "column": "c1"})
+        ops = sorted(FACILITATOR_OPS, key=lambda op: op["kind"] == "freeze")  # freeze last
+        for op in ops:
+            before = without_seq(state(server, ws, "facilitator"))
+            for who in (ana, olga):
+                answer = await who.op(op)
+                assert (answer["type"], answer["code"]) == ("reject", "forbidden"), (op, answer)
+            assert without_seq(state(server, ws, "facilitator")) == before, op
+            answer = await fac.op(op)
+            assert answer["type"] == "ack", (op, answer)
+        assert state(server, ws)["frozen"]["by"] == "Fanny"
+        answer = await fac.op({"kind": "note.add", "id": "late", "text": "trop tard"})
+        assert (answer["type"], answer["code"]) == ("reject", "frozen")
+    finally:
+        for c in (fac, ana, olga):
+            await c.close()
+
+
+async def test_silent_notes_and_votes_stay_out_of_other_frames_until_reveal(
+    server: ServerProcess,
+) -> None:
+    """Until the reveal, no frame, state, snapshot or export reaching anyone but the author
+    holds a silent note, and no one hears of another's votes; the reveal shows both."""
+    ws = server.create_workshop()
+    fac = flow_client(server, ws, "facilitator", name="Fanny")
+    ana, bob = flow_client(server, ws, name="Ana"), flow_client(server, ws, name="Bob")
+    for c in (fac, ana, bob):
+        await c.connect()
+    try:
+        for op in (
+            {"kind": "column.add", "id": "c1", "title": "Coopération"},
+            {"kind": "column.add", "id": "c2", "title": "Numérique"},
+            {"kind": "tools.set", "silent": True, "voting": True, "budget": 3},
+        ):
+            assert (await fac.op(op))["type"] == "ack"
+        assert (await ana.op({"kind": "note.add", "id": "s1", "text": SECRET, "column": "c1"}))[
+            "type"
+        ] == "ack"
+        await ana.op({"kind": "note.edit", "id": "s1", "text": SECRET + " bis"})
+        await ana.op({"kind": "vote.add", "column": "c1"})
+        await ana.op({"kind": "vote.add", "column": "c1"})
+        assert (await bob.op({"kind": "vote.add", "column": "c2"}))["type"] == "ack"
+        await fac.op({"kind": "snapshot.take", "label": "Pendant le silence"})
+        await bob.wait_for(lambda: bob.board["seq"] >= fac.board["seq"], what="the snapshot")
+
+        # live frames: Bob and the facilitator heard nothing of Ana's note or votes
+        for other in (bob, fac):
+            assert leaks(other.frames, SECRET, '"s1"') == []
+            assert not [f for f in other.flow if f["op"]["kind"] == "vote.add"
+                        and f["op"]["column"] == "c1"]  # fmt: skip
+        assert [f["op"]["mine"] for f in bob.flow if f["op"]["kind"] == "vote.add"] == [{"c2": 1}]
+        assert ana.board["notes"]["s1"]["text"] == SECRET + " bis"
+        # newcomers: a full state, and a catch-up from the ring
+        carl, dave = flow_client(server, ws, name="Carl"), flow_client(server, ws, name="Dave")
+        await carl.connect()
+        await dave.connect(since=0)
+        assert dave.welcome is not None and "events" in dave.welcome
+        assert carl.welcome is not None and carl.welcome["state"]["votes"] == {
+            "counts": None, "mine": {}, "left": 3}  # fmt: skip
+        for newcomer in (carl, dave):
+            assert leaks(newcomer.frames, SECRET, '"s1"') == []
+        # Ana again, from another tab (same client id): her note and votes are hers
+        again = FlowClient(server.ws_base, ws["id"], ws["secrets"]["participant"], name="Ana",
+                           client_id=ana.client_id)  # fmt: skip
+        await again.connect()
+        assert again.welcome is not None
+        assert again.welcome["state"]["votes"] == {"counts": None, "mine": {"c1": 2}, "left": 1}
+        assert "s1" in again.board["notes"]
+        # HTTP: the board, the snapshot and every export, as each role
+        snap = fac.flow[-1]["op"]["snapshot"]
+        for role in ("participant", "facilitator", "observer"):
+            bodies = [api(server, ws, role, "GET", "").content,
+                      api(server, ws, role, "GET", f"/snapshots/{snap}").content]  # fmt: skip
+            for fmt in ("json", "md", "csv", "html"):
+                bodies.append(api(server, ws, role, "GET", f"/export.{fmt}").content)
+            assert not [b for b in bodies if SECRET.encode() in b], role
+            assert b'"counts":null' in bodies[0]
+        for c in (carl, dave, again):
+            await c.close()
+
+        assert (await fac.op({"kind": "reveal"}))["type"] == "ack"
+        await bob.wait_for(lambda: "s1" in bob.board["notes"], what="the reveal")
+        reveal = bob.flow[-1]["op"]
+        assert reveal["kind"] == "reveal" and reveal["counts"] == {"c1": 2, "c2": 1}
+        assert bob.board["notes"]["s1"]["text"] == SECRET + " bis"
+        seen = state(server, ws)
+        assert seen["votes"]["counts"] == {"c1": 2, "c2": 1}
+        assert SECRET in orjson.dumps(seen).decode()
+    finally:
+        for c in (fac, ana, bob):
+            await c.close()
+
+
+async def test_facilitator_gets_vigilance_checks_as_the_board_changes(
+    server: ServerProcess,
+) -> None:
+    """The facilitator's socket is told the points of vigilance, again whenever they change;
+    a participant never gets them."""
+    ws = server.create_workshop()
+    fac, ana = flow_client(server, ws, "facilitator"), flow_client(server, ws)
+    await fac.connect()
+    await ana.connect()
+    try:
+        await fac.wait_for(lambda: fac.vigilance is not None, what="the first checks")
+        assert {c["code"] for c in fac.vigilance or []} == {"too_few_orientations",
+                                                            "ambition_unserved"}  # fmt: skip
+        await ana.op({"kind": "note.add", "id": "n1", "text": "Peu de liens"})
+        await fac.wait_for(
+            lambda: any(c["code"] == "findings_unsorted" for c in fac.vigilance or []),
+            what="the unsorted finding",
+        )
+        await asyncio.sleep(0)  # let any stray frame arrive before looking
+        assert not [f for f in ana.frames if f["type"] == "vigilance"]
+    finally:
+        await fac.close()
+        await ana.close()
+
+
+async def test_timer_and_phase_reach_everyone(server: ServerProcess) -> None:
+    """A countdown and a phase change reach every socket, with the same end time."""
+    ws = server.create_workshop()
+    fac, ana = flow_client(server, ws, "facilitator"), flow_client(server, ws)
+    await fac.connect()
+    await ana.connect()
+    try:
+        await fac.op({"kind": "timer.start", "seconds": 120})
+        await fac.op({"kind": "phase.next"})
+        await ana.wait_for(lambda: len(ana.flow) == 2, what="timer and phase")
+        timer, phase = (f["op"] for f in ana.flow)
+        assert timer["ends_at"] == state(server, ws)["timer"]
+        assert phase["phase"] == 2 and phase["label"] == "Préparation de la démarche"
+        assert state(server, ws)["phase"] == 2
+    finally:
+        await fac.close()
+        await ana.close()
