@@ -1,0 +1,570 @@
+"""The web client in a real Chromium (Debian's package), driven by Playwright, against
+real server processes: live changes between two browsers, mouse, keyboard and touch
+moves, offline edits across a server restart, text that must stay text, screenshots."""
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from websockets.sync.client import connect
+
+from .support import ROOT, ServerProcess
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARTIFACTS = ROOT / "test-artifacts"
+LIVE = 1000  # ms: what another browser may take to show a change
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+
+# Runs before the page's own scripts (through the DevTools protocol, not the page's CSP):
+# records every CSP violation and every alert() so a test can assert there were none.
+WATCH = """
+window.__csp = [];
+window.__alerts = 0;
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective));
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the whole module: the machine has two cores."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """An Atelier process whose op rate limit lets the tests seed 500 notes at once."""
+    env = {"ATELIER_OPS_PER_SECOND": "100000", "ATELIER_OPS_BURST": "100000"}
+    proc = ServerProcess(tmp_path / "data", env=env).start()
+    yield proc
+    proc.stop()
+
+
+class Watched:
+    """A page with its console errors, page errors and dialogs recorded."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and "ERR_CONNECTION_REFUSED" not in message.text:
+            self.errors.append(f"console: {message.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def assert_clean(self) -> None:
+        """No script error, no CSP violation, no dialog."""
+        violations = self.page.evaluate("window.__csp")
+        assert violations == [], f"CSP violations: {violations}"
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], self.dialogs
+
+
+def new_context(browser: Browser, **options: Any) -> BrowserContext:
+    context = browser.new_context(**{"viewport": DESKTOP, **options})
+    context.add_init_script(WATCH)
+    return context
+
+
+def open_board(context: BrowserContext, link: str, name: str) -> Watched:
+    """Open a workshop link, join under a pseudonym, wait until connected."""
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(link)
+    page.fill("#join-name", name)
+    page.press("#join-name", "Enter")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "online")
+    return watched
+
+
+def note(page: Page, text: str) -> Locator:
+    return page.locator(".lanes .note", has=page.locator(".note-text", has_text=text))
+
+
+def column(page: Page, title: str | None) -> Locator:
+    if title is None:
+        return page.locator("section.col.pool")
+    return page.locator("section.col", has=page.locator("h2.col-title", has_text=title))
+
+
+def add_column(page: Page, title: str) -> None:
+    page.fill("#new-column", title)
+    page.press("#new-column", "Enter")
+    expect(column(page, title)).to_have_count(1)
+
+
+def add_note(page: Page, text: str) -> None:
+    page.fill("#new-pool", text)
+    page.press("#new-pool", "Enter")
+    expect(note(page, text)).to_have_count(1)
+
+
+def server_state(server: ServerProcess, workshop: dict[str, Any]) -> dict[str, Any]:
+    """The board as the server holds it, read over HTTP with the facilitator's secret."""
+    response = httpx.get(
+        f"{server.base}/api/workshops/{workshop['id']}",
+        headers={"authorization": f"Bearer {workshop['secrets']['facilitator']}"},
+        timeout=5,
+    )
+    response.raise_for_status()
+    state: dict[str, Any] = response.json()["state"]
+    return state
+
+
+def seed(server: ServerProcess, workshop: dict[str, Any], ops: list[dict[str, Any]]) -> None:
+    """Put ops on the board through a plain websocket client and wait for every answer."""
+    url = f"{server.ws_base}/ws/{workshop['id']}"
+    with connect(url, max_size=None, open_timeout=10) as ws:
+        join = {"type": "join", "v": 1, "token": workshop["secrets"]["facilitator"],
+                "client": f"seed{os.urandom(6).hex()}", "name": "Animation",
+                "since": None}  # fmt: skip  # a fresh client id: its cops start again at 1
+        ws.send(orjson.dumps(join).decode())
+        answered: set[int] = set()
+        for cop, op in enumerate(ops, start=1):
+            ws.send(orjson.dumps({"type": "op", "cop": cop, "op": op}).decode())
+        deadline = time.monotonic() + 30
+        while len(answered) < len(ops):
+            frame = orjson.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if frame["type"] == "reject":
+                raise AssertionError(f"seed op refused: {frame}")
+            if frame["type"] == "ack":
+                answered.add(frame["cop"])
+
+
+def drag_with_mouse(page: Page, source: Locator, target: Locator) -> None:
+    """Press on source, travel in steps (a real drag), release over target."""
+    start = source.bounding_box()
+    end = target.bounding_box()
+    assert start is not None and end is not None
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 12)
+    page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2 + 20, start["y"] + 30, steps=4)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+
+
+def test_two_browsers_see_each_add_edit_and_mouse_drag_within_a_second(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """Two contexts in one room: one's add, edit and mouse drag show in the other within 1 s."""
+    workshop = server.create_workshop("Atelier Redon")
+    link = workshop["links"]["participant"]
+    ana_context, bruno_context = new_context(browser), new_context(browser)
+    ana = open_board(ana_context, link, "Ana")
+    bruno = open_board(bruno_context, link, "Bruno")
+    a, b = ana.page, bruno.page
+    expect(b.locator("#presence-list .person")).to_have_count(2)
+
+    add_column(a, "Mobilités")
+    expect(column(b, "Mobilités")).to_have_count(1, timeout=LIVE)
+
+    add_note(a, "Peu de bus le soir")
+    expect(note(b, "Peu de bus le soir")).to_have_count(1, timeout=LIVE)
+    expect(note(a, "Peu de bus le soir").locator(".status")).to_have_text("enregistré")
+    expect(note(b, "Peu de bus le soir").locator(".note-author")).to_have_text("par Ana")
+
+    note(a, "Peu de bus le soir").get_by_role("button", name="Modifier").click()
+    editor = note(a, "Peu de bus le soir").locator("textarea")
+    editor.fill("Aucun bus après 19 h")
+    note(a, "Peu de bus le soir").locator("label.swatch[data-colour=blue]").click()
+    note(a, "Peu de bus le soir").get_by_label("Ancrage territorial").check()
+    editor.press("Enter")
+    edited = note(b, "Aucun bus après 19 h")
+    expect(edited).to_have_count(1, timeout=LIVE)
+    expect(edited).to_have_attribute("data-colour", "blue", timeout=LIVE)
+    expect(edited.locator(".tag")).to_have_text(["Ancrage"], timeout=LIVE)
+
+    drag_with_mouse(a, note(a, "Aucun bus après 19 h"), column(a, "Mobilités").locator(".notes"))
+    # while Ana holds the note, Bruno sees who holds it
+    expect(note(b, "Aucun bus après 19 h").locator(".held")).to_have_text(
+        "Ana le déplace", timeout=LIVE
+    )
+    a.mouse.up()
+    expect(column(b, "Mobilités").locator(".note")).to_have_count(1, timeout=LIVE)
+    expect(column(b, "Mobilités").locator(".note-text")).to_have_text("Aucun bus après 19 h")
+    expect(note(b, "Aucun bus après 19 h").locator(".held")).to_have_text("", timeout=LIVE)
+    expect(column(a, None).locator(".note")).to_have_count(0)
+
+    state = server_state(server, workshop)
+    moved = [n for n in state["notes"] if n["text"] == "Aucun bus après 19 h"]
+    assert len(moved) == 1 and moved[0]["column"] is not None
+    assert moved[0]["colour"] == "blue" and moved[0]["ambitions"] == ["ancrage"]
+    ana.assert_clean()
+    bruno.assert_clean()
+    ana_context.close()
+    bruno_context.close()
+
+
+def test_keyboard_alone_moves_a_note_and_the_live_region_says_where(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """Focus a note, M, choose a column, confirm: it moves and the live region announces it."""
+    workshop = server.create_workshop()
+    context = new_context(browser)
+    watched = open_board(context, workshop["links"]["participant"], "Claire")
+    page = watched.page
+    add_column(page, "Circuits courts")
+    add_column(page, "Emploi local")
+    add_note(page, "Des friches à reconvertir")
+
+    note(page, "Des friches à reconvertir").focus()
+    page.keyboard.press("m")
+    expect(page.locator(".mover select")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # from the first orientation to the second
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Confirmer")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(column(page, "Emploi local").locator(".note-text")).to_have_text(
+        "Des friches à reconvertir"
+    )
+    expect(page.locator("#live")).to_contain_text(
+        "Constat « Des friches à reconvertir » déplacé vers « Emploi local », position 1."
+    )
+    expect(note(page, "Des friches à reconvertir")).to_be_focused()
+    expect(note(page, "Des friches à reconvertir").locator(".status")).to_have_text("enregistré")
+    state = server_state(server, workshop)
+    columns = {c["title"]: c["id"] for c in state["columns"]}
+    assert [n["column"] for n in state["notes"]] == [columns["Emploi local"]]
+    watched.assert_clean()
+    context.close()
+
+
+def test_touch_drag_on_a_phone_moves_the_note(browser: Browser, server: ServerProcess) -> None:
+    """At 360 px with touch emulation, dragging a note's grip with a finger drops it in a column."""
+    workshop = server.create_workshop()
+    seed(server, workshop, [
+        {"kind": "column.add", "id": "c1", "title": "Transition"},
+        {"kind": "note.add", "id": "n1", "text": "Zones d'activité vieillissantes"},
+    ])  # fmt: skip
+    context = new_context(browser, viewport=PHONE, has_touch=True, is_mobile=True)
+    watched = open_board(context, workshop["links"]["participant"], "Dan")
+    page = watched.page
+    grip = note(page, "Zones d'activité vieillissantes").locator(".grip")
+    target = column(page, "Transition").locator(".notes")
+    expect(target).to_be_in_viewport()
+    start, end = grip.bounding_box(), target.bounding_box()
+    assert start is not None and end is not None
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
+    cdp = context.new_cdp_session(page)  # real touch events: Chromium turns them into pointers
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    )
+    for step in range(1, 13):
+        x, y = x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
+    expect(page.locator(".ghost")).to_have_count(1)  # a drag is under way, not a scroll
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    expect(column(page, "Transition").locator(".note-text")).to_have_text(
+        "Zones d'activité vieillissantes"
+    )
+    expect(page.locator(".ghost")).to_have_count(0)
+    expect(page.locator("#sync")).to_have_text("tout est enregistré")
+    state = server_state(server, workshop)
+    assert [n["column"] for n in state["notes"]] == ["c1"]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px phone"
+    watched.assert_clean()
+    context.close()
+
+
+def test_offline_edits_wait_then_land_once_after_a_server_restart(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Server stopped: edits wait, marked pending; server back on the same data: they land once."""
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        workshop = server.create_workshop()
+        context = new_context(browser)
+        watched = open_board(context, workshop["links"]["participant"], "Eva")
+        page = watched.page
+        add_note(page, "Avant la coupure")
+        expect(page.locator("#sync")).to_have_text("tout est enregistré")
+
+        server.stop()
+        expect(page.locator("#conn")).not_to_have_attribute("data-state", "online")
+        add_note(page, "Écrit hors ligne")
+        first = note(page, "Avant la coupure")
+        first.get_by_role("button", name="Modifier").click()
+        first.locator("textarea").fill("Avant la coupure, corrigé hors ligne")
+        first.locator("textarea").press("Enter")
+        expect(note(page, "Écrit hors ligne").locator(".status")).to_have_text("en attente")
+        expect(note(page, "corrigé hors ligne").locator(".status")).to_have_text("en attente")
+        expect(page.locator("#sync")).to_have_text("2 modification(s) en attente")
+        expect(page.locator("#conn")).to_have_text(re.compile("reconnexion…|hors ligne"))
+
+        server.start()  # same port, same data directory
+        expect(page.locator("#conn")).to_have_text("connecté", timeout=15_000)
+        expect(note(page, "Écrit hors ligne").locator(".status")).to_have_text("enregistré")
+        expect(page.locator("#sync")).to_have_text("tout est enregistré")
+        texts = sorted(n["text"] for n in server_state(server, workshop)["notes"])
+        assert texts == ["Avant la coupure, corrigé hors ligne", "Écrit hors ligne"]
+
+        # a draft typed but not saved survives a reload, and so does the board
+        note(page, "Écrit hors ligne").get_by_role("button", name="Modifier").click()
+        note(page, "Écrit hors ligne").locator("textarea").fill("Brouillon pas encore envoyé")
+        page.reload()
+        expect(page.locator("#conn")).to_have_text("connecté")
+        expect(page.locator(".lanes .note")).to_have_count(2)
+        expect(page.locator(".editor textarea")).to_have_value("Brouillon pas encore envoyé")
+        expect(page.locator("#sync")).to_have_text("tout est enregistré")
+        texts = sorted(n["text"] for n in server_state(server, workshop)["notes"])
+        assert texts == ["Avant la coupure, corrigé hors ligne", "Écrit hors ligne"]
+        watched.assert_clean()
+        context.close()
+    finally:
+        server.stop()
+
+
+def test_markup_in_a_note_shows_as_text_and_runs_nothing(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """A note reading <img src=x onerror=alert(1)> is shown literally in both browsers, no alert."""
+    workshop = server.create_workshop()
+    hostile = "<img src=x onerror=alert(1)>"
+    first_context, second_context = new_context(browser), new_context(browser)
+    first = open_board(first_context, workshop["links"]["participant"], "<b>Mallory</b>")
+    second = open_board(second_context, workshop["links"]["participant"], "Nina")
+    add_note(first.page, hostile)
+    for watched in (first, second):
+        shown = note(watched.page, "onerror")
+        expect(shown.locator(".note-text")).to_have_text(hostile)
+        expect(shown.locator("img")).to_have_count(0)
+        expect(shown.locator(".note-author")).to_have_text("par <b>Mallory</b>")
+        assert watched.page.locator(".lanes img, .lanes b").count() == 0
+    second.page.wait_for_timeout(300)  # an onerror would fire right after the image failed
+    for watched in (first, second):
+        watched.assert_clean()
+    first_context.close()
+    second_context.close()
+
+
+def test_a_remote_change_patches_a_500_note_board_in_place(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """With 500 notes, a remote edit and move update two nodes; no other note is rebuilt."""
+    workshop = server.create_workshop()
+    ops: list[dict[str, Any]] = [{"kind": "column.add", "id": f"c{i}", "title": f"Orientation {i}"}
+                                 for i in range(4)]  # fmt: skip
+    ops += [{"kind": "note.add", "id": f"n{i}", "text": f"Constat numéro {i}",
+             "column": None if i % 5 == 0 else f"c{i % 4}"} for i in range(500)]  # fmt: skip
+    seed(server, workshop, ops)
+    context = new_context(browser)
+    started = time.monotonic()
+    watched = open_board(context, workshop["links"]["participant"], "Olivier")
+    page = watched.page
+    expect(page.locator(".lanes .note")).to_have_count(500)
+    first_paint = time.monotonic() - started
+    page.evaluate("document.querySelectorAll('.lanes .note').forEach(n => n.__mark = true)")
+    seed(server, workshop, [
+        {"kind": "note.edit", "id": "n7", "text": "Constat numéro 7, précisé"},
+        {"kind": "note.move", "id": "n9", "column": "c0", "index": 0},
+    ])  # fmt: skip
+    expect(note(page, "Constat numéro 7, précisé")).to_have_count(1, timeout=LIVE)
+    expect(column(page, "Orientation 0").locator(".note").first).to_have_text(
+        re.compile("Constat numéro 9"), timeout=LIVE
+    )
+    unmarked = page.evaluate(
+        "[...document.querySelectorAll('.lanes .note')].filter(n => !n.__mark).length"
+    )
+    assert unmarked == 0, f"{unmarked} notes were rebuilt by two remote changes"
+    assert first_paint < 10, f"500 notes took {first_paint:.1f} s to show"
+    watched.assert_clean()
+    context.close()
+
+
+def test_screenshots_of_the_board_at_desktop_and_phone_sizes(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """The board at 1280x800 and 360x740 (and its list view) is written to test-artifacts/."""
+    workshop = server.create_workshop("Atelier Pays de Redon")
+    findings = [
+        ("Peu de circuits courts alimentaires", "c1", "green", ["ancrage", "consommation"]),
+        ("Friches industrielles à reconvertir", "c2", "blue", ["transition"]),
+        ("Emplois saisonniers précaires", "c3", "pink", ["travail"]),
+        ("Forte dépendance à la voiture", None, "orange", []),
+        ("Tissu associatif dense", "c1", "yellow", ["ancrage"]),
+        ("Artisans proches de la retraite", "c3", "purple", ["travail", "ancrage"]),
+        ("Peu de réemploi des matériaux", "c2", "green", ["transition", "consommation"]),
+        ("Tourisme concentré sur l'été", None, "yellow", []),
+    ]
+    ops: list[dict[str, Any]] = [
+        {"kind": "column.add", "id": "c1", "title": "Relocaliser l'alimentation"},
+        {"kind": "column.add", "id": "c2", "title": "Économie circulaire des entreprises"},
+        {"kind": "column.add", "id": "c3", "title": "Qualité de l'emploi local"},
+    ]
+    ops += [
+        {"kind": "note.add", "id": f"n{i}", "text": text, "column": col, "colour": colour,
+         "ambitions": tags}
+        for i, (text, col, colour, tags) in enumerate(findings)
+    ]  # fmt: skip
+    seed(server, workshop, ops)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shots = []
+    sizes = {"desktop": {"viewport": DESKTOP},
+             "phone": {"viewport": PHONE, "has_touch": True, "is_mobile": True}}  # fmt: skip
+    for size, extra in sizes.items():
+        context = new_context(browser, **extra)
+        watched = open_board(context, workshop["links"]["participant"], "Pauline")
+        page = watched.page
+        expect(page.locator(".lanes .note")).to_have_count(len(findings))
+        path = ARTIFACTS / f"board-{size}.png"
+        page.screenshot(path=str(path), full_page=size == "phone")
+        shots.append(path)
+        page.click("#view-toggle")
+        expect(page.locator("#board")).to_have_class(re.compile("list-view"))
+        path = ARTIFACTS / f"board-{size}-list.png"
+        page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= extra["viewport"]["width"]
+        watched.assert_clean()
+        context.close()
+    for path in shots:
+        assert path.stat().st_size > 10_000, f"{path} looks empty"
+
+
+def test_delete_undo_and_column_rename_and_delete_reach_the_other_browser(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """Delete with undo, rename and delete a column (its notes back to the pool), seen live."""
+    workshop = server.create_workshop()
+    seed(server, workshop, [
+        {"kind": "column.add", "id": "c1", "title": "Sobriété"},
+        {"kind": "note.add", "id": "n1", "text": "Gaspillage alimentaire", "column": "c1"},
+        {"kind": "note.add", "id": "n2", "text": "Ressourceries actives", "column": "c1"},
+    ])  # fmt: skip
+    link = workshop["links"]["participant"]
+    first_context, second_context = new_context(browser), new_context(browser)
+    first = open_board(first_context, link, "Fanny")
+    second = open_board(second_context, link, "Gilles")
+    a, b = first.page, second.page
+
+    note(a, "Gaspillage").get_by_role("button", name="Supprimer").click()
+    expect(note(b, "Gaspillage")).to_have_count(0, timeout=LIVE)
+    a.get_by_role("button", name="Annuler la suppression").click()
+    expect(note(b, "Gaspillage")).to_have_count(1, timeout=LIVE)
+    expect(column(b, "Sobriété").locator(".note")).to_have_count(2)
+
+    column(a, "Sobriété").get_by_role("button", name="Renommer").click()
+    a.get_by_label("Intitulé de l'orientation").fill("Sobriété des usages")
+    a.get_by_label("Intitulé de l'orientation").press("Enter")
+    expect(column(b, "Sobriété des usages")).to_have_count(1, timeout=LIVE)
+
+    delete = column(a, "Sobriété des usages").get_by_role("button", name="Supprimer l'orientation")
+    delete.click()
+    expect(column(b, "Sobriété des usages")).to_have_count(1)  # asks once more first
+    column(a, "Sobriété des usages").get_by_role("button", name="Confirmer").click()
+    expect(b.locator("section.col:not(.pool)")).to_have_count(0, timeout=LIVE)
+    expect(column(b, None).locator(".note")).to_have_count(2)
+    first.assert_clean()
+    second.assert_clean()
+    first_context.close()
+    second_context.close()
+
+
+def test_a_refused_op_rolls_back_and_says_why(browser: Browser, server: ServerProcess) -> None:
+    """A move made while cut off, into a column deleted meanwhile, is refused and undone."""
+    workshop = server.create_workshop()
+    seed(server, workshop, [
+        {"kind": "column.add", "id": "c1", "title": "Orientation retirée"},
+        {"kind": "note.add", "id": "n1", "text": "Constat à ranger"},
+    ])  # fmt: skip
+    context = new_context(browser)
+    page = context.new_page()
+    gate = {"open": True}
+    sockets: list[Any] = []
+
+    def through_gate(ws: Any) -> None:
+        # the real server behind a door the test can shut: a cut network, for this page only
+        if gate["open"]:
+            sockets.append(ws)
+            ws.connect_to_server()
+        else:
+            ws.close()
+
+    page.route_web_socket(re.compile(r"/ws/"), through_gate)
+    watched = Watched(page)
+    page.goto(workshop["links"]["participant"])
+    page.fill("#join-name", "Hugo")
+    page.press("#join-name", "Enter")
+    expect(page.locator("#conn")).to_have_text("connecté")
+
+    gate["open"] = False
+    sockets[-1].close()
+    expect(page.locator("#conn")).not_to_have_text("connecté")
+    note(page, "Constat à ranger").focus()
+    page.keyboard.press("m")
+    page.keyboard.press("Enter")
+    expect(column(page, "Orientation retirée").locator(".note")).to_have_count(1)
+    expect(note(page, "Constat à ranger").locator(".status")).to_have_text("en attente")
+
+    seed(server, workshop, [{"kind": "column.delete", "id": "c1"}])
+    gate["open"] = True
+    expect(page.locator("#conn")).to_have_text("connecté", timeout=15_000)
+    expect(page.locator(".toast")).to_contain_text(
+        "Modification refusée : Cette orientation n'existe plus"
+    )
+    expect(column(page, None).locator(".note-text")).to_have_text("Constat à ranger")
+    expect(page.locator("#sync")).to_have_text("tout est enregistré")
+    expect(note(page, "Constat à ranger").locator(".status")).to_have_text("")
+    assert [n["column"] for n in server_state(server, workshop)["notes"]] == [None]
+    watched.assert_clean()
+    context.close()
+
+
+def test_observers_watch_read_only_and_english_is_one_switch_away(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """An observer link shows the board without controls; English on a switch, kept on reload."""
+    workshop = server.create_workshop()
+    seed(server, workshop, [
+        {"kind": "column.add", "id": "c1", "title": "Ancrage"},
+        {"kind": "note.add", "id": "n1", "text": "Commerces de centre-bourg", "column": "c1"},
+    ])  # fmt: skip
+    context = new_context(browser)
+    watched = open_board(context, workshop["links"]["observer"], "Élu")
+    page = watched.page
+    expect(page.locator("#readonly")).to_have_text("Lecture seule : vous observez l'atelier.")
+    expect(note(page, "Commerces")).to_be_visible()
+    for control in (".composer", "#new-column", ".note-actions", ".grip", ".col-tools"):
+        expect(page.locator(control).first).to_be_hidden()
+    expect(page.locator("#presence-list")).to_contain_text("Observation")
+
+    page.click("#lang")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(column(page, None).locator("h2")).to_have_text("Findings to sort")
+    expect(page.locator("#conn")).to_have_text("connected")
+    expect(page.locator("#readonly")).to_have_text("Read only: you are observing the workshop.")
+    expect(note(page, "Commerces").locator(".note-author")).to_have_text("by Animation")
+    page.reload()
+    expect(page.locator("#conn")).to_have_text("connected")
+    expect(page.locator("#lang")).to_have_text("Français")
+    watched.assert_clean()
+    context.close()

@@ -1,0 +1,644 @@
+// The board's DOM: one section per column (the pool first), one list item per note.
+//
+// update(view) compares the new view with the last one by object identity (model.js
+// never mutates a note, it replaces it) and touches only what changed: a new note is
+// created, an edited one refilled, a moved one re-inserted. The board is never rebuilt,
+// so 500 notes stay smooth and focus, editors and scroll positions survive live changes.
+// All text goes in with textContent.
+
+import { label, t } from "./i18n.js";
+import { AMBITIONS, COLOURS, liveColumns, liveNotes } from "./model.js";
+import { enableDrag } from "./drag.js";
+import { announce, toast } from "./notice.js";
+import { newId } from "./store.js";
+
+export const POOL = ""; // the pool's key in the DOM (null in the model)
+
+const keyOf = (column) => column ?? POOL;
+const columnOf = (key) => (key === POOL ? null : key);
+const DELETE_CONFIRM_TIME = 5000; // ms a column's delete button waits for its confirmation
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(action, key, className = "") {
+  const node = el("button", className);
+  node.type = "button";
+  node.dataset.action = action;
+  label(node, key);
+  return node;
+}
+
+function iconButton(action, key, symbol) {
+  const node = el("button", "icon", symbol);
+  node.type = "button";
+  node.dataset.action = action;
+  node.dataset.i18nLabel = key;
+  node.setAttribute("aria-label", t(key));
+  node.title = t(key);
+  return node;
+}
+
+function short(text) {
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** The board of one workshop, drawn into root. */
+export class BoardView {
+  /**
+   * hooks: onOp(op) sends an op; onDrag(noteId | null) tells the room what we hold;
+   * drafts: {load(subject), save(subject, value | null)}.
+   */
+  constructor(root, { onOp, onDrag, drafts }) {
+    this.root = root;
+    this.onOp = onOp;
+    this.drafts = drafts;
+    this.readOnly = true; // until the server tells us our role
+    this.view = null;
+    this.columns = new Map(); // key -> {section, title, count, list, status}
+    this.notes = new Map(); // id -> {li, text, tags, author, status, held, note}
+    this.held = new Map(); // note id -> name of who drags it
+    this.statuses = new Map(); // subject -> "pending" | "saved"
+    this.focusAfter = null;
+    this.lanes = el("div", "lanes");
+    root.append(this.lanes);
+    this.addColumnForm = this.makeAddColumn();
+    this.lanes.append(this.makeColumn(POOL), this.addColumnForm);
+    root.addEventListener("click", (event) => this.onClick(event));
+    root.addEventListener("keydown", (event) => this.onKey(event));
+    let lastDrag = 0;
+    enableDrag(root, {
+      canStart: () => !this.readOnly,
+      onStart: (id) => { lastDrag = Date.now(); onDrag(id); },
+      onMove: (id) => {
+        if (Date.now() - lastDrag > 400) { lastDrag = Date.now(); onDrag(id); } // presence, throttled
+      },
+      onDrop: (id, key, index) => this.moveNote(id, columnOf(key), index),
+      onEnd: () => onDrag(null),
+    });
+  }
+
+  /** Observers see the board but none of the controls (the server refuses their ops anyway). */
+  setReadOnly(readOnly) {
+    this.readOnly = readOnly;
+    this.root.classList.toggle("readonly", readOnly);
+  }
+
+  // -- building ----------------------------------------------------------------------
+
+  makeColumn(key) {
+    const section = el("section", key === POOL ? "col pool" : "col");
+    section.dataset.col = key;
+    const head = el("header", "col-head");
+    const title = el("h2", "col-title");
+    title.id = `col-${key || "pool"}`;
+    if (key === POOL) label(title, "pool.title");
+    const count = el("span", "col-count");
+    const status = el("span", "badge status");
+    head.append(title, count, status);
+    if (key !== POOL) {
+      const tools = el("div", "col-tools editor-only");
+      tools.append(iconButton("rename-column", "column.rename", "✎"), iconButton("delete-column", "column.delete", "✕"));
+      head.append(tools);
+    }
+    const list = el("ul", "notes");
+    list.setAttribute("aria-labelledby", title.id);
+    section.setAttribute("aria-labelledby", title.id);
+    section.append(head, list, this.makeComposer(key));
+    this.columns.set(key, { section, title, count, list, status });
+    return section;
+  }
+
+  makeComposer(key) {
+    const form = el("form", "composer editor-only");
+    const id = `new-${key || "pool"}`;
+    const caption = el("label", "vh");
+    caption.htmlFor = id;
+    label(caption, "note.new");
+    const input = el("textarea");
+    input.id = id;
+    input.rows = 1;
+    input.maxLength = 1000;
+    input.dataset.i18nPlaceholder = "note.new";
+    input.placeholder = t("note.new");
+    input.value = this.drafts.load(`new.${key || "pool"}`) ?? "";
+    const submit = el("button", "primary");
+    submit.type = "submit";
+    label(submit, "note.add");
+    form.append(caption, input, submit);
+    input.addEventListener("input", () => this.drafts.save(`new.${key || "pool"}`, input.value || null));
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      this.onOp({ kind: "note.add", id: newId("n"), text, column: columnOf(key) });
+      input.value = "";
+      this.drafts.save(`new.${key || "pool"}`, null);
+      announce(t("announce.added", { column: this.columnTitle(key) }));
+    });
+    return form;
+  }
+
+  makeAddColumn() {
+    const form = el("form", "col col-add editor-only");
+    const caption = el("label", "");
+    caption.htmlFor = "new-column";
+    label(caption, "column.new");
+    const input = el("input");
+    input.id = "new-column";
+    input.maxLength = 200;
+    input.autocomplete = "off";
+    input.dataset.i18nPlaceholder = "column.title";
+    input.placeholder = t("column.title");
+    const submit = el("button", "primary");
+    submit.type = "submit";
+    label(submit, "column.add");
+    form.append(caption, input, submit);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const title = input.value.trim();
+      if (!title) return;
+      this.onOp({ kind: "column.add", id: newId("c"), title });
+      input.value = "";
+    });
+    return form;
+  }
+
+  makeNote(id) {
+    const li = el("li", "note");
+    li.dataset.id = id;
+    li.tabIndex = 0;
+    li.setAttribute("aria-describedby", "note-keys");
+    const grip = el("span", "grip editor-only", "⠿");
+    grip.dataset.i18nLabel = "note.grip";
+    grip.title = t("note.grip");
+    const text = el("p", "note-text");
+    const tags = el("ul", "note-tags");
+    const foot = el("div", "note-foot");
+    const author = el("span", "note-author");
+    const status = el("span", "badge status");
+    const held = el("span", "badge held");
+    const actions = el("div", "note-actions editor-only");
+    actions.append(
+      iconButton("edit", "note.edit", "✎"),
+      iconButton("move", "note.move", "⇆"),
+      iconButton("delete", "note.delete", "✕"),
+    );
+    foot.append(author, status, held, actions);
+    li.append(grip, text, tags, foot);
+    const entry = { li, text, tags, author, status, held, note: null };
+    this.notes.set(id, entry);
+    return entry;
+  }
+
+  fillNote(entry, note) {
+    const old = entry.note;
+    if (!old || old.text !== note.text) entry.text.textContent = note.text;
+    if (!old || old.colour !== note.colour) entry.li.dataset.colour = note.colour;
+    if (!old || old.author !== note.author) label(entry.author, "note.by", { name: note.author });
+    if (!old || old.ambitions.join() !== note.ambitions.join()) {
+      entry.tags.replaceChildren(...note.ambitions.map((code) => {
+        const tag = el("li", `tag tag-${code}`);
+        label(tag, `amb.short.${code}`);
+        tag.dataset.i18nLabel = `amb.${code}`;
+        tag.title = t(`amb.${code}`);
+        return tag;
+      }));
+    }
+    entry.note = note;
+  }
+
+  // -- updating ----------------------------------------------------------------------
+
+  /** Bring the DOM to the new view, touching only what changed. */
+  update(view) {
+    const prev = this.view;
+    this.view = view;
+    const focused = document.activeElement;
+    let columnsMoved = false;
+    const touched = new Set();
+    for (const [id, column] of view.columns) {
+      const old = prev?.columns.get(id);
+      if (old === column) continue;
+      if (column.deleted) {
+        this.dropColumn(id);
+        continue;
+      }
+      if (!this.columns.has(id)) {
+        this.lanes.insertBefore(this.makeColumn(id), this.addColumnForm);
+        columnsMoved = true;
+        touched.add(id); // to show its count
+      }
+      const entry = this.columns.get(id);
+      if (entry.title.textContent !== column.title) entry.title.textContent = column.title;
+      if (!old || old.pos !== column.pos) columnsMoved = true;
+    }
+    for (const id of this.columns.keys()) {
+      if (id !== POOL && !view.columns.has(id)) this.dropColumn(id); // gone after a reset
+    }
+    for (const [id, note] of view.notes) {
+      let entry = this.notes.get(id);
+      if (entry?.note === note) continue;
+      if (note.deleted) {
+        if (entry) touched.add(keyOf(entry.note.column));
+        this.dropNote(id);
+        continue;
+      }
+      if (!entry) {
+        entry = this.makeNote(id);
+        this.showHeld(entry, this.held.get(id));
+        this.showStatus(entry.status, this.statuses.get(`n:${id}`));
+      } else if (entry.note.column !== note.column || entry.note.pos !== note.pos) {
+        touched.add(keyOf(entry.note.column));
+      }
+      touched.add(keyOf(note.column));
+      this.fillNote(entry, note);
+    }
+    for (const [id, entry] of this.notes) {
+      if (!view.notes.has(id)) {
+        touched.add(keyOf(entry.note.column));
+        this.dropNote(id);
+      }
+    }
+    if (columnsMoved) this.orderColumns();
+    for (const key of touched) this.orderNotes(key);
+    // moving a focused element through the DOM blurs it: give the focus back
+    const target = this.focusAfter ? this.notes.get(this.focusAfter)?.li : focused;
+    this.focusAfter = null;
+    if (target?.isConnected && document.activeElement !== target && this.root.contains(target)) {
+      target.focus({ preventScroll: !this.notes.has(target.dataset?.id) });
+    }
+  }
+
+  orderColumns() {
+    let cursor = this.columns.get(POOL).section.nextElementSibling;
+    for (const column of liveColumns(this.view)) {
+      const { section } = this.columns.get(column.id);
+      if (section === cursor) cursor = cursor.nextElementSibling;
+      else this.lanes.insertBefore(section, cursor);
+    }
+  }
+
+  orderNotes(key) {
+    const column = this.columns.get(key);
+    if (!column) return;
+    const wanted = liveNotes(this.view, columnOf(key));
+    const { list } = column;
+    let cursor = list.firstElementChild;
+    for (const note of wanted) {
+      while (cursor && !cursor.classList.contains("note")) cursor = cursor.nextElementSibling;
+      const { li } = this.notes.get(note.id);
+      if (li === cursor) cursor = cursor.nextElementSibling;
+      else list.insertBefore(li, cursor);
+    }
+    column.count.textContent = String(wanted.length);
+    column.count.dataset.i18nLabel = "column.countLabel";
+    column.count.dataset.i18nArgs = JSON.stringify({ n: wanted.length });
+    column.count.setAttribute("aria-label", t("column.countLabel", { n: wanted.length }));
+  }
+
+  dropNote(id) {
+    const entry = this.notes.get(id);
+    if (!entry) return;
+    if (entry.li.contains(document.activeElement)) {
+      const next = entry.li.nextElementSibling ?? entry.li.previousElementSibling;
+      if (next?.classList.contains("note")) this.focusAfter = next.dataset.id;
+    }
+    entry.li.remove();
+    this.notes.delete(id);
+  }
+
+  dropColumn(id) {
+    const entry = this.columns.get(id);
+    if (!entry) return;
+    entry.section.remove();
+    this.columns.delete(id);
+  }
+
+  /** Mark notes and columns pending or saved; statuses maps "n:id"/"c:id" to a state. */
+  setStatuses(statuses) {
+    const before = this.statuses;
+    this.statuses = statuses;
+    for (const subject of new Set([...before.keys(), ...statuses.keys()])) {
+      if (before.get(subject) === statuses.get(subject)) continue;
+      const [kind, id] = [subject[0], subject.slice(2)];
+      const target = kind === "n" ? this.notes.get(id)?.status : this.columns.get(id)?.status;
+      if (target) this.showStatus(target, statuses.get(subject));
+    }
+  }
+
+  showStatus(badge, state) {
+    badge.dataset.state = state ?? "";
+    if (state) label(badge, state === "pending" ? "note.pending" : "note.saved");
+    else {
+      delete badge.dataset.i18n;
+      badge.textContent = "";
+    }
+    badge.closest(".note")?.setAttribute("data-state", state ?? "");
+  }
+
+  /** Show who holds which note (held maps note id -> name). */
+  setHeld(held) {
+    const before = this.held;
+    this.held = held;
+    for (const id of new Set([...before.keys(), ...held.keys()])) {
+      const entry = this.notes.get(id);
+      if (entry && before.get(id) !== held.get(id)) this.showHeld(entry, held.get(id));
+    }
+  }
+
+  showHeld(entry, name) {
+    entry.li.classList.toggle("is-held", Boolean(name));
+    if (name) label(entry.held, "note.held", { name });
+    else {
+      delete entry.held.dataset.i18n;
+      entry.held.textContent = "";
+    }
+  }
+
+  columnTitle(key) {
+    return key === POOL ? t("pool.title") : this.view?.columns.get(key)?.title ?? "";
+  }
+
+  // -- acting ------------------------------------------------------------------------
+
+  moveNote(id, column, index) {
+    const note = this.view.notes.get(id);
+    if (!note) return;
+    const siblings = liveNotes(this.view, column).filter((n) => n.id !== id);
+    const current = note.column === column ? liveNotes(this.view, column).findIndex((n) => n.id === id) : -1;
+    const at = index ?? siblings.length;
+    if (current === at) return; // dropped where it was
+    this.focusAfter = id;
+    this.onOp(index === null ? { kind: "note.move", id, column } : { kind: "note.move", id, column, index });
+    announce(t("announce.moved", {
+      text: short(note.text), column: this.columnTitle(keyOf(column)), index: Math.min(at, siblings.length) + 1,
+    }));
+  }
+
+  deleteNote(id) {
+    this.onOp({ kind: "note.delete", id });
+    announce(t("announce.deleted"));
+    toast(t("undo.deleted"), {
+      label: t("undo.action"),
+      run: () => {
+        this.onOp({ kind: "note.restore", id });
+        this.focusAfter = id;
+        announce(t("announce.restored"));
+      },
+    });
+  }
+
+  onClick(event) {
+    const target = event.target.closest("button[data-action]");
+    if (!target || !this.root.contains(target)) return;
+    const noteId = target.closest(".note")?.dataset.id;
+    const key = target.closest(".col")?.dataset.col;
+    switch (target.dataset.action) {
+      case "edit": this.openEditor(noteId); break;
+      case "move": this.openMover(noteId); break;
+      case "delete": this.deleteNote(noteId); break;
+      case "rename-column": this.openRename(key); break;
+      case "delete-column": this.confirmDeleteColumn(target, key); break;
+      case "close": this.closePanel(noteId); break;
+      default: throw new Error(`Unexpected action ${target.dataset.action}`);
+    }
+  }
+
+  onKey(event) {
+    const li = event.target;
+    if (!li.classList?.contains("note") || this.readOnly) {
+      if (event.key === "Escape") this.closePanel(event.target.closest?.(".note")?.dataset.id);
+      return;
+    }
+    const id = li.dataset.id;
+    if (event.key === "Enter") { event.preventDefault(); this.openEditor(id); }
+    else if (event.key === "m" || event.key === "M") { event.preventDefault(); this.openMover(id); }
+    else if (event.key === "Delete") { event.preventDefault(); this.deleteNote(id); }
+    else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const next = event.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
+      if (next?.classList.contains("note")) { event.preventDefault(); next.focus(); }
+    }
+  }
+
+  /** Close the editor or mover open in a note, and focus the note again. */
+  closePanel(id) {
+    const entry = id && this.notes.get(id);
+    if (!entry) return;
+    entry.li.querySelector(".panel")?.remove();
+    entry.li.classList.remove("editing", "moving");
+    entry.li.focus();
+  }
+
+  /** Edit a note in place: text, colour and ambitions, with the draft kept as you type. */
+  openEditor(id, draft = null) {
+    const entry = this.notes.get(id);
+    if (!entry || this.readOnly) return;
+    this.closePanel(id);
+    const note = entry.note;
+    const start = draft ?? this.drafts.load(`n.${id}`) ?? { text: note.text, colour: note.colour, ambitions: note.ambitions };
+    const form = el("form", "panel editor");
+    const textId = `edit-${id}`;
+    const caption = el("label", "vh");
+    caption.htmlFor = textId;
+    label(caption, "note.text");
+    const input = el("textarea");
+    input.id = textId;
+    input.name = "text";
+    input.rows = 3;
+    input.maxLength = 1000;
+    input.value = start.text;
+    const colours = el("fieldset", "swatches");
+    const colourLegend = el("legend");
+    label(colourLegend, "note.colour");
+    colours.append(colourLegend);
+    for (const colour of COLOURS) {
+      const option = el("label", "swatch");
+      option.dataset.colour = colour;
+      const radio = el("input");
+      radio.type = "radio";
+      radio.name = "colour";
+      radio.value = colour;
+      radio.checked = colour === start.colour;
+      const name = el("span", "vh");
+      label(name, `colour.${colour}`);
+      option.append(radio, name);
+      option.dataset.i18nLabel = `colour.${colour}`;
+      option.title = t(`colour.${colour}`);
+      colours.append(option);
+    }
+    const ambitions = el("fieldset", "ambitions");
+    const ambitionLegend = el("legend");
+    label(ambitionLegend, "note.ambitions");
+    ambitions.append(ambitionLegend);
+    for (const code of AMBITIONS) {
+      const option = el("label", "check");
+      const box = el("input");
+      box.type = "checkbox";
+      box.name = "ambitions";
+      box.value = code;
+      box.checked = start.ambitions.includes(code);
+      const name = el("span");
+      label(name, `amb.${code}`);
+      option.append(box, name);
+      ambitions.append(option);
+    }
+    const actions = el("div", "panel-actions");
+    const save = el("button", "primary");
+    save.type = "submit";
+    label(save, "note.save");
+    actions.append(save, button("close", "note.cancel"));
+    form.append(caption, input, colours, ambitions, actions);
+    const read = () => ({
+      text: input.value,
+      colour: form.querySelector("input[name=colour]:checked")?.value ?? note.colour,
+      ambitions: [...form.querySelectorAll("input[name=ambitions]:checked")].map((b) => b.value),
+    });
+    form.addEventListener("input", () => this.drafts.save(`n.${id}`, read()));
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.drafts.save(`n.${id}`, null);
+        this.closePanel(id);
+      } else if (event.key === "Enter" && event.target === input && !event.shiftKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = read();
+      const current = this.notes.get(id)?.note ?? note;
+      const op = { kind: "note.edit", id };
+      if (value.text.trim() && value.text !== current.text) op.text = value.text;
+      if (value.colour !== current.colour) op.colour = value.colour;
+      if (value.ambitions.join() !== current.ambitions.join()) op.ambitions = value.ambitions;
+      if (Object.keys(op).length > 2) this.onOp(op);
+      this.drafts.save(`n.${id}`, null);
+      this.closePanel(id);
+    });
+    entry.li.classList.add("editing");
+    entry.li.append(form);
+    if (draft) this.drafts.save(`n.${id}`, draft);
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  /** Move a note with the keyboard: choose a column, confirm; the live region says where it went. */
+  openMover(id) {
+    const entry = this.notes.get(id);
+    if (!entry || this.readOnly) return;
+    this.closePanel(id);
+    const form = el("form", "panel mover");
+    const selectId = `move-${id}`;
+    const caption = el("label");
+    caption.htmlFor = selectId;
+    label(caption, "move.to");
+    const select = el("select");
+    select.id = selectId;
+    const targets = [POOL, ...liveColumns(this.view).map((c) => c.id)];
+    for (const key of targets) {
+      const option = el("option", "", this.columnTitle(key));
+      option.value = key;
+      select.append(option);
+    }
+    // preselect the next column: the usual move is from the pool to the first orientation
+    const here = targets.indexOf(keyOf(entry.note.column));
+    select.value = targets[(here + 1) % targets.length];
+    const actions = el("div", "panel-actions");
+    const confirm = el("button", "primary");
+    confirm.type = "submit";
+    label(confirm, "move.confirm");
+    actions.append(confirm, button("close", "note.cancel"));
+    form.append(caption, select, actions);
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); this.closePanel(id); }
+      // a select does not submit its form on Enter by itself: here Enter confirms
+      if (event.key === "Enter" && event.target === select) { event.preventDefault(); form.requestSubmit(); }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const column = columnOf(select.value);
+      this.closePanel(id);
+      this.moveNote(id, column, null);
+    });
+    entry.li.classList.add("moving");
+    entry.li.append(form);
+    announce(t("announce.moveMode"));
+    select.focus();
+  }
+
+  openRename(key) {
+    const entry = this.columns.get(key);
+    if (!entry || entry.section.querySelector(".rename")) return;
+    const form = el("form", "rename");
+    const input = el("input");
+    input.value = this.columnTitle(key);
+    input.maxLength = 200;
+    input.dataset.i18nLabel = "column.title";
+    input.setAttribute("aria-label", t("column.title"));
+    const save = el("button", "primary");
+    save.type = "submit";
+    label(save, "note.save");
+    form.append(input, save);
+    const close = () => { form.remove(); entry.section.classList.remove("renaming"); };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const title = input.value.trim();
+      if (title && title !== this.columnTitle(key)) this.onOp({ kind: "column.rename", id: key, title });
+      close();
+      entry.title.focus?.();
+    });
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); close(); }
+    });
+    entry.section.classList.add("renaming");
+    entry.title.after(form);
+    input.focus();
+    input.select();
+  }
+
+  confirmDeleteColumn(target, key) {
+    if (target.dataset.armed) {
+      this.onOp({ kind: "column.delete", id: key });
+      return;
+    }
+    // a column holds the group's work: ask once more before sending its notes back to the pool
+    target.dataset.armed = "1";
+    target.classList.add("armed");
+    target.dataset.i18nLabel = "column.confirmDelete";
+    target.setAttribute("aria-label", t("column.confirmDelete"));
+    target.title = t("column.confirmDelete");
+    announce(t("column.confirmDelete"));
+    setTimeout(() => {
+      delete target.dataset.armed;
+      target.classList.remove("armed");
+      target.dataset.i18nLabel = "column.delete";
+      target.setAttribute("aria-label", t("column.delete"));
+      target.title = t("column.delete");
+    }, DELETE_CONFIRM_TIME);
+  }
+
+  /** Reopen the editors whose drafts survived a reload. */
+  restoreDrafts(subjects) {
+    for (const subject of subjects) {
+      if (!subject.startsWith("n.")) continue;
+      const id = subject.slice(2);
+      const draft = this.drafts.load(subject);
+      if (this.notes.has(id) && draft) {
+        this.openEditor(id, draft);
+        return; // one editor at a time
+      }
+    }
+  }
+}

@@ -1,0 +1,292 @@
+// Wires the page: the home page, or a workshop's board with its connection.
+//
+// The board shown is always the server's board (as confirmed by events) with this
+// browser's unacknowledged ops replayed on top: an ack settles an op, a reject drops
+// it, and either way the next render shows the truth. Renders are batched per frame.
+
+import { currentLang, label, setLang, t, translate } from "./i18n.js";
+import { applyEvent, applyIntent, boardFromState, copyBoard, emptyBoard, stateOf, subjectOf } from "./model.js";
+import { BoardView } from "./board.js";
+import { Connection } from "./socket.js";
+import { announce, toast } from "./notice.js";
+import { startHome } from "./home.js";
+import * as store from "./store.js";
+
+const SAVED_FOR = 5000; // ms a note shows "saved" after its ack
+const SAVE_BOARD_EVERY = 1000; // ms between two copies of the board into localStorage
+
+const $ = (id) => document.getElementById(id);
+
+function start() {
+  translate(document);
+  $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
+  const match = location.pathname.match(/^\/w\/([A-Za-z0-9_-]{1,64})\/?$/);
+  if (match) openWorkshop(match[1]);
+  else startHome();
+}
+
+function problem(key) {
+  for (const id of ["join", "board-page", "home"]) $(id).hidden = true;
+  label($("problem-text"), key);
+  $("problem").hidden = false;
+}
+
+function openWorkshop(workshop) {
+  const token = new URLSearchParams(location.hash.slice(1)).get("k");
+  if (!token) {
+    problem("join.noKey");
+    return;
+  }
+  loadMeta(workshop, token);
+  const name = store.pref("name", "");
+  if (name) {
+    enter(workshop, token, name);
+    return;
+  }
+  $("join").hidden = false;
+  const input = $("join-name");
+  input.focus();
+  $("join-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = input.value.trim();
+    if (!chosen) return;
+    store.setPref("name", chosen);
+    $("join").hidden = true;
+    enter(workshop, token, chosen);
+  });
+}
+
+async function loadMeta(workshop, token) {
+  const show = (meta) => {
+    $("ws-title").textContent = meta.title;
+    $("ws-territory").textContent = meta.territory ?? "";
+    document.title = `${meta.title} · Atelier`;
+    $("ws-meta").hidden = false;
+  };
+  const cached = store.loadMeta(workshop);
+  if (cached) show(cached);
+  try {
+    const response = await fetch(`/api/workshops/${workshop}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (response.status === 404) {
+      problem("join.badLink");
+      return;
+    }
+    if (!response.ok) return;
+    const body = await response.json();
+    const meta = { ...store.loadMeta(workshop), title: body.title, territory: body.territory };
+    store.saveMeta(workshop, meta);
+    show(meta);
+  } catch {
+    // offline: the cached title will do
+  }
+}
+
+function enter(workshop, token, name) {
+  $("board-page").hidden = false;
+  $("status").hidden = false;
+  $("tools-board").hidden = false;
+  const drafts = {
+    load: (subject) => store.loadDraft(workshop, subject),
+    save: (subject, value) => store.saveDraft(workshop, subject, value),
+  };
+  let server = emptyBoard();
+  const cached = store.loadBoard(workshop);
+  if (cached) server = boardFromState(cached);
+  const savedAt = new Map(); // subject -> when its last op was acknowledged
+  const holders = new Map(); // sid -> {name, note}
+  let me = null;
+  let role = store.loadMeta(workshop)?.role ?? null; // read-only until someone says
+  let frame = 0;
+  let saveTimer = null;
+  let draftsRestored = false;
+
+  const conn = new Connection({ workshop, token, name, onFrame, onState: showState });
+  const board = new BoardView($("board"), {
+    onOp: (op) => { conn.send(op); render(); },
+    onDrag: (note) => conn.drag(note),
+    drafts,
+  });
+  if (cached) conn.seq = cached.seq; // rejoin from what we already show
+
+  function render() {
+    if (frame) return;
+    // batched: a burst of events costs one pass over the DOM
+    const run = () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(fallback);
+      frame = 0;
+      draw();
+    };
+    frame = requestAnimationFrame(run);
+    const fallback = setTimeout(run, 100); // rAF sleeps in background tabs
+  }
+
+  function draw() {
+    const view = copyBoard(server);
+    const statuses = new Map();
+    for (const entry of conn.outbox) {
+      applyIntent(view, entry.op, name);
+      statuses.set(subjectOf(entry.op), "pending");
+    }
+    const now = Date.now();
+    for (const [subject, at] of savedAt) {
+      if (now - at > SAVED_FOR) savedAt.delete(subject);
+      else if (!statuses.has(subject)) statuses.set(subject, "saved");
+    }
+    const frozen = Boolean(view.flow.frozen);
+    board.setReadOnly(role !== "participant" && role !== "facilitator" || frozen);
+    label($("readonly"), frozen ? "board.frozen" : "board.readonly");
+    $("readonly").hidden = !(frozen || role === "observer");
+    board.update(view);
+    board.setStatuses(statuses);
+    const pending = conn.outbox.length;
+    label($("sync"), pending ? "sync.pending" : "sync.saved", { n: pending });
+    $("sync").dataset.state = pending ? "pending" : "saved";
+    if (!draftsRestored && conn.state === "online") {
+      draftsRestored = true;
+      board.restoreDrafts(store.draftSubjects(workshop));
+    }
+  }
+
+  function saveBoardSoon() {
+    if (saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = null;
+      store.saveBoard(workshop, stateOf(server));
+    }, SAVE_BOARD_EVERY);
+  }
+
+  function onFrame(msg, entry) {
+    switch (msg.type) {
+      case "welcome":
+        me = msg.sid;
+        role = msg.role;
+        store.saveMeta(workshop, { ...store.loadMeta(workshop), role }); // for a reload offline
+        if (msg.state) server = boardFromState(msg.state);
+        for (const event of msg.events ?? []) {
+          if (event.seq > server.seq) applyEvent(server, event.op);
+        }
+        server.seq = msg.seq;
+        saveBoardSoon();
+        break;
+      case "event":
+        if (msg.seq <= server.seq) return; // already applied (the welcome carried it)
+        applyEvent(server, msg.op);
+        server.seq = msg.seq;
+        saveBoardSoon();
+        break;
+      case "reset":
+        server = boardFromState(msg.state);
+        server.seq = msg.seq;
+        saveBoardSoon();
+        break;
+      case "ack":
+        if (entry) {
+          savedAt.set(subjectOf(entry.op), Date.now());
+          setTimeout(render, SAVED_FOR + 50);
+        }
+        break;
+      case "reject": {
+        if (!entry) return;
+        const key = `reject.${msg.code}`;
+        let reason;
+        try {
+          reason = t(key);
+        } catch {
+          reason = msg.message; // a code this client does not know yet: the server's words
+        }
+        const text = t("reject.prefix", { reason });
+        toast(text);
+        announce(text);
+        break;
+      }
+      case "vigilance": // the facilitator's checks; drawn by the workshop-flow panel, not here
+        return;
+      case "presence":
+        showPresence(msg.users);
+        for (const sid of holders.keys()) {
+          if (!msg.users.some((u) => u.sid === sid)) holders.delete(sid);
+        }
+        showHolders();
+        return;
+      case "drag":
+        if (msg.note) holders.set(msg.sid, { name: msg.name, note: msg.note });
+        else holders.delete(msg.sid);
+        showHolders();
+        return;
+      case "error":
+        if (msg.code === "bad_link") problem("join.badLink");
+        else toast(t("error.server", { message: msg.message }));
+        return;
+      default:
+        throw new Error(`Unexpected message type ${msg.type}`);
+    }
+    render();
+  }
+
+  function showHolders() {
+    const held = new Map();
+    for (const { name: who, note } of holders.values()) held.set(note, who);
+    board.setHeld(held);
+  }
+
+  function showPresence(users) {
+    const list = $("presence-list");
+    list.replaceChildren(...users.map((user) => {
+      const item = document.createElement("li");
+      item.className = `person person-${user.role}`;
+      const who = document.createElement("span");
+      who.textContent = user.name;
+      item.append(who);
+      if (user.role !== "participant") {
+        const role = document.createElement("span");
+        role.className = "person-role";
+        label(role, `role.${user.role}`);
+        item.append(role);
+      }
+      if (user.sid === me) {
+        item.classList.add("me");
+        const you = document.createElement("span");
+        you.className = "person-role";
+        label(you, "presence.you");
+        item.append(you);
+      }
+      return item;
+    }));
+    label($("presence-count"), "presence.count", { n: users.length });
+    $("presence").hidden = false;
+  }
+
+  function showState(state) {
+    const pill = $("conn");
+    pill.dataset.state = state;
+    label(pill, `conn.${state}`);
+    if (state === "refused") problem("join.badLink");
+    if (state !== "online") {
+      holders.clear();
+      showHolders();
+    }
+    render();
+  }
+
+  $("view-toggle").addEventListener("click", () => setView(!$("board").classList.contains("list-view")));
+  function setView(list) {
+    $("board").classList.toggle("list-view", list);
+    label($("view-toggle"), list ? "view.board" : "view.list");
+    $("view-toggle").setAttribute("aria-pressed", String(list));
+    store.setPref("view", list ? "list" : "board");
+  }
+  setView(store.pref("view", "board") === "list");
+  $("name-change").addEventListener("click", () => {
+    store.setPref("name", null);
+    location.reload();
+  });
+
+  showState("connecting");
+  draw();
+  conn.connect();
+}
+
+start();

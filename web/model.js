@@ -1,0 +1,312 @@
+// The board as plain data, and the pure functions that change it: no DOM, no I/O.
+//
+// Two kinds of change reach a board. Server events are resolved (they carry the
+// position the server chose) and apply without deciding anything. Intents are this
+// browser's own unacknowledged ops: applyIntent() guesses their outcome, the way the
+// server's reducer would, so the page can show them at once; the server's event
+// replaces the guess when it comes. Note and column objects are never mutated, only
+// replaced, so the DOM layer can spot changes by identity.
+
+export const COLOURS = ["yellow", "pink", "blue", "green", "orange", "purple"];
+export const AMBITIONS = ["ancrage", "transition", "travail", "consommation"];
+
+const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** A position key strictly between a and b (null: the start or the end), for local guesses. */
+export function keyBetween(a, b) {
+  const low = a ?? "";
+  let high = b;
+  let out = "";
+  for (let i = 0; ; i += 1) {
+    const lo = i < low.length ? DIGITS.indexOf(low[i]) : 0;
+    const hi = high !== null && i < high.length ? DIGITS.indexOf(high[i]) : DIGITS.length;
+    if (lo === hi) {
+      out += DIGITS[lo]; // still on the common prefix
+      continue;
+    }
+    const mid = Math.floor((lo + hi) / 2);
+    if (mid > lo) return out + DIGITS[mid];
+    // the digits are neighbours: keep low's digit, then anything above the rest of low
+    out += DIGITS[lo];
+    high = null;
+  }
+}
+
+/** Board order: by position key, then id, exactly as the server sorts. */
+export function byPos(x, y) {
+  if (x.pos !== y.pos) return x.pos < y.pos ? -1 : 1;
+  if (x.id !== y.id) return x.id < y.id ? -1 : 1;
+  return 0;
+}
+
+/**
+ * An empty board. Besides notes and columns, it keeps the workshop flow the server
+ * reports (phase, tools, timer, ideas, votes, freeze) so those events apply cleanly;
+ * this board view draws only the freeze (the board turns read-only).
+ */
+export function emptyBoard() {
+  return {
+    seq: 0, notes: new Map(), columns: new Map(), ideas: new Map(),
+    flow: { phase: 1, tools: null, timer: null, frozen: null, votes: null, counts: null },
+  };
+}
+
+/** A board from the server's state (welcome or reset frame). */
+export function boardFromState(state) {
+  const board = emptyBoard();
+  board.seq = state.seq;
+  for (const c of state.columns) board.columns.set(c.id, { deleted: false, ...c });
+  for (const n of state.notes) board.notes.set(n.id, { deleted: false, ...n });
+  for (const i of state.ideas ?? []) board.ideas.set(i.id, { deleted: false, ...i });
+  board.flow = {
+    phase: state.phase ?? 1, tools: state.tools ?? null, timer: state.timer ?? null,
+    frozen: state.frozen ?? null, votes: state.votes ?? null, counts: null,
+  };
+  return board;
+}
+
+/** The board as JSON-ready state, tombstones included (to keep it in localStorage). */
+export function stateOf(board) {
+  return {
+    seq: board.seq, ...board.flow, columns: [...board.columns.values()],
+    notes: [...board.notes.values()], ideas: [...board.ideas.values()],
+  };
+}
+
+/** A copy that shares the note and column objects (they are never mutated). */
+export function copyBoard(board) {
+  return {
+    seq: board.seq, notes: new Map(board.notes), columns: new Map(board.columns),
+    ideas: board.ideas, flow: board.flow,
+  };
+}
+
+/** The live notes of one column (null: the pool), in board order. */
+export function liveNotes(board, column) {
+  const found = [];
+  for (const note of board.notes.values()) {
+    if (!note.deleted && note.column === column) found.push(note);
+  }
+  return found.sort(byPos);
+}
+
+/** The live columns, left to right. */
+export function liveColumns(board) {
+  return [...board.columns.values()].filter((c) => !c.deleted).sort(byPos);
+}
+
+function fullNote(ev) {
+  const { id, text, author, colour, ambitions, column, pos } = ev;
+  return { id, text, author, colour, ambitions, column, pos, deleted: false };
+}
+
+/** Apply one resolved server event to the board. */
+export function applyEvent(board, ev) {
+  const { notes, columns } = board;
+  switch (ev.kind) {
+    case "note.add":
+    case "note.restore":
+      notes.set(ev.id, fullNote(ev));
+      break;
+    case "note.edit": {
+      const note = notes.get(ev.id);
+      const change = {};
+      for (const key of ["text", "colour", "ambitions"]) if (key in ev) change[key] = ev[key];
+      if (note) notes.set(ev.id, { ...note, ...change });
+      break;
+    }
+    case "note.move": {
+      const note = notes.get(ev.id);
+      if (note) notes.set(ev.id, { ...note, column: ev.column, pos: ev.pos });
+      break;
+    }
+    case "note.delete": {
+      const note = notes.get(ev.id);
+      if (note) notes.set(ev.id, { ...note, deleted: true }); // kept, so undo can show it again
+      break;
+    }
+    case "column.add":
+      columns.set(ev.id, { id: ev.id, title: ev.title, pos: ev.pos, deleted: false });
+      break;
+    case "column.rename": {
+      const column = columns.get(ev.id);
+      if (column) columns.set(ev.id, { ...column, title: ev.title });
+      break;
+    }
+    case "column.move": {
+      const column = columns.get(ev.id);
+      if (column) columns.set(ev.id, { ...column, pos: ev.pos });
+      break;
+    }
+    case "column.delete": {
+      const column = columns.get(ev.id);
+      if (column) columns.set(ev.id, { ...column, deleted: true });
+      for (const moved of ev.notes) {
+        const note = notes.get(moved.id);
+        if (note) notes.set(moved.id, { ...note, column: null, pos: moved.pos });
+      }
+      break;
+    }
+    default:
+      applyFlowEvent(board, ev);
+  }
+}
+
+function setFlow(board, change) {
+  board.flow = { ...board.flow, ...change };
+}
+
+/** The workshop-flow events: kept in the board's data, so nothing is lost or misapplied. */
+function applyFlowEvent(board, ev) {
+  switch (ev.kind) {
+    case "column.state":
+    case "column.lock":
+    case "column.unlock": {
+      const column = board.columns.get(ev.id);
+      if (!column) break;
+      const change = ev.kind === "column.state" ? { statement: ev.statement } : { locked: ev.kind === "column.lock" };
+      board.columns.set(ev.id, { ...column, ...change });
+      break;
+    }
+    case "idea.add":
+      board.ideas = new Map(board.ideas).set(ev.id, { id: ev.id, column: ev.column, text: ev.text, author: ev.author, deleted: false });
+      break;
+    case "idea.delete": {
+      const idea = board.ideas.get(ev.id);
+      if (idea) board.ideas = new Map(board.ideas).set(ev.id, { ...idea, deleted: true });
+      break;
+    }
+    case "vote.add":
+    case "vote.remove":
+      setFlow(board, { votes: ev.mine, left: ev.left });
+      break;
+    case "phase.next":
+      setFlow(board, { phase: ev.phase });
+      break;
+    case "snapshot.take":
+      break;
+    case "tools.set":
+      setFlow(board, { tools: ev.tools, ...(ev.new_round ? { votes: null, counts: null } : {}) });
+      break;
+    case "timer.start":
+      setFlow(board, { timer: ev.ends_at });
+      break;
+    case "timer.stop":
+      setFlow(board, { timer: null });
+      break;
+    case "reveal":
+    case "freeze":
+      for (const note of ev.notes) board.notes.set(note.id, fullNote(note));
+      setFlow(board, { tools: ev.tools, counts: ev.counts });
+      if (ev.kind === "freeze") setFlow(board, { frozen: { seq: ev.seq, at: ev.at, by: ev.by, hash: ev.hash }, timer: null });
+      break;
+    case "participant.erase":
+      for (const note of board.notes.values()) {
+        if (note.author === ev.name) board.notes.set(note.id, { ...note, author: ev.replacement });
+      }
+      break;
+    default:
+      throw new Error(`Unexpected event kind ${ev.kind}`);
+  }
+}
+
+function posAt(ordered, index) {
+  if (index === undefined || index === null || index >= ordered.length) {
+    return keyBetween(ordered.length ? ordered[ordered.length - 1].pos : null, null);
+  }
+  return keyBetween(index > 0 ? ordered[index - 1].pos : null, ordered[index].pos);
+}
+
+function liveNote(board, id) {
+  const note = board.notes.get(id);
+  return note && !note.deleted ? note : null;
+}
+
+function columnExists(board, id) {
+  if (id === null || id === undefined) return true;
+  const column = board.columns.get(id);
+  return Boolean(column && !column.deleted);
+}
+
+/** Guess the outcome of this browser's own op; false when the server will refuse it. */
+export function applyIntent(board, op, author) {
+  const { notes, columns } = board;
+  switch (op.kind) {
+    case "note.add": {
+      const column = op.column ?? null;
+      if (notes.has(op.id) || !columnExists(board, column)) return false;
+      notes.set(op.id, {
+        id: op.id, text: op.text, author, colour: op.colour ?? "yellow",
+        ambitions: op.ambitions ?? [], column, pos: posAt(liveNotes(board, column), op.index),
+        deleted: false,
+      });
+      return true;
+    }
+    case "note.edit": {
+      const note = liveNote(board, op.id);
+      if (!note) return false;
+      const change = {};
+      for (const key of ["text", "colour", "ambitions"]) if (key in op) change[key] = op[key];
+      notes.set(op.id, { ...note, ...change });
+      return true;
+    }
+    case "note.move": {
+      const note = liveNote(board, op.id);
+      if (!note || !columnExists(board, op.column)) return false;
+      const others = liveNotes(board, op.column).filter((n) => n.id !== op.id);
+      notes.set(op.id, { ...note, column: op.column, pos: posAt(others, op.index) });
+      return true;
+    }
+    case "note.delete": {
+      const note = liveNote(board, op.id);
+      if (!note) return false;
+      notes.set(op.id, { ...note, deleted: true });
+      return true;
+    }
+    case "note.restore": {
+      const note = notes.get(op.id);
+      if (!note || !note.deleted) return false;
+      const column = columnExists(board, note.column) ? note.column : null;
+      const pos = posAt(liveNotes(board, column), null);
+      notes.set(op.id, { ...note, column, pos, deleted: false });
+      return true;
+    }
+    case "column.add":
+      if (columns.has(op.id)) return false;
+      columns.set(op.id, {
+        id: op.id, title: op.title, pos: posAt(liveColumns(board), op.index), deleted: false,
+      });
+      return true;
+    case "column.rename": {
+      const column = columns.get(op.id);
+      if (!column || column.deleted) return false;
+      columns.set(op.id, { ...column, title: op.title });
+      return true;
+    }
+    case "column.move": {
+      const column = columns.get(op.id);
+      if (!column || column.deleted) return false;
+      const others = liveColumns(board).filter((c) => c.id !== op.id);
+      columns.set(op.id, { ...column, pos: posAt(others, op.index) });
+      return true;
+    }
+    case "column.delete": {
+      const column = columns.get(op.id);
+      if (!column || column.deleted) return false;
+      let last = liveNotes(board, null).at(-1)?.pos ?? null;
+      for (const note of liveNotes(board, op.id)) {
+        last = keyBetween(last, null);
+        notes.set(note.id, { ...note, column: null, pos: last });
+      }
+      columns.set(op.id, { ...column, deleted: true });
+      return true;
+    }
+    default:
+      throw new Error(`Unexpected op kind ${op.kind}`);
+  }
+}
+
+/** Which note or column an op is about, to mark it pending or saved. */
+export function subjectOf(op) {
+  return op.kind.startsWith("note.") ? `n:${op.id}` : `c:${op.id}`;
+}
