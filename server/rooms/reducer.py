@@ -87,11 +87,15 @@ def snapshot_id(seq: int) -> str:
     return f"s{seq}"
 
 
-def apply_op(board: Board, op: Op, ctx: Context) -> Event:
+def apply_op(board: Board, op: Op, ctx: Context | str) -> Event:
     """Apply ``op`` to ``board`` in place; return the event as its own sender sees it.
 
-    Raises :class:`RoomError`, with the board untouched, when the op does not fit.
+    A bare author name stands for a participant's context (what callers passed before
+    the flow had roles). Raises :class:`RoomError`, with the board untouched, when the
+    op does not fit.
     """
+    if isinstance(ctx, str):
+        ctx = Context(ctx)
     event = apply(board, op, ctx).for_client(ctx.client)
     assert event is not None  # the sender always sees what it did
     return event
