@@ -57,13 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (
         ("export", "write a whole workshop (board, snapshots, official record) as JSON"),
         ("import", "recreate a workshop from an 'atelier export' file"),
+        ("demo", "create demo workshops from the seed's examples and print their links"),
     ):
         sub = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         if name == "export":
             sub.add_argument("workshop", help="the workshop's id (in its links: /w/ID)")
             sub.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-        else:
+        elif name == "import":
             sub.add_argument("file", type=Path, help="a file written by 'atelier export'")
+        else:
+            sub.add_argument("--base", default="http://127.0.0.1:8000", metavar="URL",
+                             help="the server's public address, for the links "
+                             "(default %(default)s)")  # fmt: skip
         _option(sub, "--data", "the embedded backend's directory "
                 "(ATELIER_DATA, default ./%s)", _DEFAULTS.data, Path)  # fmt: skip
         sub.add_argument("--redis", dest="redis_url", metavar="URL",
@@ -93,10 +98,22 @@ def main(argv: list[str] | None = None) -> None:
                 sys.stdout.buffer.write(document)
             else:
                 args["output"].write_bytes(document)
+        elif command == "demo":
+            _demo(settings, args["base"].rstrip("/"))
         else:
             asyncio.run(_import(settings, orjson.loads(args["file"].read_bytes())))
     except (TransferError, OSError, orjson.JSONDecodeError) as error:
         sys.exit(f"atelier {command}: {error}")
+
+
+def _demo(settings: Settings, base_url: str) -> None:
+    from .app import make_backend
+    from .demo import run
+
+    for workshop in run(make_backend(settings), base_url):
+        print(f"{workshop['territory']}")
+        for role, link in workshop["links"].items():
+            print(f"  {role:<12} {link}")
 
 
 async def _export(settings: Settings, workshop_id: str) -> bytes:
