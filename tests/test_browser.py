@@ -568,3 +568,52 @@ def test_observers_watch_read_only_and_english_is_one_switch_away(
     expect(page.locator("#lang")).to_have_text("Français")
     watched.assert_clean()
     context.close()
+
+
+def test_home_creates_a_workshop_and_shows_three_links_with_qr_codes(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """The first page creates a workshop, shows its three links with QR codes, remembers them."""
+    context = new_context(browser)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(server.base + "/")
+    page.get_by_label("Titre de l'atelier").fill("Atelier Vallée de la Vilaine")
+    page.get_by_label("Territoire").fill("Pays de Redon")
+    page.get_by_role("button", name="Créer l'atelier").click()
+    cards = page.locator(".link-card")
+    expect(cards).to_have_count(3)
+    expect(cards.locator("h3")).to_have_text(["Animation", "Participant·e", "Observation"])
+    links = [cards.nth(i).locator(".link-url").inner_text() for i in range(3)]
+    assert all(re.fullmatch(rf"{server.base}/w/[\w-]+#k=[\w-]{{20,}}", link) for link in links)
+    assert len({link.split("#k=")[1] for link in links}) == 3
+    for i in range(3):
+        qr = cards.nth(i).locator("img.qr")
+        expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
+        assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
+    page.reload()
+    expect(page.locator("#recent-list a")).to_have_text(["Atelier Vallée de la Vilaine"])
+    page.locator("#recent-list a").click()
+    page.fill("#join-name", "Inès")
+    page.press("#join-name", "Enter")
+    expect(page.locator("#conn")).to_have_text("connecté")
+    expect(page.locator("#ws-title")).to_have_text("Atelier Vallée de la Vilaine")
+    expect(page.locator("#ws-territory")).to_have_text("Pays de Redon")
+    expect(page.locator("#presence-list")).to_contain_text("Animation")
+    watched.assert_clean()
+    context.close()
+
+
+def test_qr_route_draws_a_link_and_refuses_anything_else(server: ServerProcess) -> None:
+    """POST /api/qr answers SVG for an http(s) link, 400 for the rest; the link is in the body."""
+    link = f"{server.base}/w/abc#k=secret"
+    drawn = httpx.post(f"{server.base}/api/qr", json={"link": link}, timeout=5)
+    assert drawn.status_code == 200
+    assert drawn.headers["content-type"].startswith("image/svg+xml")
+    assert drawn.headers["cache-control"] == "no-store"
+    assert drawn.text.startswith("<svg") and "<script" not in drawn.text
+    for body in (b'{"link": "javascript:alert(1)"}', b'{"link": 3}', b"[1]", b"not json",
+                 orjson.dumps({"link": "https://x/" + "a" * 2000})):  # fmt: skip
+        refused = httpx.post(f"{server.base}/api/qr", content=body, timeout=5)
+        assert refused.status_code == 400, body
+        assert refused.json()["error"] == "bad_link"

@@ -4,12 +4,15 @@
 
 import { label, t } from "./i18n.js";
 import { toast } from "./notice.js";
+import { pref, setPref } from "./store.js";
 
 const ROLES = ["facilitator", "participant", "observer"];
+const RECENT_KEPT = 10;
 
 /** Wire the home page's form. */
 export function startHome() {
   document.getElementById("home").hidden = false;
+  showRecent();
   const form = document.getElementById("create-form");
   const submit = form.querySelector("button[type=submit]");
   form.addEventListener("submit", async (event) => {
@@ -26,6 +29,10 @@ export function startHome() {
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? response.statusText);
       showLinks(body);
+      // the facilitator's links are shown once: keep them here so closing the tab loses nothing
+      const recent = pref("workshops", []).filter((w) => w.id !== body.id);
+      setPref("workshops", [{ id: body.id, title: body.title, links: body.links }, ...recent].slice(0, RECENT_KEPT));
+      showRecent();
     } catch (error) {
       toast(t("home.failed", { message: error.message }));
     } finally {
@@ -33,6 +40,24 @@ export function startHome() {
       label(submit, "home.create");
     }
   });
+}
+
+function showRecent() {
+  const recent = pref("workshops", []);
+  const list = document.getElementById("recent-list");
+  list.replaceChildren(...recent.map((workshop) => {
+    const item = document.createElement("li");
+    const open = document.createElement("a");
+    open.href = workshop.links.facilitator;
+    open.textContent = workshop.title;
+    const links = document.createElement("button");
+    links.type = "button";
+    label(links, "home.links");
+    links.addEventListener("click", () => showLinks(workshop));
+    item.append(open, " ", links);
+    return item;
+  }));
+  document.getElementById("recent").hidden = recent.length === 0;
 }
 
 function showLinks(workshop) {
