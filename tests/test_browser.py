@@ -249,6 +249,17 @@ def test_keyboard_alone_moves_a_note_and_the_live_region_says_where(
     state = server_state(server, workshop)
     columns = {c["title"]: c["id"] for c in state["columns"]}
     assert [n["column"] for n in state["notes"]] == [columns["Emploi local"]]
+
+    page.keyboard.press("Delete")
+    expect(note(page, "Des friches")).to_have_count(0)
+    expect(page.locator("#live")).to_contain_text("Constat supprimé.")
+    page.keyboard.press("Control+z")
+    expect(column(page, "Emploi local").locator(".note-text")).to_have_text(
+        "Des friches à reconvertir"
+    )
+    expect(page.locator("#live")).to_contain_text("Constat rétabli.")
+    expect(page.locator("#sync")).to_have_text("tout est enregistré")
+    assert len(server_state(server, workshop)["notes"]) == 1
     watched.assert_clean()
     context.close()
 
@@ -403,7 +414,7 @@ def test_a_remote_change_patches_a_500_note_board_in_place(
 def test_screenshots_of_the_board_at_desktop_and_phone_sizes(
     browser: Browser, server: ServerProcess
 ) -> None:
-    """The board at 1280x800 and 360x740 (and its list view) is written to test-artifacts/."""
+    """The board at 1280x800, 1920x1080 and 360x740, and its list view, go to test-artifacts/."""
     workshop = server.create_workshop("Atelier Pays de Redon")
     findings = [
         ("Peu de circuits courts alimentaires", "c1", "green", ["ancrage", "consommation"]),
@@ -429,6 +440,7 @@ def test_screenshots_of_the_board_at_desktop_and_phone_sizes(
     ARTIFACTS.mkdir(exist_ok=True)
     shots = []
     sizes = {"desktop": {"viewport": DESKTOP},
+             "projector": {"viewport": {"width": 1920, "height": 1080}},
              "phone": {"viewport": PHONE, "has_touch": True, "is_mobile": True}}  # fmt: skip
     for size, extra in sizes.items():
         context = new_context(browser, **extra)
@@ -472,6 +484,12 @@ def test_delete_undo_and_column_rename_and_delete_reach_the_other_browser(
     expect(note(b, "Gaspillage")).to_have_count(1, timeout=LIVE)
     expect(column(b, "Sobriété").locator(".note")).to_have_count(2)
 
+    add_column(a, "Mobilités douces")
+    expect(b.locator("section.col:not(.pool) h2")).to_have_text(["Sobriété", "Mobilités douces"])
+    column(a, "Sobriété").get_by_role("button", name="vers la droite").click()
+    expect(b.locator("section.col:not(.pool) h2")).to_have_text(
+        ["Mobilités douces", "Sobriété"], timeout=LIVE
+    )
     column(a, "Sobriété").get_by_role("button", name="Renommer").click()
     a.get_by_label("Intitulé de l'orientation").fill("Sobriété des usages")
     a.get_by_label("Intitulé de l'orientation").press("Enter")
@@ -481,7 +499,7 @@ def test_delete_undo_and_column_rename_and_delete_reach_the_other_browser(
     delete.click()
     expect(column(b, "Sobriété des usages")).to_have_count(1)  # asks once more first
     column(a, "Sobriété des usages").get_by_role("button", name="Confirmer").click()
-    expect(b.locator("section.col:not(.pool)")).to_have_count(0, timeout=LIVE)
+    expect(b.locator("section.col:not(.pool) h2")).to_have_text(["Mobilités douces"], timeout=LIVE)
     expect(column(b, None).locator(".note")).to_have_count(2)
     first.assert_clean()
     second.assert_clean()

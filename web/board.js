@@ -70,6 +70,9 @@ export class BoardView {
     this.lanes.append(this.makeColumn(POOL), this.addColumnForm);
     root.addEventListener("click", (event) => this.onClick(event));
     root.addEventListener("keydown", (event) => this.onKey(event));
+    document.addEventListener("keydown", (event) => this.undoDelete(event));
+    this.lastDeleted = null;
+    this.undo = null;
     let lastDrag = 0;
     enableDrag(root, {
       canStart: () => !this.readOnly,
@@ -102,7 +105,12 @@ export class BoardView {
     head.append(title, count, status);
     if (key !== POOL) {
       const tools = el("div", "col-tools editor-only");
-      tools.append(iconButton("rename-column", "column.rename", "✎"), iconButton("delete-column", "column.delete", "✕"));
+      tools.append(
+        iconButton("column-left", "column.left", "◀"),
+        iconButton("column-right", "column.right", "▶"),
+        iconButton("rename-column", "column.rename", "✎"),
+        iconButton("delete-column", "column.delete", "✕"),
+      );
       head.append(tools);
     }
     const list = el("ul", "notes");
@@ -386,17 +394,38 @@ export class BoardView {
     }));
   }
 
+  /** Move a column one place left (-1) or right (+1); the server places it by index. */
+  shiftColumn(key, step) {
+    const order = liveColumns(this.view).map((c) => c.id);
+    const index = order.indexOf(key) + step; // among the other columns, as the op counts
+    if (index < 0 || index >= order.length) return;
+    this.onOp({ kind: "column.move", id: key, index });
+    const title = this.columnTitle(key);
+    announce(t("announce.columnMoved", { column: title, index: index + 1 }));
+  }
+
   deleteNote(id) {
     this.onOp({ kind: "note.delete", id });
     announce(t("announce.deleted"));
-    toast(t("undo.deleted"), {
-      label: t("undo.action"),
-      run: () => {
-        this.onOp({ kind: "note.restore", id });
-        this.focusAfter = id;
-        announce(t("announce.restored"));
-      },
-    });
+    const undo = () => {
+      if (this.lastDeleted !== id) return; // undone already (toast or Ctrl+Z)
+      this.lastDeleted = null;
+      item.remove();
+      this.onOp({ kind: "note.restore", id });
+      this.focusAfter = id;
+      announce(t("announce.restored"));
+    };
+    this.lastDeleted = id;
+    const item = toast(t("undo.deleted"), { label: t("undo.action"), run: undo });
+    this.undo = undo;
+  }
+
+  /** Ctrl+Z (or ⌘Z) restores the note deleted last, outside text fields. */
+  undoDelete(event) {
+    if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z" || event.shiftKey) return;
+    if (event.target.closest?.("input, textarea, select") || !this.lastDeleted) return;
+    event.preventDefault();
+    this.undo();
   }
 
   onClick(event) {
@@ -408,6 +437,8 @@ export class BoardView {
       case "edit": this.openEditor(noteId); break;
       case "move": this.openMover(noteId); break;
       case "delete": this.deleteNote(noteId); break;
+      case "column-left": this.shiftColumn(key, -1); break;
+      case "column-right": this.shiftColumn(key, 1); break;
       case "rename-column": this.openRename(key); break;
       case "delete-column": this.confirmDeleteColumn(target, key); break;
       case "close": this.closePanel(noteId); break;
