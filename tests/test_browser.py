@@ -635,3 +635,32 @@ def test_qr_route_draws_a_link_and_refuses_anything_else(server: ServerProcess) 
         refused = httpx.post(f"{server.base}/api/qr", content=body, timeout=5)
         assert refused.status_code == 400, body
         assert refused.json()["error"] == "bad_link"
+
+
+def test_two_tabs_of_one_browser_keep_apart_and_lose_nothing(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """Two tabs sharing localStorage each get a client id of their own; all their notes land."""
+    workshop = server.create_workshop()
+    context = new_context(browser)
+    first = open_board(context, workshop["links"]["participant"], "Jade")
+    second = Watched(context.new_page())
+    second.page.goto(workshop["links"]["participant"])  # the pseudonym is remembered
+    expect(second.page.locator("#conn")).to_have_text("connecté")
+    tab_client = "sessionStorage.getItem('atelier.tab-client')"
+    first_id = first.page.evaluate(tab_client)
+    assert first_id != second.page.evaluate(tab_client)
+    for i in range(6):
+        for tab, watched in enumerate((first, second), start=1):
+            watched.page.fill("#new-pool", f"Onglet {tab}, constat {i}")
+            watched.page.press("#new-pool", "Enter")
+    for watched in (first, second):
+        expect(watched.page.locator(".lanes .note")).to_have_count(12)
+        expect(watched.page.locator("#sync")).to_have_text("tout est enregistré")
+    assert len(server_state(server, workshop)["notes"]) == 12
+    first.page.reload()
+    expect(first.page.locator("#conn")).to_have_text("connecté")
+    assert first.page.evaluate(tab_client) == first_id  # a reload keeps the tab's id
+    for watched in (first, second):
+        watched.assert_clean()
+    context.close()

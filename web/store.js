@@ -40,21 +40,55 @@ function randomId(bytes) {
   return [...raw].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** This browser's client id, made once and kept, so the server can dedupe its retries. */
-export function clientId() {
-  let id = read("client");
-  if (typeof id !== "string" || !/^[A-Za-z0-9_-]{1,40}$/.test(id)) {
-    id = `b${randomId(12)}`;
-    write("client", id);
+const TAB_CLIENT = "atelier.tab-client";
+const ALIVE_EVERY = 5000; // ms between two "this client id is in use" marks
+const STALE_AFTER = 20000; // ms without a mark: the tab that used the id is gone
+const CLIENTS_KEPT = 20;
+let tabClient = null;
+
+function sessionId() {
+  try {
+    return sessionStorage.getItem(TAB_CLIENT);
+  } catch {
+    return null;
   }
+}
+
+/**
+ * This tab's client id, so the server can dedupe its retries. Ids live in localStorage
+ * and each is used by one tab at a time: two tabs sharing one would interleave their op
+ * ids, which the server takes as retries. A tab keeps its id over reloads (sessionStorage);
+ * a new tab adopts an id no live tab marks as used (with the outbox it left behind, so a
+ * tab closed while offline still gets its edits sent), or makes a new one.
+ */
+export function clientId() {
+  if (tabClient) return tabClient;
+  let id = sessionId();
+  if (!id || !/^[A-Za-z0-9_-]{1,40}$/.test(id)) {
+    const now = Date.now();
+    const known = read("clients") ?? [];
+    id = known.find((c) => now - (Number(read(`alive.${c}`)) || 0) > STALE_AFTER);
+    if (!id) {
+      id = `b${randomId(12)}`;
+      write("clients", [...known, id].slice(-CLIENTS_KEPT));
+    }
+    try {
+      sessionStorage.setItem(TAB_CLIENT, id);
+    } catch {
+      // a new id on each reload then: the outbox keys still carry the old one
+    }
+  }
+  tabClient = id;
+  write(`alive.${id}`, Date.now());
+  setInterval(() => write(`alive.${id}`, Date.now()), ALIVE_EVERY);
   return id;
 }
 
-/** The next client op id. Kept across reloads: a reused id would be taken for a retry. */
+/** The next op id of this tab's client. Kept across reloads: a reused one would be a retry. */
 export function nextCop() {
-  const stored = Number(read("cop")) || 0;
-  const cop = stored + 1;
-  write("cop", cop);
+  const key = `cop.${clientId()}`;
+  const cop = (Number(read(key)) || 0) + 1;
+  write(key, cop);
   return cop;
 }
 
@@ -63,24 +97,24 @@ export function newId(kind) {
   return `${kind}${randomId(8)}`;
 }
 
-/** The unacknowledged ops of one workshop, in the order they were made. */
+/** This tab's client's unacknowledged ops in one workshop, in the order they were made. */
 export function loadOutbox(workshop) {
   const entries = [];
-  for (const key of keysUnder(`op.${workshop}.`)) {
+  for (const key of keysUnder(`op.${workshop}.${clientId()}.`)) {
     const entry = read(key);
     if (entry && Number.isInteger(entry.cop) && entry.op) entries.push(entry);
   }
   return entries.sort((a, b) => a.cop - b.cop);
 }
 
-/** Keep one op until the server acknowledges it (one key per op: tabs never clobber). */
+/** Keep one op until the server acknowledges it (one key per op, so a write is small). */
 export function saveOp(workshop, entry) {
-  write(`op.${workshop}.${entry.cop}`, entry);
+  write(`op.${workshop}.${clientId()}.${entry.cop}`, entry);
 }
 
 /** Forget an op the server acknowledged or refused. */
 export function dropOp(workshop, cop) {
-  write(`op.${workshop}.${cop}`, null);
+  write(`op.${workshop}.${clientId()}.${cop}`, null);
 }
 
 /** A draft typed in a note or a composer, so a reload mid-edit loses nothing. */
