@@ -609,6 +609,8 @@ def test_home_creates_a_workshop_and_shows_three_links_with_qr_codes(
         qr = cards.nth(i).locator("img.qr")
         expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
         assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home-links.png"), full_page=True)
     page.reload()
     expect(page.locator("#recent-list a")).to_have_text(["Atelier Vallée de la Vilaine"])
     page.locator("#recent-list a").click()

@@ -33,8 +33,9 @@ function button(action, key, className = "") {
   return node;
 }
 
-function iconButton(action, key, symbol) {
+function iconButton(action, key, symbol, tabbable = true) {
   const node = el("button", "icon", symbol);
+  if (!tabbable) node.tabIndex = -1; // a note's own keys do the same: one Tab stop per note
   node.type = "button";
   node.dataset.action = action;
   node.dataset.i18nLabel = key;
@@ -101,6 +102,9 @@ export class BoardView {
     title.id = `col-${key || "pool"}`;
     if (key === POOL) label(title, "pool.title");
     const count = el("span", "col-count");
+    const shown = el("span");
+    shown.setAttribute("aria-hidden", "true");
+    count.append(shown, el("span", "vh"));
     const status = el("span", "badge status");
     head.append(title, count, status);
     if (key !== POOL) {
@@ -190,6 +194,7 @@ export class BoardView {
     const grip = el("span", "grip editor-only", "⠿");
     grip.dataset.i18nLabel = "note.grip";
     grip.title = t("note.grip");
+    grip.setAttribute("aria-hidden", "true"); // for pointers only: the keyboard has M
     const text = el("p", "note-text");
     const tags = el("ul", "note-tags");
     const foot = el("div", "note-foot");
@@ -198,9 +203,9 @@ export class BoardView {
     const held = el("span", "badge held");
     const actions = el("div", "note-actions editor-only");
     actions.append(
-      iconButton("edit", "note.edit", "✎"),
-      iconButton("move", "note.move", "⇆"),
-      iconButton("delete", "note.delete", "✕"),
+      iconButton("edit", "note.edit", "✎", false),
+      iconButton("move", "note.move", "⇆", false),
+      iconButton("delete", "note.delete", "✕", false),
     );
     foot.append(author, status, held, actions);
     li.append(grip, text, tags, foot);
@@ -309,10 +314,9 @@ export class BoardView {
       if (li === cursor) cursor = cursor.nextElementSibling;
       else list.insertBefore(li, cursor);
     }
-    column.count.textContent = String(wanted.length);
-    column.count.dataset.i18nLabel = "column.countLabel";
-    column.count.dataset.i18nArgs = JSON.stringify({ n: wanted.length });
-    column.count.setAttribute("aria-label", t("column.countLabel", { n: wanted.length }));
+    const [shown, spoken] = column.count.children;
+    shown.textContent = String(wanted.length);
+    label(spoken, "column.countLabel", { n: wanted.length });
   }
 
   dropNote(id) {
@@ -457,8 +461,25 @@ export class BoardView {
     else if (event.key === "m" || event.key === "M") { event.preventDefault(); this.openMover(id); }
     else if (event.key === "Delete") { event.preventDefault(); this.deleteNote(id); }
     else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      const next = event.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
-      if (next?.classList.contains("note")) { event.preventDefault(); next.focus(); }
+      let next = event.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
+      while (next && !next.classList.contains("note")) {
+        next = event.key === "ArrowDown" ? next.nextElementSibling : next.previousElementSibling;
+      }
+      if (next) { event.preventDefault(); next.focus(); }
+    } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      // to the note at the same height in the next column that has notes
+      const sections = [...this.lanes.querySelectorAll(":scope > section.col")];
+      const here = sections.indexOf(li.closest("section.col"));
+      const index = [...li.parentNode.querySelectorAll(":scope > .note")].indexOf(li);
+      const step = event.key === "ArrowRight" ? 1 : -1;
+      for (let i = here + step; i >= 0 && i < sections.length; i += step) {
+        const notes = sections[i].querySelectorAll(":scope > .notes > .note");
+        if (notes.length) {
+          event.preventDefault();
+          notes[Math.min(index, notes.length - 1)].focus();
+          return;
+        }
+      }
     }
   }
 
