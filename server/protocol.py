@@ -142,7 +142,9 @@ def _op_message(data: dict[str, Any], max_text: int) -> OpMessage:
 
 def _op(data: dict[str, Any], max_text: int) -> Op:
     """Validate an op's fields against its kind; unknown fields are dropped."""
-    kind = data.get("kind")
+    if not isinstance(data.get("kind"), str):  # before any lookup: a list is unhashable
+        raise ProtocolError("unknown_op", "'kind' must be one of the op kinds.")
+    kind: Any = data["kind"]
     if kind in _FLOW_KINDS:
         return _flow_op(str(kind), data)
     ident = _id(data, "id")

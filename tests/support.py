@@ -187,8 +187,23 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
         del columns[event["id"]]
         for moved in event["notes"]:
             notes[moved["id"]].update(column=None, pos=moved["pos"])
-    else:
+    elif kind == "reveal":  # silent notes become everyone's
+        for shown in event["notes"]:
+            apply_event(board, shown)
+    elif kind == "participant.erase":
+        for note in notes.values():
+            if note["author"] == event["name"]:
+                note["author"] = event["replacement"]
+    elif kind not in FLOW_KINDS:
         raise AssertionError(f"unknown event kind {kind}")
+
+
+#: Events of the workshop's flow that change neither notes nor columns.
+FLOW_KINDS = frozenset({
+    "phase.next", "snapshot.take", "tools.set", "timer.start", "timer.stop", "column.state",
+    "column.lock", "column.unlock", "idea.add", "idea.delete", "vote.add", "vote.remove",
+    "freeze",
+})  # fmt: skip
 
 
 def board_from_state(state: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +225,8 @@ class Client:
     """A real websocket client that mirrors the board from the frames it receives."""
 
     def __init__(self, ws_base: str, workshop_id: str, secret: str, *, name: str = "Test",
-                 client_id: str | None = None, validate: bool = True) -> None:  # fmt: skip
+                 client_id: str | None = None, validate: bool = True,
+                 record_arrivals: bool = False) -> None:  # fmt: skip
         self.validate = validate  # check every frame both ways against the protocol schema
         self.url = f"{ws_base}/ws/{workshop_id}"
         self.secret = secret
@@ -219,6 +235,8 @@ class Client:
         self.ws: Any = None
         self.board: dict[str, Any] = {"seq": 0, "notes": {}, "columns": {}}
         self.frames: list[dict[str, Any]] = []  # every frame received, in order
+        self.record_arrivals = record_arrivals
+        self.arrivals: list[float] = []  # time.monotonic() of each frame, if recorded
         self.acks: dict[int, dict[str, Any]] = {}
         self.next_cop = 1
         self.welcome: dict[str, Any] | None = None
@@ -239,6 +257,8 @@ class Client:
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
+                if self.record_arrivals:
+                    self.arrivals.append(time.monotonic())
                 frame = orjson.loads(raw)
                 if self.validate:
                     check_server_frame(frame)

@@ -35,6 +35,12 @@ class RoomRegistry:
     async def acquire(self, workshop_id: str) -> RoomHub:
         """The room's hub, opened (loaded and subscribed) if it was not; call release after."""
         entry = self._entries.get(workshop_id)
+        if entry is not None and _deleted(entry):
+            # the workshop was deleted (and maybe imported again since): start afresh
+            self._entries.pop(workshop_id)
+            if entry.closing is not None:
+                entry.closing.cancel()
+            entry = None
         if entry is None:
             entry = _Entry(asyncio.create_task(self._open(workshop_id)))
             self._entries[workshop_id] = entry
@@ -48,10 +54,14 @@ class RoomRegistry:
             self.release(workshop_id)
             raise
 
-    def release(self, workshop_id: str) -> None:
-        """One user fewer; the room closes once it has had none for a while."""
+    def release(self, workshop_id: str, hub: RoomHub | None = None) -> None:
+        """One user fewer; the room closes once it has had none for a while.
+
+        Pass the ``hub`` acquired when a newer one may have replaced it meanwhile (the
+        workshop was deleted and imported again): then a stale release changes nothing.
+        """
         entry = self._entries.get(workshop_id)
-        if entry is None:
+        if entry is None or (hub is not None and entry.opening.done() and _hub(entry) is not hub):
             return
         entry.users -= 1
         if entry.users <= 0:
@@ -60,11 +70,7 @@ class RoomRegistry:
 
     def hubs(self) -> list[RoomHub]:
         """The hubs open now."""
-        return [
-            e.opening.result()
-            for e in self._entries.values()
-            if e.opening.done() and not e.opening.cancelled() and e.opening.exception() is None
-        ]
+        return [hub for e in self._entries.values() if (hub := _hub(e)) is not None]
 
     async def close_all(self) -> None:
         """Close every room (at shutdown)."""
@@ -98,3 +104,15 @@ class RoomRegistry:
             await hub.close()
         except Exception:
             log.exception("closing room %s failed", workshop_id)
+
+
+def _hub(entry: _Entry) -> RoomHub | None:
+    opening = entry.opening
+    if opening.done() and not opening.cancelled() and opening.exception() is None:
+        return opening.result()
+    return None
+
+
+def _deleted(entry: _Entry) -> bool:
+    hub = _hub(entry)
+    return hub is not None and hub.deleted

@@ -1,0 +1,317 @@
+"""Trust on a live server: links that can be replaced, data that can be erased or moved,
+limits that hold, and a slow or flooding client that never slows the others."""
+
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import websockets
+
+from server.backends.base import WorkshopMeta
+from server.backends.embedded import EmbeddedBackend
+from server.capabilities import ROLES, hash_secret, new_secret
+from server.retention import DAY_MS, stale_workshops
+
+from .support import ROOT, Client, ServerProcess, wait_until
+from .test_room_live import client, server_state
+
+
+def bearer(workshop: dict[str, Any], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {workshop['secrets'][role]}"}
+
+
+def rotate(server: ServerProcess, workshop: dict[str, Any], target: str, as_role: str) -> Any:
+    return httpx.post(f"{server.base}/api/workshops/{workshop['id']}/links/{target}/rotate",
+                      headers=bearer(workshop, as_role), timeout=5)  # fmt: skip
+
+
+async def test_a_rotated_link_stops_working_at_once(server: ServerProcess) -> None:
+    """Replacing the participant link closes its sockets and refuses the old secret."""
+    workshop = server.create_workshop()
+    old = client(server, workshop)
+    await old.connect()
+    facilitator = client(server, workshop, role="facilitator")
+    await facilitator.connect()
+    response = rotate(server, workshop, "participant", "facilitator")
+    assert response.status_code == 200
+    new_secret_ = response.json()["link"].split("#k=")[1]
+    await asyncio.wait_for(old._reader, 10)
+    assert old.frames[-1]["code"] == "link_revoked" and old.closed.rcvd.code == 1008
+    assert facilitator.closed is None  # other roles keep their sockets
+    again = client(server, workshop)
+    with pytest.raises(ConnectionError):
+        await again.connect()
+    assert again.frames[-1]["code"] == "bad_link"
+    fresh = Client(server.ws_base, workshop["id"], new_secret_)
+    await fresh.connect()
+    assert (await fresh.op({"kind": "note.add", "id": "n", "text": "ok"}))["type"] == "ack"
+    await fresh.close()
+    await facilitator.close()
+
+
+@pytest.mark.parametrize("role", ["participant", "observer"])
+async def test_only_the_facilitator_replaces_links_or_deletes(
+    server: ServerProcess, role: str
+) -> None:
+    """Participants and observers get 403 and change nothing."""
+    workshop = server.create_workshop()
+    for target in ROLES:
+        assert rotate(server, workshop, target, role).status_code == 403
+    url = f"{server.base}/api/workshops/{workshop['id']}"
+    assert httpx.delete(url, headers=bearer(workshop, role), timeout=5).status_code == 403
+    for r in ROLES:  # every original link still opens the workshop
+        assert httpx.get(url, headers=bearer(workshop, r), timeout=5).status_code == 200
+
+
+async def test_deleting_a_workshop_erases_it(server: ServerProcess) -> None:
+    """A deleted workshop closes its sockets and leaves nothing behind in the database."""
+    workshop = server.create_workshop()
+    c = client(server, workshop)
+    await c.connect()
+    await c.op({"kind": "note.add", "id": "n", "text": "à effacer"})
+    url = f"{server.base}/api/workshops/{workshop['id']}"
+    assert httpx.delete(url, headers=bearer(workshop, "facilitator"), timeout=5).status_code == 204
+    await asyncio.wait_for(c._reader, 10)
+    assert c.frames[-1]["code"] == "workshop_deleted" and c.closed.rcvd.code == 1008
+    assert httpx.get(url, headers=bearer(workshop, "facilitator"), timeout=5).status_code == 404
+    db = server.data_dir / "atelier.sqlite3"
+    wid = workshop["id"]
+    out = subprocess.run(  # the server holds the file open; read it as another process would
+        [sys.executable, "-c", "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(sum("
+         "d.execute(f'SELECT COUNT(*) FROM {t} WHERE {k}=?', (sys.argv[2],)).fetchone()[0] for "
+         "t, k in [('ops','workshop'),('checkpoints','workshop'),('snapshots','workshop'),"
+         "('workshops','id')]))", str(db), wid],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "0"
+
+
+def atelier(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT,
+                          capture_output=True, timeout=60, check=False)  # fmt: skip
+
+
+async def test_export_delete_import_gives_back_the_same_workshop(server: ServerProcess) -> None:
+    """export, delete, import: same board, snapshots and links; the JSON byte-identical."""
+    workshop = server.create_workshop()
+    facilitator = client(server, workshop, role="facilitator")
+    await facilitator.connect()
+    for op in [
+        {"kind": "column.add", "id": "c1", "title": "Coopérer"},
+        {"kind": "note.add", "id": "n1", "text": "Peu de lieux de rencontre", "column": "c1"},
+        {"kind": "snapshot.take", "label": "avant le débat"},
+        {"kind": "note.add", "id": "n2", "text": "Commerces fermés"},
+        {"kind": "note.delete", "id": "n2"},
+        {"kind": "phase.next"},
+    ]:
+        assert (await facilitator.op(op))["type"] == "ack", op
+    await facilitator.close()
+    data = str(server.data_dir)
+    first = atelier("export", workshop["id"], "--data", data)
+    assert first.returncode == 0, first.stderr
+    document = orjson.loads(first.stdout)
+    assert len(document["snapshots"]) == 2 and document["seq"] == 6
+    url = f"{server.base}/api/workshops/{workshop['id']}"
+    before = server_state(server, workshop)
+    assert httpx.delete(url, headers=bearer(workshop, "facilitator"), timeout=5).status_code == 204
+    assert atelier("export", workshop["id"], "--data", data).returncode != 0
+    export_file = server.data_dir.parent / "export.json"
+    export_file.write_bytes(first.stdout)
+    restored = atelier("import", str(export_file), "--data", data)
+    assert restored.returncode == 0, restored.stderr
+    assert atelier("import", str(export_file), "--data", data).returncode != 0  # id taken
+    second = atelier("export", workshop["id"], "--data", data)
+    assert second.stdout == first.stdout
+    assert server_state(server, workshop) == before  # the old links open it again
+    c = client(server, workshop)
+    await c.connect()
+    assert (await c.op({"kind": "note.add", "id": "n3", "text": "après"}))["seq"] == 7
+    await c.close()
+
+
+async def test_retention_deletes_untouched_workshops(tmp_path: Path) -> None:
+    """A server with a retention of N days deletes what nobody touched for longer."""
+    backend = EmbeddedBackend(tmp_path / "data")
+    await backend.start()
+    now = int(time.time() * 1000)
+    secrets_ = {role: new_secret() for role in ROLES}
+    for wid, age_days in (("old", 40), ("recent", 2)):
+        await backend.create_workshop(WorkshopMeta(
+            id=wid, title=wid, territory="", created_at=now - age_days * DAY_MS,
+            token_hashes={r: hash_secret(s) for r, s in secrets_.items()},
+        ))  # fmt: skip
+    assert await stale_workshops(backend, 30, now) == ["old"]
+    await backend.close()
+    server = ServerProcess(tmp_path / "data", args=["--retention-days", "30"]).start()
+    try:
+        headers = {"Authorization": f"Bearer {secrets_['observer']}"}
+
+        def status(wid: str) -> int:
+            return httpx.get(f"{server.base}/api/workshops/{wid}", headers=headers).status_code
+
+        wait_until(lambda: status("old") == 404, 10, "the purge of the old workshop")
+        assert status("recent") == 200
+    finally:
+        server.stop()
+
+
+def test_http_responses_carry_security_headers(server: ServerProcess) -> None:
+    """Every page and API answer has the CSP and friends; no listing, no traceback."""
+    for path in ("/", "/api/workshops/nope", "/style.css", "/web/", "/nope/"):
+        response = httpx.get(f"{server.base}{path}", timeout=5)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "Traceback" not in response.text and "Index of" not in response.text
+    bad = httpx.post(f"{server.base}/api/workshops", content=b"\xff\xfe{", timeout=5)
+    assert bad.status_code == 400 and "Traceback" not in bad.text
+
+
+def test_workshop_creation_is_rate_limited_per_address(tmp_path: Path) -> None:
+    """Past the hourly allowance, creating a workshop answers 429."""
+    server = ServerProcess(tmp_path / "data", env={"ATELIER_WORKSHOPS_PER_HOUR": "3"}).start()
+    try:
+        codes = [httpx.post(f"{server.base}/api/workshops", json={}).status_code
+                 for _ in range(5)]  # fmt: skip
+        assert codes == [201, 201, 201, 429, 429]
+    finally:
+        server.stop()
+
+
+async def test_connections_per_address_are_capped(tmp_path: Path) -> None:
+    """Past the cap, a new socket from the same address is told why and closed."""
+    server = ServerProcess(tmp_path / "data",
+                           env={"ATELIER_MAX_CONNECTIONS_PER_ADDRESS": "3"}).start()  # fmt: skip
+    try:
+        workshop = server.create_workshop()
+        held = [client(server, workshop) for _ in range(3)]
+        for c in held:
+            await c.connect()
+        extra = await websockets.connect(f"{server.ws_base}/ws/{workshop['id']}")
+        refusal = orjson.loads(await asyncio.wait_for(extra.recv(), 5))
+        assert refusal["code"] == "too_many_connections"
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(extra.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        await held[0].close()
+        again = client(server, workshop)
+        await again.connect()  # a freed slot can be used again
+        for c in [*held[1:], again]:
+            await c.close()
+    finally:
+        server.stop()
+
+
+async def test_a_flooding_socket_is_throttled_without_slowing_others(tmp_path: Path) -> None:
+    """One socket sending ops as fast as it can is held to its rate; others are served."""
+    env = {"ATELIER_OPS_PER_SECOND": "20", "ATELIER_OPS_BURST": "40"}
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        workshop = server.create_workshop()
+        # no schema checks on the flooder: they would cost this test process more CPU
+        # than the flood costs the server
+        flooder, polite = client(server, workshop, validate=False), client(server, workshop)
+        await flooder.connect()
+        await polite.connect()
+
+        async def flood() -> None:
+            for n in range(2000):
+                await flooder.send_op({"kind": "note.add", "id": f"f{n}", "text": "spam"})
+                await asyncio.sleep(0)  # share this test's own event loop with the polite one
+
+        flooding = asyncio.create_task(flood())
+        started = time.monotonic()
+        latencies = []
+        while time.monotonic() - started < 3:
+            sent = time.monotonic()
+            answer = await polite.op({"kind": "note.add", "id": f"p{len(latencies)}", "text": "ok"})
+            assert answer["type"] == "ack"
+            latencies.append(time.monotonic() - sent)
+            await asyncio.sleep(0.1)  # polite: 10 ops a second, under its own rate
+        elapsed = time.monotonic() - started
+        answered = len(flooder.acks)
+        flooding.cancel()
+        median, worst = statistics.median(latencies) * 1000, max(latencies) * 1000
+        print(f"flooder: {answered} ops answered in {elapsed:.1f}s; polite: {len(latencies)} "
+              f"ops, ack median {median:.1f} ms, max {worst:.1f} ms")  # fmt: skip
+        assert 40 <= answered <= 40 + 20 * elapsed + 5  # the burst, then the rate
+        assert worst < 1000  # the polite client never waited for the flooder's turn
+        await polite.close()
+        await flooder.ws.close()
+    finally:
+        server.stop()
+
+
+async def _fan_out_latencies(
+    prefix: str, receivers: list[Client], writer: Client, ops: int
+) -> list[float]:
+    """Send ``ops`` notes at ~200/s; return every receiver's delay from send to event."""
+    sent: dict[str, float] = {}
+    got: list[float] = []
+    seen = {id(r): len(r.frames) for r in receivers}
+    for n in range(ops):
+        note = f"{prefix}{n}"
+        sent[note] = time.monotonic()
+        await writer.send_op({"kind": "note.add", "id": note, "text": "x" * 15_000})
+        await asyncio.sleep(0.005)
+    last = f"{prefix}{ops - 1}"
+    for r in receivers:
+        await r.wait_for(lambda r=r: last in r.board["notes"], 30, "the last event")
+    for r in receivers:
+        for frame, at in zip(r.frames[seen[id(r)] :], r.arrivals[seen[id(r)] :], strict=True):
+            if frame["type"] == "event" and frame["op"]["id"].startswith(prefix):
+                got.append(at - sent[frame["op"]["id"]])
+    return got
+
+
+async def test_a_client_that_stops_reading_is_cut_off_and_slows_nobody(tmp_path: Path) -> None:
+    """A socket that stops reading in a busy room is closed; the others' fan-out latency
+    stays within 2x of the same run without it."""
+    env = {
+        "ATELIER_SEND_QUEUE": "64",
+        "ATELIER_OPS_PER_SECOND": "1000",
+        "ATELIER_OPS_BURST": "1000",
+        # big notes, so that the kernel's socket buffers (megabytes on loopback) fill quickly
+        "ATELIER_MAX_NOTE_TEXT": "16000",
+    }
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        workshop = server.create_workshop()
+        secret = workshop["secrets"]["participant"]
+        writer = Client(server.ws_base, workshop["id"], secret, validate=False)
+        receivers = [Client(server.ws_base, workshop["id"], secret, validate=False,
+                            record_arrivals=True) for _ in range(8)]  # fmt: skip
+        for c in [writer, *receivers]:
+            await c.connect()
+        baseline = await _fan_out_latencies("a", receivers, writer, 200)
+        # the stuck client: a tiny receive buffer and a library queue of 1, never read
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", server.port))
+        stuck = await websockets.connect(
+            f"{server.ws_base}/ws/{workshop['id']}", sock=raw, max_size=None, max_queue=1
+        )
+        await stuck.send(orjson.dumps({"type": "join", "v": 1, "token": secret,
+                                       "client": "stuck", "name": "Lent"}).decode())  # fmt: skip
+        with_stuck = await _fan_out_latencies("b", receivers, writer, 800)
+        wait_until(lambda: "too slow" in server.log(), 10, "the slow socket to be cut off")
+        base_p50, stuck_p50 = statistics.median(baseline), statistics.median(with_stuck)
+        base_p95 = statistics.quantiles(baseline, n=20)[-1]
+        stuck_p95 = statistics.quantiles(with_stuck, n=20)[-1]
+        print(f"fan-out p50 {base_p50 * 1000:.2f} ms without / {stuck_p50 * 1000:.2f} ms with "
+              f"the stuck client; p95 {base_p95 * 1000:.2f} / "
+              f"{stuck_p95 * 1000:.2f} ms")  # fmt: skip
+        assert stuck_p50 <= 2 * base_p50 + 0.001  # 1 ms of slack for timer granularity
+        for c in [writer, *receivers]:
+            await c.close()
+    finally:
+        server.stop()
