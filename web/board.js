@@ -681,15 +681,21 @@ export class BoardView {
     }, DELETE_CONFIRM_TIME);
   }
 
-  /** Reopen the editors whose drafts survived a reload. */
+  /** Reopen the editors whose drafts survived a reload; forget drafts of what is gone. */
   restoreDrafts(subjects) {
+    let reopened = false;
     for (const subject of subjects) {
-      if (!subject.startsWith("n.")) continue;
+      if (subject.startsWith("new.")) {
+        const key = subject.slice(4);
+        if (key !== "pool" && !this.columns.has(key)) this.drafts.save(subject, null);
+        continue;
+      }
       const id = subject.slice(2);
       const draft = this.drafts.load(subject);
-      if (this.notes.has(id) && draft) {
+      if (!this.notes.has(id) || !draft) this.drafts.save(subject, null);
+      else if (!reopened) {
+        reopened = true; // one editor at a time; the other drafts wait for the next load
         this.openEditor(id, draft);
-        return; // one editor at a time
       }
     }
   }

@@ -65,6 +65,11 @@ export function enableDrag(root, hooks) {
     marker.setAttribute("aria-hidden", "true");
     li.classList.add("drag-source");
     document.body.classList.add("dragging");
+    try {
+      li.setPointerCapture(press.pointerId); // the release still reaches us outside the window
+    } catch {
+      // the pointer is already gone: the next pointerup or pointercancel ends the drag
+    }
     window.getSelection()?.removeAllRanges();
     drag = {
       id: press.id, li, ghost, marker, target: null,
