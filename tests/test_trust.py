@@ -315,3 +315,49 @@ async def test_a_client_that_stops_reading_is_cut_off_and_slows_nobody(tmp_path:
             await c.close()
     finally:
         server.stop()
+
+
+@pytest.mark.redis
+async def test_a_rotated_link_stops_working_on_every_process(
+    tmp_path: Path, redis_server: Any
+) -> None:
+    """Two processes on one Redis: rotating on one closes old-link sockets on the other."""
+    one = ServerProcess(tmp_path / "one", redis_url=redis_server.url).start()
+    two = ServerProcess(tmp_path / "two", redis_url=redis_server.url).start()
+    try:
+        workshop = one.create_workshop()
+        on_two = client(two, workshop)
+        await on_two.connect()
+        response = rotate(one, workshop, "participant", "facilitator")
+        assert response.status_code == 200
+        await asyncio.wait_for(on_two._reader, 10)
+        assert on_two.frames[-1]["code"] == "link_revoked" and on_two.closed.rcvd.code == 1008
+        for server in (one, two):
+            stale = client(server, workshop)
+            with pytest.raises(ConnectionError):
+                await stale.connect()
+            assert stale.frames[-1]["code"] == "bad_link"
+        fresh = Client(two.ws_base, workshop["id"], response.json()["link"].split("#k=")[1])
+        await fresh.connect()
+        await fresh.close()
+    finally:
+        one.stop()
+        two.stop()
+
+
+async def test_link_secrets_never_reach_the_log(server: ServerProcess) -> None:
+    """Joining, reading, rotating and failing: no secret appears in the server's log."""
+    workshop = server.create_workshop()
+    c = client(server, workshop, role="facilitator")
+    await c.connect()
+    await c.op({"kind": "note.add", "id": "n", "text": "x"})
+    server_state(server, workshop)
+    rotated = rotate(server, workshop, "observer", "facilitator").json()["link"]
+    wrong = Client(server.ws_base, workshop["id"], "guess-" + workshop["secrets"]["participant"])
+    with pytest.raises(ConnectionError):
+        await wrong.connect()
+    await c.close()
+    log = server.log()
+    assert "WebSocket /ws/" in log  # the log does record the requests
+    for secret in [*workshop["secrets"].values(), rotated.split("#k=")[1]]:
+        assert secret not in log
