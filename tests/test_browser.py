@@ -666,3 +666,28 @@ def test_two_tabs_of_one_browser_keep_apart_and_lose_nothing(
     for watched in (first, second):
         watched.assert_clean()
     context.close()
+
+
+def test_a_wrong_or_incomplete_link_says_so_and_stops_knocking(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """A link with a wrong key shows it opens nothing and stops retrying; one without a key too."""
+    workshop = server.create_workshop()
+    context = new_context(browser)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(f"{server.base}/w/{workshop['id']}")
+    expect(page.locator("#problem-text")).to_have_text(re.compile("lien est incomplet"))
+    page.evaluate("localStorage.setItem('atelier.pref.name', JSON.stringify('Karim'))")
+    sockets: list[Any] = []
+    page.on("websocket", lambda ws: sockets.append(ws))
+    page.goto(f"{server.base}/w/{workshop['id']}#k=not-the-right-key")  # a new key: a reload
+    expect(page.locator("#problem-text")).to_have_text(
+        "Ce lien n'ouvre aucun atelier. Demandez le bon lien à l'animation."
+    )
+    expect(page.locator("#conn")).to_have_attribute("data-state", "refused")
+    expect(page.locator("#board-page")).to_be_hidden()
+    page.wait_for_timeout(1500)  # long enough for two reconnect attempts, were there any
+    assert len(sockets) == 1, "a refused link must not be retried"
+    assert [e for e in watched.errors if "404" not in e] == []
+    context.close()

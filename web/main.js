@@ -21,7 +21,11 @@ function start() {
   translate(document);
   $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
   const match = location.pathname.match(/^\/w\/([A-Za-z0-9_-]{1,64})\/?$/);
-  if (match) openWorkshop(match[1]);
+  if (match) {
+    // another key in the same page is another person's link: start afresh
+    window.addEventListener("hashchange", () => location.reload());
+    openWorkshop(match[1]);
+  }
   else startHome();
 }
 
