@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -18,8 +19,11 @@ from server.backends.base import (
 )
 from server.backends.embedded import EmbeddedBackend
 from server.backends.redis import RedisBackend
+from server.rooms.hub import RoomHub
+from server.rooms.model import Board
+from server.rooms.reducer import Context, apply
 
-from .support import RedisProcess
+from .support import RedisProcess, canonical
 
 
 class Listener:
@@ -275,3 +279,53 @@ async def test_redis_down_raises_backend_error_then_recovers(tmp_path: Path) -> 
     finally:
         await backend.close()
         redis_server.stop()
+
+
+class Peer:
+    """A local socket as a room hub sees it, keeping the frames pushed to it."""
+
+    def __init__(self) -> None:
+        self.sid, self.name, self.role, self.client = "s1", "Ana", "participant", "tab-1"
+        self.frames: list[dict[str, Any]] = []
+
+    def push(self, frame: bytes) -> None:
+        self.frames.append(orjson.loads(frame))
+
+    def kick(self, code: str, message: str) -> None:
+        self.frames.append({"type": "kicked", "code": code})
+
+
+@pytest.mark.redis
+async def test_replica_behind_a_compacted_log_reloads_the_checkpoint(
+    redis_server: RedisProcess,
+) -> None:
+    """A room hub whose missed ops were compacted away reloads the checkpoint, resets peers."""
+    # a short log, so that 50 ops push the hub off its end
+    one, two = RedisBackend(redis_server.url, keep=5), RedisBackend(redis_server.url, keep=5)
+    await one.start()
+    await two.start()
+    hub = RoomHub("w", one, "node-1", checkpoint_every=10_000)
+    await hub.open()
+    peer = Peer()
+    await hub.join(peer, None)
+    await one.unsubscribe("w", hub)  # the doorbell goes quiet for this process
+    board = Board()
+    for cop in range(1, 51):  # meanwhile another process commits and checkpoints
+        rec = record("b", cop)
+        seq = (await two.commit("w", rec)).seq
+        apply(board, rec.op, Context(rec.author, rec.role, rec.client, rec.at, seq))
+        board.seq = seq
+    await two.save_checkpoint("w", 50, board.to_dict(tombstones=True))
+    with pytest.raises(LogTrimmedError):
+        await one.read_since("w", hub.applied)
+    hub.on_resync()
+    deadline = asyncio.get_running_loop().time() + 10
+    while not any(f["type"] == "reset" for f in peer.frames):
+        assert asyncio.get_running_loop().time() < deadline, "no reset frame"
+        await asyncio.sleep(0.02)
+    reset = next(f for f in peer.frames if f["type"] == "reset")
+    assert reset["seq"] == hub.applied == 50
+    assert canonical(reset["state"]) == canonical(board.to_dict())
+    await hub.close()
+    await one.close()
+    await two.close()

@@ -20,7 +20,7 @@ import redis
 from server.backends.base import Committed
 from server.rooms.errors import RoomError
 from server.rooms.model import Board
-from server.rooms.reducer import apply_op
+from server.rooms.reducer import Context, apply
 
 from .resilient import ResilientClient, drive
 from .support import Client, RedisProcess, ServerProcess, canonical
@@ -73,8 +73,9 @@ def replay(log: list[Committed]) -> tuple[dict[str, Any], int]:
     """The board a fresh replica builds from the log, and the seq of its last applied event."""
     board, last_event = Board(), 0
     for committed in log:
-        try:
-            apply_op(board, committed.record.op, committed.record.author)
+        rec = committed.record
+        try:  # exactly as a room hub applies it
+            apply(board, rec.op, Context(rec.author, rec.role, rec.client, rec.at, committed.seq))
             last_event = committed.seq
         except RoomError:
             pass  # a rejected op changes nothing, on every replica alike
