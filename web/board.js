@@ -15,6 +15,8 @@ import { newId } from "./store.js";
 export const POOL = ""; // the pool's key in the DOM (null in the model)
 
 const keyOf = (column) => column ?? POOL;
+// ids and draft names: the pool's never clash with a column's, whatever id a client picks
+const domKey = (key) => (key === POOL ? "pool" : `c-${key}`);
 const columnOf = (key) => (key === POOL ? null : key);
 const DELETE_CONFIRM_TIME = 5000; // ms a column's delete button waits for its confirmation
 
@@ -99,7 +101,7 @@ export class BoardView {
     section.dataset.col = key;
     const head = el("header", "col-head");
     const title = el("h2", "col-title");
-    title.id = `col-${key || "pool"}`;
+    title.id = `col-${domKey(key)}`;
     if (key === POOL) label(title, "pool.title");
     const count = el("span", "col-count");
     const shown = el("span");
@@ -127,7 +129,7 @@ export class BoardView {
 
   makeComposer(key) {
     const form = el("form", "composer editor-only");
-    const id = `new-${key || "pool"}`;
+    const id = `new-${domKey(key)}`;
     const caption = el("label", "vh");
     caption.htmlFor = id;
     label(caption, "note.new");
@@ -137,12 +139,12 @@ export class BoardView {
     input.maxLength = 1000;
     input.dataset.i18nPlaceholder = "note.new";
     input.placeholder = t("note.new");
-    input.value = this.drafts.load(`new.${key || "pool"}`) ?? "";
+    input.value = this.drafts.load(`new.${domKey(key)}`) ?? "";
     const submit = el("button", "primary");
     submit.type = "submit";
     label(submit, "note.add");
     form.append(caption, input, submit);
-    input.addEventListener("input", () => this.drafts.save(`new.${key || "pool"}`, input.value || null));
+    input.addEventListener("input", () => this.drafts.save(`new.${domKey(key)}`, input.value || null));
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();
@@ -155,7 +157,7 @@ export class BoardView {
       if (!text) return;
       this.onOp({ kind: "note.add", id: newId("n"), text, column: columnOf(key) });
       input.value = "";
-      this.drafts.save(`new.${key || "pool"}`, null);
+      this.drafts.save(`new.${domKey(key)}`, null);
       announce(t("announce.added", { column: this.columnTitle(key) }));
     });
     return form;
@@ -687,7 +689,7 @@ export class BoardView {
     for (const subject of subjects) {
       if (subject.startsWith("new.")) {
         const key = subject.slice(4);
-        if (key !== "pool" && !this.columns.has(key)) this.drafts.save(subject, null);
+        if (key !== "pool" && !this.columns.has(key.slice(2))) this.drafts.save(subject, null);
         continue;
       }
       const id = subject.slice(2);
