@@ -277,21 +277,37 @@ def test_touch_drag_on_a_phone_moves_the_note(browser: Browser, server: ServerPr
     grip = note(page, "Zones d'activité vieillissantes").locator(".grip")
     target = column(page, "Transition").locator(".notes")
     expect(target).to_be_in_viewport()
-    start, end = grip.bounding_box(), target.bounding_box()
+    page.evaluate(
+        "window.__pointers = []; addEventListener('pointerdown',"
+        " (e) => window.__pointers.push(e.pointerType), true)"
+    )
+    cdp = context.new_cdp_session(page)  # real touch events: Chromium turns them into pointers
+
+    def touch(kind: str, x: float = 0, y: float = 0) -> None:
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    def swipe(x0: float, y0: float, x1: float, y1: float) -> None:
+        touch("touchStart", x0, y0)
+        for step in range(1, 13):
+            touch("touchMove", x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
+
+    # a finger on the note's text scrolls the page: it never starts a drag
+    text = note(page, "Zones d'activité vieillissantes").locator(".note-text").bounding_box()
+    assert text is not None
+    swipe(text["x"] + 20, text["y"] + 5, text["x"] + 20, text["y"] + 60)
+    expect(page.locator(".ghost")).to_have_count(0)
+    touch("touchEnd")
+    expect(column(page, None).locator(".note")).to_have_count(1)
+    start, end = grip.bounding_box(), target.bounding_box()  # after the swipe's scroll
     assert start is not None and end is not None
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
-    cdp = context.new_cdp_session(page)  # real touch events: Chromium turns them into pointers
-    cdp.send(
-        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
-    )
-    for step in range(1, 13):
-        x, y = x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12
-        cdp.send(
-            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
-        )
-    expect(page.locator(".ghost")).to_have_count(1)  # a drag is under way, not a scroll
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    swipe(x0, y0, x1, y1)  # from the grip: a drag
+    expect(page.locator(".ghost")).to_have_count(1)
+    touch("touchEnd")
+    assert set(page.evaluate("window.__pointers")) == {"touch"}
 
     expect(column(page, "Transition").locator(".note-text")).to_have_text(
         "Zones d'activité vieillissantes"
