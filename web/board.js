@@ -122,8 +122,10 @@ export class BoardView {
     const list = el("ul", "notes");
     list.setAttribute("aria-labelledby", title.id);
     section.setAttribute("aria-labelledby", title.id);
-    section.append(head, list, this.makeComposer(key));
-    this.columns.set(key, { section, title, count, list, status });
+    const composer = this.makeComposer(key);
+    section.append(head, list, composer);
+    const caption = composer.querySelector("label");
+    this.columns.set(key, { section, title, count, list, status, caption });
     return section;
   }
 
@@ -255,7 +257,10 @@ export class BoardView {
         touched.add(id); // to show its count
       }
       const entry = this.columns.get(id);
-      if (entry.title.textContent !== column.title) entry.title.textContent = column.title;
+      if (entry.title.textContent !== column.title) {
+        entry.title.textContent = column.title;
+        label(entry.caption, "note.newIn", { column: column.title }); // which column it goes to
+      }
       if (!old || old.pos !== column.pos) columnsMoved = true;
     }
     for (const id of this.columns.keys()) {

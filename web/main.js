@@ -284,7 +284,6 @@ function enter(workshop, token, name) {
   function setView(list) {
     $("board").classList.toggle("list-view", list);
     label($("view-toggle"), list ? "view.board" : "view.list");
-    $("view-toggle").setAttribute("aria-pressed", String(list));
     store.setPref("view", list ? "list" : "board");
   }
   setView(store.pref("view", "board") === "list");
