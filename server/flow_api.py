@@ -6,6 +6,7 @@ that the app turns into a response. Every board view is filtered for the reader'
 role, so no silent note and no one's vote leaves through here before the reveal.
 """
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ __all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop"]
 MAX_UPLOAD = 4 * 1024 * 1024
 #: Who signs imported findings that name no author.
 IMPORT_AUTHOR = "Import"
+#: What may name a snapshot in a URL: ``s{seq}`` or the official record.
+_SNAPSHOT_ID = re.compile(r"s[0-9]{1,15}|" + RECORD_ID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class FlowApi:
             summary = {"kind": "board", "seq": board.seq, "at": int(time.time() * 1000)}
             return board.to_dict(viewer=viewer), summary, None
         assert source is not None
+        if not _SNAPSHOT_ID.fullmatch(source):
+            return None
         body = await self.backend.get_snapshot(workshop_id, source)
         if body is None:
             return None
