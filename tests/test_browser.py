@@ -713,3 +713,49 @@ def test_a_wrong_or_incomplete_link_says_so_and_stops_knocking(
     assert len(sockets) == 1, "a refused link must not be retried"
     assert [e for e in watched.errors if "404" not in e] == []
     context.close()
+
+
+def test_an_op_whose_answer_was_lost_is_sent_again_and_applied_once(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """The server commits a note but its event and ack never arrive; after the reconnect the
+    outbox sends it again, the server answers with the original ack: one note, no refusal."""
+    workshop = server.create_workshop()
+    context = new_context(browser)
+    page = context.new_page()
+    lose_answers = {"on": False}
+
+    def relay(ws: Any) -> None:
+        # the real server, with a link that can lose what the server says about one op
+        upstream = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            frame = orjson.loads(message)
+            if lose_answers["on"] and frame["type"] in ("event", "ack"):
+                if frame["type"] == "ack":  # committed, but the browser never hears of it
+                    lose_answers["on"] = False
+                    ws.close()
+                return
+            ws.send(message)
+
+        ws.on_message(lambda message: upstream.send(message))
+        upstream.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/ws/"), relay)
+    watched = Watched(page)
+    page.goto(workshop["links"]["participant"])
+    page.fill("#join-name", "Léa")
+    page.press("#join-name", "Enter")
+    expect(page.locator("#conn")).to_have_text("connecté")
+
+    lose_answers["on"] = True
+    add_note(page, "Une seule fois")
+    expect(page.locator("#conn")).not_to_have_text("connecté")
+    expect(page.locator("#conn")).to_have_text("connecté", timeout=15_000)
+    expect(note(page, "Une seule fois").locator(".status")).to_have_text("enregistré")
+    expect(page.locator("#sync")).to_have_text("tout est enregistré")
+    expect(page.locator(".lanes .note")).to_have_count(1)
+    expect(page.locator(".toast")).to_have_count(0)  # a second apply would be refused: id_taken
+    assert [n["text"] for n in server_state(server, workshop)["notes"]] == ["Une seule fois"]
+    watched.assert_clean()
+    context.close()
