@@ -176,7 +176,7 @@ async def test_sigkilled_process_loses_nothing(
     workshop_id, secret, clients = await open_clients(cluster)
     half_way = asyncio.Event()
     try:
-        load = asyncio.create_task(drive(clients, 1500, seed=5, sent=half_way, sent_at=500))
+        load = asyncio.create_task(drive(clients, 1000, seed=5, sent=half_way, sent_at=300))
         await asyncio.wait_for(half_way.wait(), 60)
         cluster[0].stop(signal.SIGKILL)
         await load
@@ -195,7 +195,7 @@ async def test_redis_restart_loses_no_acknowledged_op(
     workshop_id, secret, clients = await open_clients(cluster)
     half_way = asyncio.Event()
     try:
-        load = asyncio.create_task(drive(clients, 1500, seed=7, sent=half_way, sent_at=500))
+        load = asyncio.create_task(drive(clients, 1000, seed=7, sent=half_way, sent_at=300))
         await asyncio.wait_for(half_way.wait(), 60)
         acked_before = {(c.client_id, a["cop"]): a["seq"] for c in clients for a in c.answers}
         redis_server.stop(signal.SIGKILL)
@@ -206,9 +206,14 @@ async def test_redis_restart_loses_no_acknowledged_op(
         log = read_log(redis_server.url, workshop_id)
         logged = {(c.record.client, c.record.cop): c.seq for c in log}
         assert all(logged[key] == seq for key, seq in acked_before.items())
+        with redis.Redis.from_url(redis_server.url) as raw:
+            subscribers = {c["name"] for c in raw.client_list(_type="pubsub")}
     finally:
         await close_all(clients)
-    assert len(acked_before) >= 300 and figures["reconnects"] > 0
+    # Every process subscribed again to the restarted Redis by itself. Its clients may or
+    # may not have seen a failed commit (1013): a short outage is ridden out by retries.
+    assert subscribers >= {f"atelier-sub-{p.proc.pid}" for p in cluster if p.proc}
+    assert len(acked_before) >= 200
     print(f"Redis restart under load: {figures}, {len(acked_before)} acked before")
 
 
@@ -220,7 +225,7 @@ async def test_killed_subscription_recovers_missed_ops(
     pid = cluster[1].proc.pid if cluster[1].proc else 0
     killed = 0
     try:
-        load = asyncio.create_task(drive(clients, 1200, seed=11))
+        load = asyncio.create_task(drive(clients, 1000, seed=11))
         with redis.Redis.from_url(redis_server.url) as raw:
             while not load.done() and killed < 5:
                 await asyncio.sleep(0.3)
@@ -246,7 +251,7 @@ async def test_sigterm_hands_clients_over_with_1012(
     workshop_id, secret, clients = await open_clients(cluster)
     half_way = asyncio.Event()
     try:
-        load = asyncio.create_task(drive(clients, 1200, seed=13, sent=half_way, sent_at=400))
+        load = asyncio.create_task(drive(clients, 1000, seed=13, sent=half_way, sent_at=300))
         await asyncio.wait_for(half_way.wait(), 60)
         started = time.monotonic()
         code = await asyncio.to_thread(cluster[0].stop, signal.SIGTERM, 10)
