@@ -4,12 +4,17 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.rooms.errors import RoomError
 from server.rooms.model import ANONYMOUS, PHASES, Board, Viewer, content_hash
 from server.rooms.record import official_record
 from server.rooms.reducer import ANONYMISED, Applied, Context, apply, apply_op
 from server.rooms.vigilance import check
+
+from .flowclient import FLOW_KINDS
+from .support import apply_event, canonical
 
 FACILITATOR = Context("Fanny", "facilitator", "cf", 1_000)
 ANA = Context("Ana", "participant", "ca", 2_000)
@@ -276,3 +281,80 @@ def test_full_form_round_trips_and_old_boards_load() -> None:
     old = {"seq": 3, "columns": [{"id": "c", "title": "T", "pos": "a0", "deleted": False}],
            "notes": []}  # fmt: skip
     assert Board.from_dict(old).to_dict()["phase"] == 1
+
+
+_VIEWERS = {"ca": ANA, "cb": BOB, "cf": FACILITATOR}
+
+
+def _mirror_apply(mirror: dict[str, Any], event: dict[str, Any]) -> None:
+    """What a browser does with an event it was sent (the flow's kinds included)."""
+    kind = event["kind"]
+    if kind in ("reveal", "freeze"):
+        for note in event["notes"]:
+            apply_event(mirror, note)
+    elif kind == "participant.erase":
+        for note in mirror["notes"].values():
+            if note["author"] == event["name"]:
+                note["author"] = event["replacement"]
+    elif kind in FLOW_KINDS:
+        return
+    else:
+        apply_event(mirror, event)
+
+
+@st.composite
+def _flow_ops(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
+    ids = st.sampled_from(["a", "b", "c"])
+    cols = st.sampled_from(["c1", "c2"])
+    who = st.sampled_from(["ca", "cb", "cf"])
+    add = st.builds(
+        lambda i, c: {"kind": "note.add", "id": i, "text": "t", "column": c},
+        ids,
+        st.one_of(st.none(), cols),
+    )
+    op = st.one_of(
+        add, add, add,
+        st.builds(lambda i, c: {"kind": "note.move", "id": i, "column": c},
+                  ids, st.one_of(st.none(), cols)),
+        st.builds(lambda i: {"kind": "note.edit", "id": i, "text": "edited"}, ids),
+        st.builds(lambda i: {"kind": "note.delete", "id": i}, ids),
+        st.builds(lambda i: {"kind": "note.restore", "id": i}, ids),
+        st.builds(lambda c: {"kind": "column.add", "id": c, "title": "T"}, cols),
+        st.builds(lambda c: {"kind": "column.delete", "id": c}, cols),
+        st.builds(lambda c: {"kind": "column.lock", "id": c}, cols),
+        st.builds(lambda c: {"kind": "column.unlock", "id": c}, cols),
+        st.builds(lambda c: {"kind": "vote.add", "column": c}, cols),
+        st.builds(lambda s, v: {"kind": "tools.set", "silent": s, "voting": v},
+                  st.booleans(), st.booleans()),
+        st.just({"kind": "reveal"}),
+        st.just({"kind": "participant.erase", "name": "Ana"}),
+        st.just({"kind": "freeze"}),
+    )  # fmt: skip
+    start = [("cf", {"kind": "column.add", "id": c, "title": "T"}) for c in ("c1", "c2")]
+    start.append(("cf", {"kind": "tools.set", "silent": draw(st.booleans()), "voting": True}))
+    return start + draw(st.lists(st.tuples(who, op), max_size=40))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_flow_ops())
+def test_each_viewers_events_rebuild_exactly_their_view(
+    ops: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Whatever the ops, each viewer's mirror, built only from the events sent to it, equals
+    the board as that viewer may see it: private events reach exactly whom they should."""
+    board = Board()
+    mirrors = {c: {"seq": 0, "notes": {}, "columns": {}} for c in [*_VIEWERS, None]}
+    for seq, (client, op) in enumerate(ops, 1):
+        ctx = _VIEWERS[client]
+        try:
+            applied = apply(board, op, Context(ctx.author, ctx.role, ctx.client, seq, seq))  # type: ignore[arg-type]
+        except RoomError:
+            continue
+        for viewer, mirror in mirrors.items():
+            event = applied.for_client(viewer)
+            if event is not None:
+                _mirror_apply(mirror, event)
+    for viewer, mirror in mirrors.items():
+        role = _VIEWERS[viewer].role if viewer else "observer"
+        view = board.to_dict(viewer=Viewer(role, viewer))
+        assert canonical(mirror) == canonical(view), viewer
