@@ -759,3 +759,33 @@ def test_an_op_whose_answer_was_lost_is_sent_again_and_applied_once(
     assert [n["text"] for n in server_state(server, workshop)["notes"]] == ["Une seule fois"]
     watched.assert_clean()
     context.close()
+
+
+def test_edits_of_a_tab_closed_while_cut_off_are_sent_by_the_next_tab(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """A tab cut off from the server takes an edit, then closes; the next tab sends it, once."""
+    workshop = server.create_workshop()
+    context = new_context(browser)
+    first = open_board(context, workshop["links"]["participant"], "Marc")
+    first_id = first.page.evaluate("sessionStorage.getItem('atelier.tab-client')")
+    # from now on this tab's sockets are refused at the door: the network is gone for it
+    first.page.route_web_socket(re.compile(r"/ws/"), lambda ws: ws.close())
+    server.stop()
+    server.start()  # the open socket drops; every new one from this tab is refused
+    expect(first.page.locator("#conn")).not_to_have_text("connecté")
+    add_note(first.page, "Écrit juste avant de fermer")
+    expect(first.page.locator("#sync")).to_have_text("1 modification(s) en attente")
+    first.assert_clean()
+    first.page.close()
+
+    second = Watched(context.new_page())
+    second.page.goto(workshop["links"]["participant"])
+    expect(second.page.locator("#conn")).to_have_text("connecté", timeout=15_000)
+    assert second.page.evaluate("sessionStorage.getItem('atelier.tab-client')") == first_id
+    expect(note(second.page, "Écrit juste avant de fermer")).to_have_count(1)
+    expect(second.page.locator("#sync")).to_have_text("tout est enregistré")
+    texts = [n["text"] for n in server_state(server, workshop)["notes"]]
+    assert texts == ["Écrit juste avant de fermer"]
+    second.assert_clean()
+    context.close()

@@ -42,7 +42,9 @@ function randomId(bytes) {
 
 const TAB_CLIENT = "atelier.tab-client";
 const ALIVE_EVERY = 5000; // ms between two "this client id is in use" marks
-const STALE_AFTER = 20000; // ms without a mark: the tab that used the id is gone
+// ms without a mark: the tab that used the id crashed. (Background tabs may run their timers
+// once a minute only; a tab that closes normally frees its id at once, on pagehide.)
+const STALE_AFTER = 150000;
 const CLIENTS_KEPT = 20;
 let tabClient = null;
 
@@ -79,8 +81,11 @@ export function clientId() {
     }
   }
   tabClient = id;
-  write(`alive.${id}`, Date.now());
-  setInterval(() => write(`alive.${id}`, Date.now()), ALIVE_EVERY);
+  const mark = () => write(`alive.${id}`, Date.now());
+  mark();
+  setInterval(mark, ALIVE_EVERY);
+  addEventListener("pageshow", mark); // back from the back-forward cache
+  addEventListener("pagehide", () => write(`alive.${id}`, 0)); // closed: free for the next tab
   return id;
 }
 
