@@ -170,3 +170,39 @@ async def test_timer_and_phase_reach_everyone(server: ServerProcess) -> None:
     finally:
         await fac.close()
         await ana.close()
+
+
+async def test_silent_notes_and_ballots_survive_a_restart_still_private(
+    server: ServerProcess,
+) -> None:
+    """After a restart, the author still has their silent note and ballot, the others still
+    do not, and the reveal still counts every vote."""
+    ws = server.create_workshop()
+    fac = flow_client(server, ws, "facilitator")
+    ana = flow_client(server, ws, name="Ana")
+    await fac.connect()
+    await ana.connect()
+    await fac.op({"kind": "column.add", "id": "c1", "title": "Coopération"})
+    await fac.op({"kind": "tools.set", "silent": True, "voting": True})
+    await ana.op({"kind": "note.add", "id": "s1", "text": SECRET, "column": "c1"})
+    await ana.op({"kind": "vote.add", "column": "c1"})
+    await fac.close()
+    await ana.close()
+    server.stop()
+    server.start()
+    again = FlowClient(server.ws_base, ws["id"], ws["secrets"]["participant"], name="Ana",
+                       client_id=ana.client_id)  # fmt: skip
+    bob = flow_client(server, ws, name="Bob")
+    fac = flow_client(server, ws, "facilitator")
+    for c in (again, bob, fac):
+        await c.connect()
+    try:
+        assert again.welcome is not None and bob.welcome is not None
+        assert again.welcome["state"]["votes"]["mine"] == {"c1": 1} and "s1" in again.board["notes"]
+        assert leaks([bob.welcome, *fac.frames], SECRET) == []
+        await fac.op({"kind": "reveal"})
+        await bob.wait_for(lambda: "s1" in bob.board["notes"], what="the reveal")
+        assert bob.flow[-1]["op"]["counts"] == {"c1": 1}
+    finally:
+        for c in (again, bob, fac):
+            await c.close()
