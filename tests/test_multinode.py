@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import redis
 
@@ -167,6 +168,35 @@ async def test_retry_on_another_process_is_acked_with_its_seq(
     finally:
         await again.close()
     assert len(read_log(redis_server.url, workshop["id"])) == 2
+
+
+async def test_presence_and_drags_cross_processes(cluster: list[ServerProcess]) -> None:
+    """Who is here, and who drags which note, reaches the clients of every process."""
+    workshop = cluster[0].create_workshop()
+    secret = workshop["secrets"]["participant"]
+    ana = Client(cluster[0].ws_base, workshop["id"], secret, name="Ana")
+    ben = Client(cluster[1].ws_base, workshop["id"], secret, name="Ben")
+
+    def roster(client: Client) -> set[str]:
+        frames = [f for f in client.frames if f["type"] == "presence"]
+        return {u["name"] for u in frames[-1]["users"]} if frames else set()
+
+    await ana.connect()
+    await ben.connect()
+    try:
+        await ana.wait_for(lambda: roster(ana) == {"Ana", "Ben"}, what="Ben in Ana's roster")
+        await ben.wait_for(lambda: roster(ben) == {"Ana", "Ben"}, what="Ana in Ben's roster")
+        await ana.op({"kind": "note.add", "id": "n1", "text": "Mobilités douces"})
+        await ana.send_raw(orjson.dumps({"type": "drag", "note": "n1"}).decode())
+        await ben.wait_for(
+            lambda: any(f["type"] == "drag" and f["name"] == "Ana" and f["note"] == "n1"
+                        for f in ben.frames),
+            what="Ana's drag",
+        )  # fmt: skip
+        await ben.close()
+        await ana.wait_for(lambda: roster(ana) == {"Ana"}, what="Ben gone from Ana's roster")
+    finally:
+        await ana.close()
 
 
 async def test_sigkilled_process_loses_nothing(
