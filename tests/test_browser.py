@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import orjson
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from websockets.sync.client import connect
 
-from .support import ROOT, ServerProcess
+from .support import ROOT, ServerProcess, check_client_frame, check_server_frame
 
 pytestmark = pytest.mark.browser
 
@@ -719,18 +720,34 @@ def test_an_op_whose_answer_was_lost_is_sent_again_and_applied_once(
     browser: Browser, server: ServerProcess
 ) -> None:
     """The server commits a note but its event and ack never arrive; after the reconnect the
-    outbox sends it again, the server answers with the original ack: one note, no refusal."""
+    outbox sends it again, the server answers with the original ack: one note, no refusal.
+    Every frame the page sends or gets is checked against the protocol's JSON Schema."""
     workshop = server.create_workshop()
     context = new_context(browser)
     page = context.new_page()
     lose_answers = {"on": False}
+    off_protocol: list[str] = []
+    frames_checked = {"client": 0, "server": 0}
+
+    def checked(message: str | bytes, check: Any) -> dict[str, Any]:
+        frame: dict[str, Any] = orjson.loads(message)
+        frames_checked["client" if check is check_client_frame else "server"] += 1
+        try:
+            check(frame)  # every frame, both ways, as docs/protocol.schema.json says
+        except jsonschema.ValidationError as error:
+            off_protocol.append(f"{frame}: {error.message}")
+        return frame
+
+    def to_server(upstream: Any, message: str | bytes) -> None:
+        checked(message, check_client_frame)
+        upstream.send(message)
 
     def relay(ws: Any) -> None:
         # the real server, with a link that can lose what the server says about one op
         upstream = ws.connect_to_server()
 
         def to_page(message: str | bytes) -> None:
-            frame = orjson.loads(message)
+            frame = checked(message, check_server_frame)
             if lose_answers["on"] and frame["type"] in ("event", "ack"):
                 if frame["type"] == "ack":  # committed, but the browser never hears of it
                     lose_answers["on"] = False
@@ -738,7 +755,7 @@ def test_an_op_whose_answer_was_lost_is_sent_again_and_applied_once(
                 return
             ws.send(message)
 
-        ws.on_message(lambda message: upstream.send(message))
+        ws.on_message(lambda message: to_server(upstream, message))
         upstream.on_message(to_page)
 
     page.route_web_socket(re.compile(r"/ws/"), relay)
@@ -757,6 +774,8 @@ def test_an_op_whose_answer_was_lost_is_sent_again_and_applied_once(
     expect(page.locator(".lanes .note")).to_have_count(1)
     expect(page.locator(".toast")).to_have_count(0)  # a second apply would be refused: id_taken
     assert [n["text"] for n in server_state(server, workshop)["notes"]] == ["Une seule fois"]
+    assert off_protocol == []
+    assert frames_checked["client"] >= 4 and frames_checked["server"] >= 6, frames_checked
     watched.assert_clean()
     context.close()
 
