@@ -20,7 +20,7 @@ from ..metrics import FANOUT_SECONDS, RESYNCS
 from ..protocol import PROTOCOL_VERSION, encode
 from .errors import RoomError
 from .model import PHASES, Board, Viewer
-from .record import RECORD_ID, record_body, snapshot_body
+from .record import record_body, snapshot_body
 from .reducer import Applied, Context, Event, apply
 from .vigilance import check
 
@@ -274,14 +274,20 @@ class RoomHub:
     async def _save_snapshot(self, body: dict[str, Any]) -> None:
         try:
             await self._backend.save_snapshot(self.workshop_id, body["id"], body)
-        except BackendError:
+        except BackendError as error:  # most often: another replica stored it first
+            await self._check_stored(body, error)
+
+    async def _check_stored(self, body: dict[str, Any], error: BackendError) -> None:
+        try:
             existing = await self._backend.get_snapshot(self.workshop_id, body["id"])
-            if existing is None:
-                log.exception("could not save snapshot %s of room %s", body["id"],
-                              self.workshop_id)  # fmt: skip
-            elif existing.get("hash") != body["hash"] and body["id"] != RECORD_ID:
-                log.error("snapshot %s of room %s differs between replicas", body["id"],
-                          self.workshop_id)  # fmt: skip
+        except BackendError:
+            existing = None
+        if existing is None:
+            log.error("could not save snapshot %s of room %s: %s", body["id"],
+                      self.workshop_id, error)  # fmt: skip
+        elif existing.get("hash") != body["hash"]:  # the reducer is deterministic: a bug
+            log.error("snapshot %s of room %s differs between replicas", body["id"],
+                      self.workshop_id)  # fmt: skip
 
     def _tell_facilitators(self) -> None:
         """Send the points of vigilance to local facilitators when they change."""
