@@ -28,6 +28,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 LIVE = 1000  # ms: what another browser may take to show a change
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+# other waits may take longer than Playwright's 5 s on two busy cores; LIVE ones may not
+expect.set_options(timeout=10_000)
 
 # Runs before the page's own scripts (through the DevTools protocol, not the page's CSP):
 # records every CSP violation and every alert() so a test can assert there were none.
