@@ -85,6 +85,7 @@ class RoomHub:
         self._checkpoint_every = checkpoint_every
         self._since_checkpoint = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._saving: dict[int, asyncio.Task[None]] = {}  # seq -> its snapshot being stored
         self._heartbeat: asyncio.Task[None] | None = None
         self.deleted = False
 
@@ -269,7 +270,11 @@ class RoomHub:
             body = record_body(self.board)
         else:
             return
-        self._spawn(self._save_snapshot(body))
+        task = asyncio.create_task(self._save_snapshot(body))
+        self._tasks.add(task)
+        self._saving[ctx.seq] = task
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._saving.pop(ctx.seq, None))
 
     async def _save_snapshot(self, body: dict[str, Any]) -> None:
         try:
@@ -320,11 +325,16 @@ class RoomHub:
     async def outcome(self, seq: int) -> RoomError | None:
         """Wait until ``seq`` is applied here; None if it applied, else why it was rejected."""
         if seq <= self.applied:
-            return self._rejections.get(seq)
-        future: asyncio.Future[RoomError | None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(seq, []).append(future)
-        self.on_resync()  # the doorbell may be late: the log is the truth
-        return await future
+            result = self._rejections.get(seq)
+        else:
+            future: asyncio.Future[RoomError | None] = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(seq, []).append(future)
+            self.on_resync()  # the doorbell may be late: the log is the truth
+            result = await future
+        saving = self._saving.get(seq)
+        if saving is not None:  # once acked, the op's snapshot can be opened at once
+            await asyncio.shield(saving)
+        return result
 
     async def join(self, peer: Peer, since: int | None) -> None:
         """Add a peer: first what it missed (or the whole board), then live events."""
