@@ -121,7 +121,6 @@ export class BoardView {
     }
     const list = el("ul", "notes");
     list.setAttribute("aria-labelledby", title.id);
-    section.setAttribute("aria-labelledby", title.id);
     const composer = this.makeComposer(key);
     section.append(head, list, composer);
     const caption = composer.querySelector("label");

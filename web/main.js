@@ -287,7 +287,7 @@ function enter(workshop, token, name) {
     store.setPref("view", list ? "list" : "board");
   }
   setView(store.pref("view", "board") === "list");
-  $("name-change").textContent = `${name} ✎`;
+  $("my-name").textContent = name;
   $("name-change").addEventListener("click", () => {
     store.setPref("name", null);
     location.reload();
