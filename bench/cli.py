@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="load-generator processes")  # fmt: skip
     run.add_argument("--target", choices=["atelier", "relay"], default="atelier")
     run.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the servers with py-spy into DIR (such runs are not the benchmark's figures)",
+    )
+    run.add_argument(
         "--compare-raw",
         action="store_true",
         help="run the same load against the raw relay too, and print the ratios",
@@ -63,9 +70,9 @@ def main(argv: list[str] | None = None) -> None:
             duration=args.duration, processes=args.processes, workers=args.workers,
         )  # fmt: skip
         if args.compare_raw:
-            _print(compare(spec))
+            _print(compare(spec, args.profile))
         else:
-            _print(run_load(spec, args.target))
+            _print(run_load(spec, args.target, args.profile))
     else:
         for line in run_scenario(args.name, args.runs, raw=not args.no_raw, scale=args.scale):
             _print(line)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .procs import Proc, create_workshop, raise_nofile, start_redis, start_relay, start_server
+from .profile import Profiler
 from .seed import column_ids, note_id, seed_room
 from .stats import aggregate
 from .worker import ClientPlan, WorkerPlan, worker_main
@@ -137,24 +138,23 @@ def recv(conn: Any, timeout: float, what: str) -> Any:
 
 
 def run_load(
-    spec: LoadSpec, target: str = "atelier", workdir: Path | None = None
+    spec: LoadSpec, target: str = "atelier", profile: Path | None = None
 ) -> dict[str, Any]:
     """Run one load against fresh ``atelier`` processes (or the raw relay); return its figures."""
     spec.check()
     raise_nofile(spec.clients * spec.rooms + 1024)
     with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
-        workdir = workdir or Path(tmp)
-        servers, redis = _start_targets(target, spec, workdir)
+        servers, redis = _start_targets(target, spec, Path(tmp))
         try:
             rooms = _rooms(target, spec, servers)
-            return _drive(spec, target, servers, redis, rooms)
+            return _drive(spec, target, servers, redis, rooms, profile)
         finally:
             for proc in [*servers, *([redis] if redis else [])]:
                 proc.stop()
 
 
 def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
-           rooms: list[tuple[str, str]]) -> dict[str, Any]:  # fmt: skip
+           rooms: list[tuple[str, str]], profile: Path | None) -> dict[str, Any]:  # fmt: skip
     pipes, workers = spawn_workers(_plans(spec, target, servers, rooms))
     try:
         ready = [recv(p, READY_TIMEOUT, "connected") for p in pipes]
@@ -164,6 +164,11 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         t0 = time.monotonic() + 0.3
         for pipe in pipes:
             pipe.send(("go", t0))
+        profiler = None
+        if profile is not None:
+            profiler = Profiler(profile)
+            names = {f"{target}-{p.kind}-{p.port}": p.pid for p in measured}
+            profiler.start(names, spec.duration)
         sent = [recv(p, spec.duration + 120, "done sending") for p in pipes]
         for pipe in pipes:
             pipe.send(("drain",))
@@ -172,6 +177,7 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         after = {id(p): p.usage() for p in measured}
         for pipe in pipes:
             pipe.send(("close",))
+        summaries = profiler.finish() if profiler is not None else None
     finally:
         join_workers(workers)
     figures = aggregate(target, results)
@@ -196,6 +202,7 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         "redis_cpu_s": round(after[id(redis)].cpu - before[id(redis)].cpu, 3) if redis else None,
         "loadgen_cpu_s": round(sum(r["cpu"] for r in results), 3),
         "loadavg_before": load_before,
+        **({"profile": summaries} if summaries is not None else {}),
     }  # fmt: skip
 
 
@@ -211,10 +218,10 @@ def _per(total: float, count: int) -> float | None:
     return round(total / count, 2) if count else None
 
 
-def compare(spec: LoadSpec) -> dict[str, Any]:
+def compare(spec: LoadSpec, profile: Path | None = None) -> dict[str, Any]:
     """The same load against Atelier then against the raw relay, and the ratios."""
-    app = run_load(spec, "atelier")
-    raw = run_load(spec, "relay")
+    app = run_load(spec, "atelier", profile)
+    raw = run_load(spec, "relay", profile)
     return {"atelier": app, "relay": raw, "ratios": ratios(app, raw)}
 
 

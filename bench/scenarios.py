@@ -6,6 +6,8 @@ of each headline figure over the runs (these 2-core machines are noisy).
 """
 
 import math
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -35,6 +37,22 @@ HEADLINES = [
 ]  # fmt: skip
 
 
+def machine() -> dict[str, Any]:
+    """When and where: the figures mean nothing without it."""
+    model = "?"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def _scaled(spec: LoadSpec, scale: float) -> LoadSpec:
     if scale == 1.0:
         return spec
@@ -55,7 +73,7 @@ def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]
         line["run"] = i + 1
         done.append(line)
         yield line
-    summary: dict[str, Any] = {"summary": True, "runs": runs}
+    summary: dict[str, Any] = {"summary": True, "runs": runs, "machine": machine()}
     for side in ("atelier", "relay"):
         summary[side] = {h: median_of(done, f"{side}.{h}") for h in HEADLINES}
     summary["ratios"] = {
@@ -74,7 +92,8 @@ def _repeat(
         line["run"] = i + 1
         done.append(line)
         yield line
-    yield {"summary": True, "runs": runs, **{f: median_of(done, f) for f in fields}}
+    medians = {f: median_of(done, f) for f in fields}
+    yield {"summary": True, "runs": runs, "machine": machine(), **medians}
 
 
 def run_scenario(name: str, runs: int, *, raw: bool, scale: float) -> Iterator[dict[str, Any]]:

@@ -129,7 +129,9 @@ class _Unfinished:
             if self.waiting_on is None:
                 await asyncio.sleep(0)  # a bare yield: let the loop run once
             else:
-                await self.waiting_on  # the future it waits on (the transport resuming)
+                # wait for the future it waits on (the transport resuming) without
+                # awaiting it: it was already yielded once, and is marked so
+                await asyncio.wait([self.waiting_on])
             try:
                 self.waiting_on = self.send.send(None)
             except StopIteration:

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 ROSTER_HEARTBEAT = 10.0  # seconds between two presence announcements of this process
 ROSTER_EXPIRY = 35.0  # a process silent this long has left the room
 REJECTIONS_KEPT = 10_000  # how many rejected seqs a retry can still be told about
+# A roster frame lists everyone, so sending one per join would cost O(N²) bytes while a
+# crowd arrives (1,000 joins: ~18 GB): send at most this often, the last change always.
+ROSTER_INTERVAL = 0.25
 
 
 def revocation(role: str) -> bytes:
@@ -87,6 +90,9 @@ class RoomHub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._saving: dict[int, asyncio.Task[None]] = {}  # seq -> its snapshot being stored
         self._heartbeat: asyncio.Task[None] | None = None
+        self._roster_sent: bytes | None = None  # the last roster frame sent to local peers
+        self._roster_due: asyncio.TimerHandle | None = None
+        self._roster_at = 0.0  # when it was sent (monotonic)
         self.deleted = False
 
     @property
@@ -109,6 +115,8 @@ class RoomHub:
         await self._backend.unsubscribe(self.workshop_id, self)
         if self._heartbeat is not None:
             self._heartbeat.cancel()
+        if self._roster_due is not None:
+            self._roster_due.cancel()
         for task in list(self._tasks):
             await task
         if self._since_checkpoint and not self.deleted:
@@ -405,9 +413,24 @@ class RoomHub:
             self._broadcast_roster()
 
     def _broadcast_roster(self) -> None:
+        """Send the merged roster now, or once ROSTER_INTERVAL has passed since the last."""
+        if self._roster_due is not None:
+            return  # a send is scheduled; it will carry this change too
+        wait = self._roster_at + ROSTER_INTERVAL - time.monotonic()
+        if wait > 0:
+            self._roster_due = asyncio.get_running_loop().call_later(wait, self._send_roster)
+        else:
+            self._send_roster()
+
+    def _send_roster(self) -> None:
+        self._roster_due = None
+        self._roster_at = time.monotonic()
         users = [u for _, roster in self._rosters.values() for u in roster]
         users.sort(key=lambda u: (u.get("name", ""), u.get("sid", "")))
         frame = encode({"type": "presence", "users": users})
+        if frame == self._roster_sent:
+            return  # heartbeats re-announce unchanged rosters: nobody needs them again
+        self._roster_sent = frame
         for peer in self.peers.values():
             peer.push(frame)
 
