@@ -328,7 +328,7 @@ def test_touch_drag_on_a_phone_moves_the_note(browser: Browser, server: ServerPr
 def test_offline_edits_wait_then_land_once_after_a_server_restart(
     browser: Browser, tmp_path: Path
 ) -> None:
-    """Server stopped: edits wait, marked pending; server back on the same data: they land once."""
+    """Server down: edits wait, pending, even over a reload; server back: they land once."""
     server = ServerProcess(tmp_path / "data").start()
     try:
         workshop = server.create_workshop()
@@ -337,6 +337,8 @@ def test_offline_edits_wait_then_land_once_after_a_server_restart(
         page = watched.page
         add_note(page, "Avant la coupure")
         expect(page.locator("#sync")).to_have_text("tout est enregistré")
+        # the service worker keeps the page's files, so it opens again while the server is down
+        assert page.evaluate("navigator.serviceWorker.ready.then((r) => Boolean(r.active))")
 
         server.stop()
         expect(page.locator("#conn")).not_to_have_attribute("data-state", "online")
@@ -349,6 +351,14 @@ def test_offline_edits_wait_then_land_once_after_a_server_restart(
         expect(note(page, "corrigé hors ligne").locator(".status")).to_have_text("en attente")
         expect(page.locator("#sync")).to_have_text("2 modification(s) en attente")
         expect(page.locator("#conn")).to_have_text(re.compile("reconnexion…|hors ligne"))
+
+        page.reload()  # the server is still down: the kept board and outbox come back
+        expect(page.locator("#ws-title")).to_have_text("Atelier test")
+        expect(page.locator("#conn")).to_have_text(re.compile("connexion…|reconnexion…|hors ligne"))
+        expect(note(page, "Écrit hors ligne").locator(".status")).to_have_text("en attente")
+        expect(note(page, "corrigé hors ligne").locator(".status")).to_have_text("en attente")
+        expect(page.locator(".lanes .note")).to_have_count(2)
+        expect(page.locator("#sync")).to_have_text("2 modification(s) en attente")
 
         server.start()  # same port, same data directory
         expect(page.locator("#conn")).to_have_text("connecté", timeout=15_000)

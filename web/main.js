@@ -20,6 +20,11 @@ const $ = (id) => document.getElementById(id);
 
 function start() {
   translate(document);
+  // a kept copy of the page, for a reload while the server is out of reach; browsers offer
+  // service workers on https and localhost only, elsewhere the page simply needs the server
+  navigator.serviceWorker?.register("/sw.js").catch((error) => {
+    console.warn("Atelier works without its offline copy:", error);
+  });
   $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
   const match = location.pathname.match(/^\/w\/([A-Za-z0-9_-]{1,64})\/?$/);
   if (match) {
@@ -161,11 +166,16 @@ function enter(workshop, token, name) {
 
   function saveBoardSoon() {
     if (saveTimer) return;
-    saveTimer = setTimeout(() => {
-      saveTimer = null;
-      store.saveBoard(workshop, stateOf(server));
-    }, SAVE_BOARD_EVERY);
+    saveTimer = setTimeout(saveBoard, SAVE_BOARD_EVERY);
   }
+
+  function saveBoard() {
+    clearTimeout(saveTimer);
+    saveTimer = null;
+    store.saveBoard(workshop, stateOf(server));
+  }
+  // a reload or a closed tab must not lose the last second of the board
+  addEventListener("pagehide", () => { if (saveTimer) saveBoard(); });
 
   function onFrame(msg, entry) {
     switch (msg.type) {
