@@ -37,7 +37,8 @@ function isPage(path) {
 }
 
 async function networkFirst(request, key) {
-  const network = fetch(request).then(async (response) => {
+  // revalidate every time (a cheap 304): after an upgrade, all the modules change together
+  const network = fetch(request.url, { cache: "no-cache" }).then(async (response) => {
     if (response.ok) await (await caches.open(CACHE)).put(key, response.clone());
     return response;
   });
