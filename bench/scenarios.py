@@ -76,6 +76,7 @@ def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]
     summary: dict[str, Any] = {"summary": True, "runs": runs, "machine": machine()}
     for side in ("atelier", "relay"):
         summary[side] = {h: median_of(done, f"{side}.{h}") for h in HEADLINES}
+        summary[side]["loss_all_runs"] = sum(line.get(side, {}).get("loss", 0) for line in done)
     summary["ratios"] = {
         "cpu_per_delivery": median_of(done, "ratios.cpu_per_delivery"),
         "fanout_p99": median_of(done, "ratios.fanout_p99"),
