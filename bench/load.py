@@ -218,11 +218,22 @@ def _per(total: float, count: int) -> float | None:
     return round(total / count, 2) if count else None
 
 
-def compare(spec: LoadSpec, profile: Path | None = None) -> dict[str, Any]:
-    """The same load against Atelier then against the raw relay, and the ratios."""
-    app = run_load(spec, "atelier", profile)
-    raw = run_load(spec, "relay", profile)
-    return {"atelier": app, "relay": raw, "ratios": ratios(app, raw)}
+def compare(
+    spec: LoadSpec, profile: Path | None = None, *, relay_first: bool = False
+) -> dict[str, Any]:
+    """The same load against Atelier and against the raw relay, and the ratios.
+
+    Scenarios alternate which goes first, so a machine that gets busier (or quieter)
+    during a run does not always favour the same side.
+    """
+    if relay_first:
+        raw = run_load(spec, "relay", profile)
+        app = run_load(spec, "atelier", profile)
+    else:
+        app = run_load(spec, "atelier", profile)
+        raw = run_load(spec, "relay", profile)
+    order = ["relay", "atelier"] if relay_first else ["atelier", "relay"]
+    return {"atelier": app, "relay": raw, "ratios": ratios(app, raw), "order": order}
 
 
 def ratios(app: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]:

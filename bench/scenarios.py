@@ -69,7 +69,10 @@ def _scaled(spec: LoadSpec, scale: float) -> LoadSpec:
 def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]:
     done: list[dict[str, Any]] = []
     for i in range(runs):
-        line = compare(spec) if raw else {"atelier": run_load(spec, "atelier")}
+        if raw:
+            line: dict[str, Any] = compare(spec, relay_first=i % 2 == 1)
+        else:
+            line = {"atelier": run_load(spec, "atelier")}
         line["run"] = i + 1
         done.append(line)
         yield line

@@ -5,6 +5,7 @@ waiting for every ack), so a seeded board is a board a real room could hold.
 """
 
 import asyncio
+import functools
 from collections.abc import Callable
 
 import orjson
@@ -58,7 +59,8 @@ async def seed_room(
         for op in ops[start : start + batch]:
             cop += 1
             client.send(orjson.dumps({"type": "op", "cop": cop, "op": op}))
-        await asyncio.wait_for(_until(lambda c=cop: c in acks, changed), JOIN_TIMEOUT)
+        acked = functools.partial(acks.__contains__, cop)  # the batch's last op is acked
+        await asyncio.wait_for(_until(acked, changed), JOIN_TIMEOUT)
     rejected = [raw for raw in acks.values() if raw.startswith(b'{"type":"reject"')]
     client.close()
     await asyncio.wait_for(client.lost, 10)
