@@ -17,7 +17,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .procs import Proc, create_workshop, raise_nofile, start_redis, start_relay, start_server
+from .procs import (
+    CLOCK_TICKS,
+    Proc,
+    create_workshop,
+    raise_nofile,
+    start_redis,
+    start_relay,
+    start_server,
+)
 from .profile import Profiler
 from .seed import column_ids, note_id, seed_room
 from .stats import aggregate
@@ -49,6 +57,14 @@ class LoadSpec:
             raise ValueError("Expected a positive rate and duration, and 2 columns or more")
         if min(self.rooms, self.processes, self.workers) < 1:
             raise ValueError("Expected at least one room, process and worker")
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
 def _loadavg() -> list[float]:
@@ -161,6 +177,7 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         measured = [*servers, *([redis] if redis else [])]
         before = {id(p): p.usage() for p in measured}
         load_before = _loadavg()
+        busy_before, busy_since = _machine_busy(), time.monotonic()
         t0 = time.monotonic() + 0.3
         for pipe in pipes:
             pipe.send(("go", t0))
@@ -174,6 +191,8 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
             pipe.send(("drain",))
         results = [recv(p, 120, "drained")[1] for p in pipes]
         elapsed = time.monotonic() - t0
+        busy = _machine_busy() - busy_before
+        busy_window = time.monotonic() - busy_since
         after = {id(p): p.usage() for p in measured}
         for pipe in pipes:
             pipe.send(("close",))
@@ -182,6 +201,8 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         join_workers(workers)
     figures = aggregate(target, results)
     server_cpu = sum(after[id(s)].cpu - before[id(s)].cpu for s in servers)
+    redis_cpu = after[id(redis)].cpu - before[id(redis)].cpu if redis else 0.0
+    loadgen_cpu = sum(r["cpu"] for r in results)
     deliveries = figures["deliveries"]
     return {
         "target": target,
@@ -199,9 +220,14 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         "server_cpu_s": round(server_cpu, 3),
         "server_cpu_us_per_delivery": _per(server_cpu * 1e6, deliveries),
         "server_rss_mib": [round(after[id(s)].rss / 2**20, 1) for s in servers],
-        "redis_cpu_s": round(after[id(redis)].cpu - before[id(redis)].cpu, 3) if redis else None,
-        "loadgen_cpu_s": round(sum(r["cpu"] for r in results), 3),
+        "redis_cpu_s": round(redis_cpu, 3) if redis else None,
+        "loadgen_cpu_s": round(loadgen_cpu, 3),
         "loadavg_before": load_before,
+        # what else ran meanwhile: the machine's busy CPU minus servers, Redis and load
+        # generator, in cores; anything much above 0 means the figures are contended
+        "others_cores": round(
+            max(0.0, busy - server_cpu - redis_cpu - loadgen_cpu) / busy_window, 2
+        ),
         **({"profile": summaries} if summaries is not None else {}),
     }  # fmt: skip
 

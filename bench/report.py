@@ -87,13 +87,15 @@ def render(lines: list[dict[str, Any]]) -> str:
         out.append("")
         out.append(
             "| scenario | CPU per delivery, Atelier ÷ raw | fan-out p99, Atelier ÷ raw | "
-            "machine load (1 min) at the end |"
+            "other processes' CPU during the runs (cores, Atelier / relay) |"
         )
         out.append("|---|---|---|---|")
         for name in loads:
             line = summaries[name]
             ratios = line.get("ratios") or {}
-            load = (line.get("machine") or {}).get("loadavg", ["-"])[0]
+            load = " / ".join(
+                _fmt((line.get(side) or {}).get("others_cores")) for side in ("atelier", "relay")
+            )
             out.append(
                 f"| {name} | {_fmt(ratios.get('cpu_per_delivery'))} | "
                 f"{_fmt(ratios.get('fanout_p99'))} | {load} |"
