@@ -28,7 +28,7 @@ from .procs import (
 )
 from .profile import Profiler
 from .seed import column_ids, note_id, seed_room
-from .stats import aggregate
+from .stats import aggregate, percentiles
 from .worker import ClientPlan, WorkerPlan, worker_main
 
 __all__ = ["LoadSpec", "compare", "join_workers", "recv", "run_load", "spawn_workers"]
@@ -213,6 +213,8 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         "connect_s": round(max(r[3] for r in ready), 2),
         "ops_sent": sum(s[1] for s in sent),
         "send_late_s": round(max(s[2] for s in sent), 3),
+        # the load generator's own health: ops leaving later than scheduled (busy workers)
+        "send_lag_ms": percentiles([lag for r in results for lag in r["lags"]]),
         **figures,
         "delivered_per_s": round(deliveries / spec.duration, 1),
         "dropped_connections": sum(r["dropped"] for r in results),

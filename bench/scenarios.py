@@ -34,7 +34,7 @@ SCENARIOS = [*LOADS, "latejoin", "idle"]
 HEADLINES = [
     "fanout_ms.p50", "fanout_ms.p95", "fanout_ms.p99", "fanout_ms.max", "ack_ms.p99",
     "server_cpu_us_per_delivery", "delivered_per_s", "loss", "server_cpu_s", "loadgen_cpu_s",
-    "others_cores",
+    "others_cores", "send_lag_ms.p99",
 ]  # fmt: skip
 
 

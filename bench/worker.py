@@ -187,11 +187,14 @@ async def _work(plan: WorkerPlan, conn: Connection) -> None:
             schedule.append((at, i))
             at += client.plan.interval
     schedule.sort()
+    lags: list[float] = []  # how late each op left, against its schedule
     for offset, i in schedule:
         delay = t0 + offset - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        live[i].send_op(plan.columns, time.monotonic())
+        now = time.monotonic()
+        lags.append(now - t0 - offset)
+        live[i].send_op(plan.columns, now)
     late = time.monotonic() - (t0 + plan.duration)
     conn.send(("sent", len(schedule), late))
 
@@ -204,6 +207,7 @@ async def _work(plan: WorkerPlan, conn: Connection) -> None:
     dropped = sum(1 for c in live if c.ws is not None and c.ws.lost.done())
     result = {
         "cpu": _cpu() - cpu0,
+        "lags": lags,
         "connect_seconds": connect_seconds,
         "dropped": dropped,
         "clients": [
