@@ -20,8 +20,9 @@ from .exports import FORMATS, Document
 from .exports.csv_import import CsvImportError, read_findings
 from .exports.json_export import BoardImportError, board_from_export
 from .rooms.diff import diff
-from .rooms.model import Board, Viewer
+from .rooms.model import Board, Viewer, erase_names
 from .rooms.record import RECORD_ID
+from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
 
 __all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop"]
@@ -109,6 +110,9 @@ class FlowApi:
         body = await self.backend.get_snapshot(workshop_id, source)
         if body is None:
             return None
+        erased = (await self._board(workshop_id)).erased
+        if erased:  # names erased since: the stored copy is immutable, what is served is not
+            body = erase_names(body, erased, ANONYMISED)
         summary = {k: body[k] for k in ("id", "seq", "phase", "label", "at", "by", "hash")}
         if source == RECORD_ID:  # already the public view: a frozen board hides nothing
             return body["state"], {"kind": "record", **summary}, body["record"]

@@ -206,3 +206,33 @@ async def test_silent_notes_and_ballots_survive_a_restart_still_private(
     finally:
         for c in (again, bob, fac):
             await c.close()
+
+
+async def test_an_erased_name_is_gone_from_earlier_snapshots_as_served(
+    server: ServerProcess,
+) -> None:
+    """After participant.erase, snapshots taken before it (immutable in storage) and their
+    exports show the anonymous label, never the name."""
+    ws = server.create_workshop()
+    fac, ana = flow_client(server, ws, "facilitator"), flow_client(server, ws, name="Zoé Martin")
+    await fac.connect()
+    await ana.connect()
+    try:
+        await fac.op({"kind": "column.add", "id": "c1", "title": "Coopération"})
+        await ana.op({"kind": "note.add", "id": "n1", "text": "Peu de liens", "column": "c1"})
+        await ana.op({"kind": "idea.add", "id": "i1", "column": "c1", "text": "Un club"})
+        await fac.op({"kind": "phase.next"})
+        snap = fac.flow[-1]["op"]["snapshot"]
+        before = api(server, ws, "observer", "GET", f"/snapshots/{snap}").content
+        assert b"Zo\xc3\xa9 Martin" in before
+        assert (await fac.op({"kind": "participant.erase", "name": "Zoé Martin"}))["type"] == "ack"
+        await ana.wait_for(lambda: ana.board["notes"]["n1"]["author"] != "Zoé Martin")
+        bodies = [api(server, ws, "observer", "GET", path).content for path in (
+            "", f"/snapshots/{snap}", f"/snapshots/{snap}/diff/now", "/export.json",
+            f"/export.md?snapshot={snap}", f"/export.csv?snapshot={snap}",
+            f"/export.html?snapshot={snap}")]  # fmt: skip
+        assert not [b for b in bodies if "Zoé Martin".encode() in b]
+        assert "Participant·e anonyme".encode() in bodies[1]
+    finally:
+        await fac.close()
+        await ana.close()

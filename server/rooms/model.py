@@ -30,6 +30,8 @@ __all__ = [
     "Tools",
     "Viewer",
     "content_hash",
+    "erase_names",
+    "name_digest",
 ]
 
 #: The four structuring ambitions of the Néolab² method, as stable codes.
@@ -130,6 +132,9 @@ class Board:
     votes: dict[str, dict[str, int]] = field(default_factory=dict)  # client -> column -> n
     frozen: dict[str, Any] | None = None  # {seq, at, by, hash} once frozen
     contributors: set[str] = field(default_factory=set)  # client ids of participants
+    # digests of erased pseudonyms (never the names): snapshots, immutable, still hold
+    # them, so they are anonymised again whenever they are served
+    erased: set[str] = field(default_factory=set)
 
     def live_notes(self, column: str | None) -> list[Note]:
         """The live notes of one column (or of the pool), in board order."""
@@ -200,6 +205,7 @@ class Board:
         if tombstones:
             data["votes"] = {c: dict(sorted(b.items())) for c, b in sorted(self.votes.items())}
             data["contributors"] = sorted(self.contributors)
+            data["erased"] = sorted(self.erased)
         else:
             data["votes"] = self._votes_for(viewer)
             data["contributors"] = len(self.contributors)
@@ -243,6 +249,7 @@ class Board:
             board.votes = {c: dict(b) for c, b in votes.items()}
         contributors = data.get("contributors", [])
         board.contributors = set(contributors) if isinstance(contributors, list) else set()
+        board.erased = set(data.get("erased", []))
         return board
 
 
@@ -254,6 +261,25 @@ def content_hash(state: dict[str, Any]) -> str:
     """
     body = {k: v for k, v in state.items() if k != "seq"}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def name_digest(name: str) -> str:
+    """How an erased pseudonym is remembered: its sha256, so the name itself is gone."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def erase_names(data: Any, erased: set[str], replacement: str) -> Any:
+    """A copy of ``data`` (a view, a snapshot, a record) where every ``author`` whose
+    digest is in ``erased`` reads ``replacement``."""
+    if isinstance(data, list):
+        return [erase_names(item, erased, replacement) for item in data]
+    if isinstance(data, dict):
+        out = {k: erase_names(v, erased, replacement) for k, v in data.items()}
+        author = out.get("author")
+        if isinstance(author, str) and name_digest(author) in erased:
+            out["author"] = replacement
+        return out
+    return data
 
 
 def _column(column: Column, tombstones: bool) -> dict[str, Any]:

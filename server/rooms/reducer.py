@@ -21,7 +21,7 @@ from typing import Any, cast
 from fractional_indexing import generate_key_between
 
 from .errors import RoomError
-from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash
+from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash, name_digest
 from .ops import (
     FACILITATOR_KINDS,
     MAX_COLUMNS,
@@ -418,6 +418,7 @@ def _erase(board: Board, op: ParticipantErase) -> Event:
     for idea in board.ideas.values():
         if idea.author == op["name"]:
             idea.author = ANONYMISED
+    board.erased.add(name_digest(op["name"]))
     return {"kind": "participant.erase", "name": op["name"], "replacement": ANONYMISED}
 
 
