@@ -201,7 +201,8 @@ async def _work(plan: WorkerPlan, conn: Connection) -> None:
     await loop.run_in_executor(None, conn.recv)  # every worker has sent: drain now
     drain_start = time.monotonic()
     while time.monotonic() - drain_start < DRAIN_MAX:
-        if time.monotonic() - last_frame[0] >= DRAIN_QUIET:
+        # quiet since the drain began, too: the last op may still be on its way here
+        if time.monotonic() - max(last_frame[0], drain_start) >= DRAIN_QUIET:
             break
         await asyncio.sleep(0.1)
     dropped = sum(1 for c in live if c.ws is not None and c.ws.lost.done())
