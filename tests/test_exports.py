@@ -19,6 +19,9 @@ from server.rooms.model import content_hash
 
 from .flowclient import FlowClient, api, flow_client, state
 from .support import ServerProcess
+from .test_snapshots import any_server
+
+__all__ = ["any_server"]  # a fixture: each backend
 
 
 def without_seq(view: dict[str, Any]) -> dict[str, Any]:
@@ -125,8 +128,10 @@ async def test_every_export_opens(server: ServerProcess, tmp_path: Path) -> None
         assert (tmp_path / "board.pdf").read_bytes().startswith(b"%PDF")
 
 
-async def test_json_export_reimports_to_an_identical_board(server: ServerProcess) -> None:
-    """A JSON export imported as a new workshop gives the same board, hash and all."""
+async def test_json_export_reimports_to_an_identical_board(any_server: ServerProcess) -> None:
+    """A JSON export imported as a new workshop gives the same board, hash and all (on
+    either backend)."""
+    server = any_server
     ws = server.create_workshop("Presqu'île")
     await (await workshop_session(server, ws)).close()
     exported = api(server, ws, "observer", "GET", "/export.json").content
@@ -148,10 +153,11 @@ async def test_json_export_reimports_to_an_identical_board(server: ServerProcess
 
 
 async def test_freeze_keeps_the_record_and_reopen_makes_a_linked_version(
-    server: ServerProcess,
+    any_server: ServerProcess,
 ) -> None:
     """The record is stored with its hash and exports; reopening copies the frozen board
-    into a new, editable workshop whose ``previous`` names the frozen one."""
+    into a new, editable workshop whose ``previous`` names the frozen one (either backend)."""
+    server = any_server
     ws = server.create_workshop("Presqu'île")
     fac = await workshop_session(server, ws)
     assert api(server, ws, "facilitator", "POST", "/reopen").status_code == 409  # not frozen
