@@ -358,3 +358,14 @@ def test_each_viewers_events_rebuild_exactly_their_view(
         role = _VIEWERS[viewer].role if viewer else "observer"
         view = board.to_dict(viewer=Viewer(role, viewer))
         assert canonical(mirror) == canonical(view), viewer
+
+
+def test_a_shrunk_budget_never_shows_a_negative_balance() -> None:
+    """Lowering the budget mid-vote leaves cast votes, refuses more, and shows 0 left."""
+    board = seeded()
+    run(board, FACILITATOR, {"kind": "tools.set", "voting": True, "budget": 3})
+    run(board, ANA, *[{"kind": "vote.add", "column": "c1"}] * 3)
+    run(board, FACILITATOR, {"kind": "tools.set", "budget": 1})
+    assert reject(board, ANA, {"kind": "vote.add", "column": "c1"}) == "no_votes_left"
+    assert run(board, ANA, {"kind": "vote.remove", "column": "c1"})[0]["left"] == 0
+    assert board.to_dict(viewer=Viewer("participant", "ca"))["votes"]["left"] == 0

@@ -351,7 +351,7 @@ def _vote(board: Board, op: Vote, ctx: Context) -> Applied:
         if not ballot[column.id]:
             del ballot[column.id]
     mine = dict(sorted(ballot.items()))
-    left = board.tools.budget - sum(mine.values())
+    left = max(0, board.tools.budget - sum(mine.values()))  # the budget may have shrunk
     # a vote stays the voter's secret until the reveal: only their client hears of it
     event = {"kind": op["kind"], "column": column.id, "mine": mine, "left": left}
     return Applied(None, {ctx.client: event})
