@@ -14,7 +14,7 @@ from server.rooms.reducer import ANONYMISED, Applied, Context, apply, apply_op
 from server.rooms.vigilance import check
 
 from .flowclient import FLOW_KINDS
-from .support import apply_event, canonical
+from .support import apply_event, canonical, check_server_frame
 
 FACILITATOR = Context("Fanny", "facilitator", "cf", 1_000)
 ANA = Context("Ana", "participant", "ca", 2_000)
@@ -324,8 +324,9 @@ def _flow_ops(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
         st.builds(lambda c: {"kind": "column.lock", "id": c}, cols),
         st.builds(lambda c: {"kind": "column.unlock", "id": c}, cols),
         st.builds(lambda c: {"kind": "vote.add", "column": c}, cols),
-        st.builds(lambda s, v: {"kind": "tools.set", "silent": s, "voting": v},
-                  st.booleans(), st.booleans()),
+        st.builds(lambda s, v, b: {"kind": "tools.set", "silent": s, "voting": v, "budget": b},
+                  st.booleans(), st.booleans(), st.integers(1, 3)),
+        st.builds(lambda c: {"kind": "vote.remove", "column": c}, cols),
         st.just({"kind": "reveal"}),
         st.just({"kind": "participant.erase", "name": "Ana"}),
         st.just({"kind": "freeze"}),
@@ -353,11 +354,14 @@ def test_each_viewers_events_rebuild_exactly_their_view(
         for viewer, mirror in mirrors.items():
             event = applied.for_client(viewer)
             if event is not None:
+                check_server_frame({"type": "event", "seq": seq, "op": event})
                 _mirror_apply(mirror, event)
     for viewer, mirror in mirrors.items():
         role = _VIEWERS[viewer].role if viewer else "observer"
         view = board.to_dict(viewer=Viewer(role, viewer))
         assert canonical(mirror) == canonical(view), viewer
+        check_server_frame({"type": "welcome", "v": 1, "workshop": "w", "sid": "s", "role": role,
+                            "seq": board.seq, "state": view})  # fmt: skip
 
 
 def test_a_shrunk_budget_never_shows_a_negative_balance() -> None:
