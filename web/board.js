@@ -56,9 +56,10 @@ export class BoardView {
    * hooks: onOp(op) sends an op; onDrag(noteId | null) tells the room what we hold;
    * drafts: {load(subject), save(subject, value | null)}.
    */
-  constructor(root, { onOp, onDrag, drafts }) {
+  constructor(root, { onOp, onDrag, drafts, parts = null }) {
     this.root = root;
     this.onOp = onOp;
+    this.parts = parts; // the workshop flow's parts of each orientation (orientation.js)
     this.drafts = drafts;
     this.readOnly = true; // until the server tells us our role
     this.view = null;
@@ -123,6 +124,11 @@ export class BoardView {
     list.setAttribute("aria-labelledby", title.id);
     const composer = this.makeComposer(key);
     section.append(head, list, composer);
+    if (key !== POOL && this.parts) {
+      const { top, bottom } = this.parts.make(key);
+      head.after(top);
+      section.append(bottom);
+    }
     const caption = composer.querySelector("label");
     this.columns.set(key, { section, title, count, list, status, caption });
     return section;
@@ -204,15 +210,16 @@ export class BoardView {
     const author = el("span", "note-author");
     const status = el("span", "badge status");
     const held = el("span", "badge held");
+    const secret = el("span", "badge private");
     const actions = el("div", "note-actions editor-only");
     actions.append(
       iconButton("edit", "note.edit", "✎", false),
       iconButton("move", "note.move", "⇆", false),
       iconButton("delete", "note.delete", "✕", false),
     );
-    foot.append(author, status, held, actions);
+    foot.append(author, secret, status, held, actions);
     li.append(grip, text, tags, foot);
-    const entry = { li, text, tags, author, status, held, note: null };
+    const entry = { li, text, tags, author, status, held, secret, note: null };
     this.notes.set(id, entry);
     return entry;
   }
@@ -222,6 +229,15 @@ export class BoardView {
     if (!old || old.text !== note.text) entry.text.textContent = note.text;
     if (!old || old.colour !== note.colour) entry.li.dataset.colour = note.colour;
     if (!old || old.author !== note.author) label(entry.author, "note.by", { name: note.author });
+    if (!old || Boolean(old.private) !== Boolean(note.private)) {
+      // a silent note: seen by its author only, until the facilitator reveals
+      entry.li.classList.toggle("is-private", Boolean(note.private));
+      if (note.private) label(entry.secret, "note.private");
+      else {
+        delete entry.secret.dataset.i18n;
+        entry.secret.textContent = "";
+      }
+    }
     if (!old || old.ambitions.join() !== note.ambitions.join()) {
       entry.tags.replaceChildren(...note.ambitions.map((code) => {
         const tag = el("li", `tag tag-${code}`);
@@ -291,6 +307,7 @@ export class BoardView {
     }
     if (columnsMoved) this.orderColumns();
     for (const key of touched) this.orderNotes(key);
+    this.parts?.update(view, this.columns);
     // moving a focused element through the DOM blurs it: give the focus back
     const target = this.focusAfter ? this.notes.get(this.focusAfter)?.li : focused;
     this.focusAfter = null;
@@ -691,6 +708,7 @@ export class BoardView {
   restoreDrafts(subjects) {
     let reopened = false;
     for (const subject of subjects) {
+      if (subject.startsWith("stmt.") || subject.startsWith("idea.")) continue; // orientation.js's
       if (subject.startsWith("new.")) {
         const key = subject.slice(4);
         if (key !== "pool" && !this.columns.has(key.slice(2))) this.drafts.save(subject, null);

@@ -69,7 +69,8 @@ function showLinks(workshop) {
   box.querySelector("h2").focus();
 }
 
-function linkCard(role, link) {
+/** A link's card: its role, QR code, the link itself, copy and open buttons. */
+export function linkCard(role, link) {
   const card = document.createElement("li");
   card.className = `link-card role-${role}`;
   const title = document.createElement("h3");

@@ -10,10 +10,16 @@ import { BoardView } from "./board.js";
 import { Connection } from "./socket.js";
 import { announce, toast } from "./notice.js";
 import { startHome } from "./home.js";
+import { OrientationParts } from "./orientation.js";
+import { FlowView } from "./flow.js";
+import { Snapshots } from "./snapshots.js";
+import { Api } from "./api.js";
+import { wireFacilitator } from "./facilitator.js";
 import * as store from "./store.js";
 
 const SAVED_FOR = 5000; // ms a note shows "saved" after its ack
 const SAVE_BOARD_EVERY = 1000; // ms between two copies of the board into localStorage
+const RECORD_RETRY = 500; // ms before asking again for a record another process still stores
 const DRAW_MEASURE = "atelier.draw";
 
 const $ = (id) => document.getElementById(id);
@@ -113,11 +119,30 @@ function enter(workshop, token, name) {
   let draftsRestored = false;
 
   const conn = new Connection({ workshop, token, name, onFrame, onState: showState });
+  const send = (op) => { conn.send(op); render(); };
+  const api = new Api(workshop, token);
+  const parts = new OrientationParts({ onOp: send, drafts });
   const board = new BoardView($("board"), {
-    onOp: (op) => { conn.send(op); render(); },
+    onOp: send,
     onDrag: (note) => conn.drag(note),
     drafts,
+    parts,
   });
+  const snapshots = new Snapshots(api);
+  const flow = new FlowView({ onRecordNeeded: () => showRecord(0) });
+  let shown = server; // the last view drawn, for the facilitator's pick of names
+  wireFacilitator({ send, api, workshop, view: () => shown });
+
+  async function showRecord(attempt) {
+    try {
+      flow.showRecord(await snapshots.record());
+      snapshots.changed();
+    } catch (error) {
+      // the process that applied the freeze may not have stored the record yet
+      if (attempt < 8) setTimeout(() => showRecord(attempt + 1), RECORD_RETRY * (attempt + 1));
+      else toast(t("fac.failed", { message: error.message }));
+    }
+  }
   if (cached) conn.seq = cached.seq; // rejoin from what we already show
 
   function render() {
@@ -146,11 +171,14 @@ function enter(workshop, token, name) {
       if (now - at > SAVED_FOR) savedAt.delete(subject);
       else if (!statuses.has(subject)) statuses.set(subject, "saved");
     }
+    shown = view;
     const frozen = Boolean(view.flow.frozen);
+    document.body.dataset.role = role ?? "";
     board.setReadOnly(role !== "participant" && role !== "facilitator" || frozen);
     label($("readonly"), frozen ? "board.frozen" : "board.readonly");
     $("readonly").hidden = !(frozen || role === "observer");
     board.update(view);
+    flow.update(view, role);
     board.setStatuses(statuses);
     const pending = conn.outbox.length;
     label($("sync"), pending ? "sync.pending" : "sync.saved", { n: pending });
@@ -158,6 +186,7 @@ function enter(workshop, token, name) {
     if (!draftsRestored && conn.state === "online") {
       draftsRestored = true;
       board.restoreDrafts(store.draftSubjects(workshop));
+      parts.restoreDrafts(store.draftSubjects(workshop));
     }
     // the cost of each draw, for the browser's performance tools (and the perf checks)
     if (performance.getEntriesByName(DRAW_MEASURE).length >= 500) performance.clearMeasures(DRAW_MEASURE);
@@ -183,7 +212,7 @@ function enter(workshop, token, name) {
         me = msg.sid;
         role = msg.role;
         store.saveMeta(workshop, { ...store.loadMeta(workshop), role }); // for a reload offline
-        if (msg.state) server = boardFromState(msg.state);
+        if (msg.state) server = boardFromState(msg.state, server);
         for (const event of msg.events ?? []) {
           if (event.seq > server.seq) applyEvent(server, event.op);
         }
@@ -195,9 +224,10 @@ function enter(workshop, token, name) {
         applyEvent(server, msg.op);
         server.seq = msg.seq;
         saveBoardSoon();
+        tell(msg.op);
         break;
       case "reset":
-        server = boardFromState(msg.state);
+        server = boardFromState(msg.state, server);
         server.seq = msg.seq;
         saveBoardSoon();
         break;
@@ -221,7 +251,8 @@ function enter(workshop, token, name) {
         announce(text);
         break;
       }
-      case "vigilance": // the facilitator's checks; drawn by the workshop-flow panel, not here
+      case "vigilance": // the facilitator's checks
+        flow.setVigilance(msg.checks);
         return;
       case "presence":
         showPresence(msg.users);
@@ -243,6 +274,36 @@ function enter(workshop, token, name) {
         throw new Error(`Unexpected message type ${msg.type}`);
     }
     render();
+  }
+
+  /** Say what the flow's events change for everyone (live region and a toast). */
+  function tell(ev) {
+    const say = (key, params) => {
+      const text = t(key, params);
+      announce(text);
+      toast(text);
+    };
+    switch (ev.kind) {
+      case "phase.next":
+        say("flow.phaseOpened", { phase: { key: `phase.${ev.phase}` } });
+        snapshots.changed();
+        break;
+      case "snapshot.take":
+        snapshots.changed();
+        break;
+      case "tools.set":
+        if (ev.new_round) say("flow.voteOpened", { budget: ev.tools.budget });
+        break;
+      case "reveal":
+        say("flow.revealed");
+        break;
+      case "freeze":
+        say("flow.frozen");
+        snapshots.changed();
+        break;
+      default:
+        break;
+    }
   }
 
   function showHolders() {

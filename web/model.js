@@ -40,35 +40,55 @@ export function byPos(x, y) {
 }
 
 /**
- * An empty board. Besides notes and columns, it keeps the workshop flow the server
- * reports (phase, tools, timer, ideas, votes, freeze) so those events apply cleanly;
- * this board view draws only the freeze (the board turns read-only).
+ * An empty board. Besides notes and columns, it keeps the workshop's flow as the server
+ * reports it: phase, tools, timer, freeze, this browser's own ballot (mine, left), the
+ * revealed vote counts and the action ideas. A column carries its statement and lock.
  */
 export function emptyBoard() {
   return {
     seq: 0, notes: new Map(), columns: new Map(), ideas: new Map(),
-    flow: { phase: 1, tools: null, timer: null, frozen: null, votes: null, counts: null },
+    flow: {
+      phase: 1, tools: null, timer: null, frozen: null, mine: {}, left: null, counts: null,
+      contributors: 0,
+    },
   };
 }
 
-/** A board from the server's state (welcome or reset frame). */
-export function boardFromState(state) {
+/** A board from the server's state (welcome or reset frame, or the copy kept here). */
+export function boardFromState(state, previous = null) {
   const board = emptyBoard();
   board.seq = state.seq;
-  for (const c of state.columns) board.columns.set(c.id, { deleted: false, ...c });
-  for (const n of state.notes) board.notes.set(n.id, { deleted: false, ...n });
+  const orientations = new Map((state.orientations ?? []).map((o) => [o.id, o]));
+  for (const c of state.columns) {
+    const extra = orientations.get(c.id) ?? {};
+    board.columns.set(c.id, {
+      deleted: false, statement: "", locked: false, ...c,
+      ...("statement" in extra ? { statement: extra.statement, locked: extra.locked } : {}),
+    });
+  }
+  // the server never says which notes are silent; this browser remembers its own, until
+  // a state says a reveal happened since
+  const revealed = Boolean(state.tools?.revealed && !previous?.flow.tools?.revealed);
+  for (const n of state.notes) {
+    const private_ = n.private ?? previous?.notes.get(n.id)?.private ?? false;
+    board.notes.set(n.id, { deleted: false, ...n, private: private_ && !revealed });
+  }
   for (const i of state.ideas ?? []) board.ideas.set(i.id, { deleted: false, ...i });
+  const votes = state.votes ?? {};
   board.flow = {
     phase: state.phase ?? 1, tools: state.tools ?? null, timer: state.timer ?? null,
-    frozen: state.frozen ?? null, votes: state.votes ?? null, counts: null,
+    frozen: state.frozen ?? null, mine: votes.mine ?? {}, left: votes.left ?? null,
+    counts: votes.counts ?? null, contributors: state.contributors ?? 0,
   };
   return board;
 }
 
 /** The board as JSON-ready state, tombstones included (to keep it in localStorage). */
 export function stateOf(board) {
+  const { phase, tools, timer, frozen, mine, left, counts, contributors } = board.flow;
   return {
-    seq: board.seq, ...board.flow, columns: [...board.columns.values()],
+    seq: board.seq, phase, tools, timer, frozen, contributors,
+    votes: { counts, mine, left }, columns: [...board.columns.values()],
     notes: [...board.notes.values()], ideas: [...board.ideas.values()],
   };
 }
@@ -95,9 +115,14 @@ export function liveColumns(board) {
   return [...board.columns.values()].filter((c) => !c.deleted).sort(byPos);
 }
 
-function fullNote(ev) {
+function fullNote(ev, private_ = false) {
   const { id, text, author, colour, ambitions, column, pos } = ev;
-  return { id, text, author, colour, ambitions, column, pos, deleted: false };
+  return { id, text, author, colour, ambitions, column, pos, deleted: false, private: private_ };
+}
+
+/** Whether a note added now is seen by its author only (silent writing is on). */
+export function isSilent(board) {
+  return Boolean(board.flow.tools?.silent);
 }
 
 /** Apply one resolved server event to the board. */
@@ -105,8 +130,11 @@ export function applyEvent(board, ev) {
   const { notes, columns } = board;
   switch (ev.kind) {
     case "note.add":
+      // an add we hear of while silent writing is on is our own silent note
+      notes.set(ev.id, fullNote(ev, isSilent(board)));
+      break;
     case "note.restore":
-      notes.set(ev.id, fullNote(ev));
+      notes.set(ev.id, fullNote(ev, notes.get(ev.id)?.private ?? false));
       break;
     case "note.edit": {
       const note = notes.get(ev.id);
@@ -178,7 +206,7 @@ function applyFlowEvent(board, ev) {
     }
     case "vote.add":
     case "vote.remove":
-      setFlow(board, { votes: ev.mine, left: ev.left });
+      setFlow(board, { mine: ev.mine, left: ev.left });
       break;
     case "phase.next":
       setFlow(board, { phase: ev.phase });
@@ -186,7 +214,10 @@ function applyFlowEvent(board, ev) {
     case "snapshot.take":
       break;
     case "tools.set":
-      setFlow(board, { tools: ev.tools, ...(ev.new_round ? { votes: null, counts: null } : {}) });
+      setFlow(board, {
+        tools: ev.tools,
+        ...(ev.new_round ? { mine: {}, left: ev.tools.budget, counts: null } : {}),
+      });
       break;
     case "timer.start":
       setFlow(board, { timer: ev.ends_at });
@@ -196,15 +227,24 @@ function applyFlowEvent(board, ev) {
       break;
     case "reveal":
     case "freeze":
+      for (const [id, note] of board.notes) {
+        if (note.private) board.notes.set(id, { ...note, private: false });
+      }
       for (const note of ev.notes) board.notes.set(note.id, fullNote(note));
       setFlow(board, { tools: ev.tools, counts: ev.counts });
       if (ev.kind === "freeze") setFlow(board, { frozen: { seq: ev.seq, at: ev.at, by: ev.by, hash: ev.hash }, timer: null });
       break;
-    case "participant.erase":
+    case "participant.erase": {
       for (const note of board.notes.values()) {
         if (note.author === ev.name) board.notes.set(note.id, { ...note, author: ev.replacement });
       }
+      const ideas = new Map(board.ideas);
+      for (const idea of ideas.values()) {
+        if (idea.author === ev.name) ideas.set(idea.id, { ...idea, author: ev.replacement });
+      }
+      board.ideas = ideas;
       break;
+    }
     default:
       throw new Error(`Unexpected event kind ${ev.kind}`);
   }
@@ -238,7 +278,7 @@ export function applyIntent(board, op, author) {
       notes.set(op.id, {
         id: op.id, text: op.text, author, colour: op.colour ?? "yellow",
         ambitions: op.ambitions ?? [], column, pos: posAt(liveNotes(board, column), op.index),
-        deleted: false,
+        deleted: false, private: isSilent(board),
       });
       return true;
     }
@@ -302,11 +342,60 @@ export function applyIntent(board, op, author) {
       return true;
     }
     default:
+      return applyFlowIntent(board, op, author);
+  }
+}
+
+/** Guess the outcome of a flow op; the facilitator's ones wait for the server's word. */
+function applyFlowIntent(board, op, author) {
+  switch (op.kind) {
+    case "column.state": {
+      const column = board.columns.get(op.id);
+      if (!column || column.deleted || column.locked) return false;
+      board.columns.set(op.id, { ...column, statement: op.statement });
+      return true;
+    }
+    case "idea.add":
+      if (board.ideas.has(op.id) || !columnExists(board, op.column)) return false;
+      board.ideas = new Map(board.ideas).set(op.id, { id: op.id, column: op.column, text: op.text, author, deleted: false });
+      return true;
+    case "idea.delete": {
+      const idea = board.ideas.get(op.id);
+      if (!idea || idea.deleted) return false;
+      board.ideas = new Map(board.ideas).set(op.id, { ...idea, deleted: true });
+      return true;
+    }
+    case "vote.add":
+    case "vote.remove": {
+      const { mine, left } = board.flow;
+      const had = mine[op.column] ?? 0;
+      const step = op.kind === "vote.add" ? 1 : -1;
+      if (!board.flow.tools?.voting || (step > 0 && !left) || (step < 0 && !had)) return false;
+      const next = { ...mine, [op.column]: had + step };
+      if (!next[op.column]) delete next[op.column];
+      setFlow(board, { mine: next, left: left - step });
+      return true;
+    }
+    case "column.lock":
+    case "column.unlock":
+    case "phase.next":
+    case "snapshot.take":
+    case "tools.set":
+    case "reveal":
+    case "timer.start":
+    case "timer.stop":
+    case "freeze":
+    case "participant.erase":
+      return true; // nothing guessed: the facilitator's screen follows the server
+    default:
       throw new Error(`Unexpected op kind ${op.kind}`);
   }
 }
 
-/** Which note or column an op is about, to mark it pending or saved. */
+/** Which note, column or idea an op is about, to mark it pending or saved. */
 export function subjectOf(op) {
-  return op.kind.startsWith("note.") ? `n:${op.id}` : `c:${op.id}`;
+  if (op.kind.startsWith("note.")) return `n:${op.id}`;
+  if (op.kind.startsWith("vote.")) return `v:${op.column}`;
+  if (op.kind.startsWith("idea.")) return `i:${op.id}`;
+  return op.id ? `c:${op.id}` : `f:${op.kind}`;
 }

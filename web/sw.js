@@ -3,10 +3,11 @@
 // localStorage. Network first, always: when the server answers, it is the truth; its copy
 // is only the fallback. The API and the websocket never pass through here.
 
-const CACHE = "atelier-shell-v1";
+const CACHE = "atelier-shell-v2";
 const SHELL = [
   "/", "/style.css", "/main.js", "/board.js", "/drag.js", "/home.js", "/i18n.js",
-  "/model.js", "/notice.js", "/socket.js", "/store.js",
+  "/model.js", "/notice.js", "/socket.js", "/store.js", "/flow.css", "/api.js", "/flow.js",
+  "/orientation.js", "/snapshots.js", "/facilitator.js",
 ];
 const PATIENCE = 4000; // ms a hanging network gets before the kept copy is shown
 

@@ -1,0 +1,187 @@
+// The facilitator's controls: phases and snapshots, silent writing, dot voting and its
+// reveal, the countdown, erasing a pseudonym, replacing a link, importing findings,
+// the freeze, reopening as a new version and deleting the workshop.
+//
+// Each control sends an op (through the outbox, like any edit) or calls the HTTP API
+// with the link's secret. The server checks the role of every one of them; the page
+// shows these controls to the facilitator only so nobody else tries in vain. What
+// cannot be undone (freeze, delete, erase) asks first, in a <dialog>.
+
+import { label, t } from "./i18n.js";
+import { linkCard } from "./home.js";
+import { announce, toast } from "./notice.js";
+import { pref, setPref } from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+const ANONYMOUS = "Participant·e anonyme"; // the server's replacement name
+
+/** Ask a yes/no question in the page's dialog; resolves true on yes. */
+export function confirmAction({ title, text, ok }) {
+  const dialog = $("confirm");
+  label($("confirm-title"), title);
+  label($("confirm-text"), text.key, text.params);
+  label($("confirm-ok"), ok);
+  dialog.returnValue = "";
+  dialog.showModal(); // focus starts on « Annuler »: the safe answer
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}
+
+/** Wire the facilitator panel; hooks: send(op), api (api.js), view() the board shown. */
+export function wireFacilitator({ send, api, view, workshop }) {
+  const say = (key, params) => {
+    const text = t(key, params);
+    toast(text);
+    announce(text);
+  };
+  const failed = (error) => say("fac.failed", { message: error.message });
+
+  $("phase-next").addEventListener("click", () => {
+    send({ kind: "phase.next" });
+    announce(t("fac.phaseClosing"));
+  });
+  $("snapshot-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = $("snapshot-label");
+    const text = input.value.trim();
+    if (!text) return;
+    send({ kind: "snapshot.take", label: text });
+    input.value = "";
+    say("fac.snapshotTaken", { label: text });
+  });
+  $("silent-toggle").addEventListener("change", (event) => {
+    send({ kind: "tools.set", silent: event.target.checked });
+  });
+  $("vote-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const budget = Number($("vote-budget").value);
+    if (!(budget >= 1 && budget <= 20)) return;
+    send({ kind: "tools.set", voting: true, budget });
+    say("fac.voteOpened", { budget });
+  });
+  $("vote-close").addEventListener("click", () => send({ kind: "tools.set", voting: false }));
+  $("reveal").addEventListener("click", () => {
+    send({ kind: "reveal" });
+    say("fac.revealed");
+  });
+  $("timer-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const minutes = Number($("timer-minutes").value);
+    if (!(minutes > 0 && minutes <= 240)) return;
+    send({ kind: "timer.start", seconds: Math.round(minutes * 60) });
+  });
+  $("timer-stop").addEventListener("click", () => send({ kind: "timer.stop" }));
+
+  // the pseudonyms on the board, to pick the one to erase (refreshed when the panel opens)
+  const names = () => {
+    const found = new Set();
+    const board = view();
+    for (const note of board.notes.values()) if (!note.deleted) found.add(note.author);
+    for (const idea of board.ideas.values()) if (!idea.deleted) found.add(idea.author);
+    found.delete(ANONYMOUS);
+    return [...found].sort((a, b) => a.localeCompare(b));
+  };
+  const fillNames = () => {
+    const select = $("erase-name");
+    const chosen = select.value;
+    select.replaceChildren(...names().map((name) => {
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      return option;
+    }));
+    if (chosen) select.value = chosen;
+  };
+  $("panel-facilitator").addEventListener("toggle", fillNames);
+  $("erase-name").addEventListener("focus", fillNames);
+  $("erase-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = $("erase-name").value;
+    if (!name) return;
+    const yes = await confirmAction({
+      title: "fac.erase", text: { key: "fac.eraseConfirm", params: { name } }, ok: "fac.eraseOk",
+    });
+    if (!yes) return;
+    send({ kind: "participant.erase", name });
+    say("fac.erased", { name });
+  });
+
+  const showLinks = (links) => {
+    const list = $("new-links");
+    list.replaceChildren(...Object.entries(links).map(([role, link]) => linkCard(role, link)));
+    $("new-links-box").hidden = false;
+    $("new-links-title").focus();
+  };
+  // the facilitator's own links are kept on the home page of this browser
+  const remember = (id, title, links) => {
+    const recent = pref("workshops", []);
+    const old = recent.find((w) => w.id === id);
+    const entry = { id, title: title ?? old?.title ?? id, links: { ...old?.links, ...links } };
+    setPref("workshops", [entry, ...recent.filter((w) => w.id !== id)].slice(0, 10));
+  };
+  $("rotate-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const role = $("rotate-role").value;
+    try {
+      const body = await api.json(`/links/${role}/rotate`, { method: "POST" });
+      remember(workshop, null, { [role]: body.link });
+      if (role === "facilitator") {
+        // our own link just changed and the old one no longer opens anything: move to it
+        location.replace(body.link);
+        return;
+      }
+      showLinks({ [role]: body.link });
+      say("fac.rotated", { role: { key: `role.${role}` } });
+    } catch (error) {
+      failed(error);
+    }
+  });
+
+  $("import-file").addEventListener("change", async (event) => {
+    const file = event.target.files?.[0];
+    if (!file) return;
+    try {
+      const body = await api.json("/import", {
+        method: "POST", body: await file.arrayBuffer(), type: "text/csv",
+      });
+      say("fac.imported", { n: body.added, rejected: body.rejected.length });
+    } catch (error) {
+      failed(error);
+    } finally {
+      event.target.value = "";
+    }
+  });
+
+  $("freeze").addEventListener("click", async () => {
+    const yes = await confirmAction({
+      title: "fac.freezeTitle", text: { key: "fac.freezeConfirm" }, ok: "fac.freezeOk",
+    });
+    if (!yes) return;
+    send({ kind: "freeze" });
+    announce(t("fac.freezing"));
+  });
+  $("reopen").addEventListener("click", async () => {
+    try {
+      const body = await api.json("/reopen", { method: "POST" });
+      remember(body.id, body.title, body.links);
+      showLinks(body.links);
+      say("fac.reopened");
+    } catch (error) {
+      failed(error);
+    }
+  });
+  $("delete-ws").addEventListener("click", async () => {
+    const yes = await confirmAction({
+      title: "fac.deleteTitle", text: { key: "fac.deleteConfirm" }, ok: "fac.deleteOk",
+    });
+    if (!yes) return;
+    try {
+      await api.json("", { method: "DELETE" });
+      setPref("workshops", pref("workshops", []).filter((w) => w.id !== workshop));
+      location.assign("/");
+    } catch (error) {
+      failed(error);
+    }
+  });
+}

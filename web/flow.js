@@ -1,0 +1,293 @@
+// The workshop's flow above the board: the five Néolab² phases, the tools in use, the
+// countdown, the coverage grid of orientations × ambitions, the facilitator's checks
+// (vigilance frames) and, once frozen, the official record.
+//
+// update(view) redraws only the parts whose data changed; the countdown ticks on its
+// own each second but speaks (aria-live, polite) only at a few milestones.
+
+import { label, t } from "./i18n.js";
+import { AMBITIONS, liveColumns } from "./model.js";
+
+export const PHASES = 5;
+// seconds left at which the countdown is read out, besides its start and its end
+const MILESTONES = [300, 60, 10];
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, className, key, params) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (key) label(node, key, params);
+  return node;
+}
+
+function text(tag, className, value) {
+  const node = el(tag, className);
+  node.textContent = value;
+  return node;
+}
+
+/** mm:ss (or h:mm:ss) of a number of seconds. */
+export function clock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  const hh = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(hh ? 2 : 1, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** What everyone sees of the flow, drawn into the #flow section. */
+export class FlowView {
+  constructor({ onRecordNeeded }) {
+    this.onRecordNeeded = onRecordNeeded;
+    this.view = null;
+    this.role = null;
+    this.checks = [];
+    this.timerEnds = null;
+    this.spoken = new Set(); // milestones already read out for this countdown
+    this.recordShown = false;
+    this.coverage = null; // the coverage grid's last content, to skip redraws
+    this.makePhases();
+    setInterval(() => this.tick(), 1000);
+  }
+
+  makePhases() {
+    const list = $("phases");
+    for (let n = 1; n <= PHASES; n += 1) {
+      const item = el("li", "phase");
+      item.dataset.phase = String(n);
+      item.append(text("span", "phase-n", String(n)), el("span", "phase-label", `phase.${n}`));
+      list.append(item);
+    }
+  }
+
+  /** Draw what changed; role decides only what is shown, never what is allowed. */
+  update(view, role) {
+    const prev = this.view;
+    this.view = view;
+    this.role = role;
+    const flow = view.flow;
+    if (!prev || prev.flow.phase !== flow.phase) this.showPhase(flow.phase);
+    if (!prev || prev.flow.tools !== flow.tools || prev.flow.left !== flow.left || prev.flow.counts !== flow.counts) {
+      this.showTools(flow);
+    }
+    if (flow.timer !== this.timerEnds) this.startTimer(flow.timer);
+    this.showCoverage(view);
+    document.body.toggleAttribute("data-frozen", Boolean(flow.frozen));
+    if (flow.frozen && !this.recordShown) {
+      this.recordShown = true;
+      this.onRecordNeeded();
+    }
+  }
+
+  showPhase(phase) {
+    for (const item of $("phases").children) {
+      const n = Number(item.dataset.phase);
+      item.classList.toggle("done", n < phase);
+      if (n === phase) item.setAttribute("aria-current", "step");
+      else item.removeAttribute("aria-current");
+    }
+    const next = $("phase-next");
+    if (phase < PHASES) {
+      label(next, "fac.phaseNext", { closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } });
+      next.disabled = false;
+    } else {
+      label(next, "fac.lastPhase");
+      next.disabled = true;
+    }
+  }
+
+  showTools(flow) {
+    const tools = flow.tools ?? {};
+    $("tool-silent").hidden = !tools.silent;
+    $("silent-toggle").checked = Boolean(tools.silent);
+    const voting = $("tool-voting");
+    if (tools.voting) {
+      // participants see their own budget; the facilitator's screen is often projected
+      if (flow.left !== null && flow.left !== undefined && this.role !== "observer") {
+        label(voting, "tool.votingLeft", { left: flow.left, budget: tools.budget });
+      } else label(voting, "tool.voting", { budget: tools.budget });
+      voting.hidden = false;
+    } else if (flow.counts) {
+      label(voting, "tool.revealed");
+      voting.hidden = false;
+    } else voting.hidden = true;
+    $("vote-budget").value = String(tools.budget ?? 3);
+    $("vote-open").hidden = Boolean(tools.voting);
+    $("vote-close").hidden = !tools.voting;
+    const hidden = (flow.mine && Object.keys(flow.mine).length) || tools.voting || tools.silent;
+    $("reveal").disabled = !hidden && Boolean(tools.revealed);
+  }
+
+  /** A new countdown (or none): show it and say it once. */
+  startTimer(endsAt) {
+    this.timerEnds = endsAt;
+    this.spoken = new Set();
+    const box = $("timer");
+    box.hidden = endsAt === null;
+    $("timer-stop").disabled = endsAt === null;
+    if (endsAt === null) return;
+    const left = (endsAt - Date.now()) / 1000;
+    if (left > 0) {
+      this.say("timer.started", { time: spoken(left) });
+      for (const m of MILESTONES) if (left <= m) this.spoken.add(m); // already past them
+    } else this.spoken.add(0);
+    this.tick();
+  }
+
+  tick() {
+    if (this.timerEnds === null) return;
+    const left = (this.timerEnds - Date.now()) / 1000;
+    const box = $("timer");
+    label(box, left > 0 ? "timer.left" : "timer.over", { time: clock(left) });
+    box.classList.toggle("urgent", left > 0 && left <= 60);
+    box.classList.toggle("over", left <= 0);
+    for (const m of MILESTONES) {
+      if (left <= m && left > 0 && !this.spoken.has(m)) {
+        this.spoken.add(m);
+        this.say("timer.milestone", { time: spoken(left) });
+      }
+    }
+    if (left <= 0 && !this.spoken.has(0)) {
+      this.spoken.add(0);
+      this.say("timer.end");
+    }
+  }
+
+  say(key, params) {
+    const region = $("timer-live");
+    const said = t(key, params);
+    region.textContent = region.textContent === said ? `${said}\u00a0` : said;
+  }
+
+  /** The coverage grid: how many findings of each orientation serve each ambition. */
+  showCoverage(view) {
+    const columns = liveColumns(view);
+    const counts = new Map(columns.map((c) => [c.id, Object.fromEntries(AMBITIONS.map((a) => [a, 0]))]));
+    for (const note of view.notes.values()) {
+      const row = !note.deleted && counts.get(note.column);
+      if (row) for (const a of note.ambitions) if (a in row) row[a] += 1;
+    }
+    // one pass over the notes each draw; the table itself is rebuilt only when it changes
+    const signature = JSON.stringify(columns.map((c) => [c.title, counts.get(c.id)]));
+    if (signature === this.coverage) return;
+    this.coverage = signature;
+    const caption = el("caption", "", "cover.caption");
+    const head = el("thead");
+    const headRow = el("tr");
+    const corner = el("th", "", "cover.orientation");
+    corner.scope = "col";
+    headRow.append(corner);
+    for (const code of AMBITIONS) {
+      const th = el("th", "", `amb.short.${code}`);
+      th.scope = "col";
+      th.dataset.i18nLabel = `amb.${code}`;
+      th.title = t(`amb.${code}`);
+      headRow.append(th);
+    }
+    head.append(headRow);
+    const body = el("tbody");
+    const served = new Set();
+    for (const column of columns) {
+      const row = el("tr");
+      const th = text("th", "", column.title);
+      th.scope = "row";
+      row.append(th);
+      for (const code of AMBITIONS) {
+        const n = counts.get(column.id)[code];
+        if (n) served.add(code);
+        row.append(el("td", n ? "served" : "unserved", "cover.cell", { n }));
+      }
+      body.append(row);
+    }
+    const foot = el("tfoot");
+    const footRow = el("tr");
+    const footHead = el("th", "", "cover.served");
+    footHead.scope = "row";
+    footRow.append(footHead);
+    for (const code of AMBITIONS) {
+      footRow.append(el("td", served.has(code) ? "served" : "unserved", served.has(code) ? "cover.yes" : "cover.no"));
+    }
+    foot.append(footRow);
+    $("coverage").replaceChildren(caption, head, body, foot);
+  }
+
+  /** The facilitator's checks, from the server's vigilance frames. */
+  setVigilance(checks) {
+    this.checks = checks;
+    this.showVigilance();
+  }
+
+  showVigilance() {
+    const list = $("vigilance-list");
+    label($("vigilance-summary"), "vig.title", { n: this.checks.length });
+    list.replaceChildren(...this.checks.map((check) => {
+      const item = el("li", `check check-${check.code}`);
+      item.textContent = this.checkText(check);
+      return item;
+    }));
+    if (!this.checks.length) list.append(el("li", "check check-ok", "vig.none"));
+  }
+
+  checkText(check) {
+    const column = check.column ? this.view?.columns.get(check.column)?.title ?? "" : "";
+    try {
+      return t(`vig.${check.code}`, {
+        n: check.count ?? 0, column, ambition: check.ambition ? { key: `amb.${check.ambition}` } : "",
+      });
+    } catch {
+      return check.message; // a check this page does not know: the server's French
+    }
+  }
+
+  /** The official record of a frozen board, as the server keeps it. */
+  showRecord(snapshot) {
+    const { record } = snapshot;
+    const body = $("record-body");
+    const facts = el("dl", "record-facts");
+    const fact = (key, value) => facts.append(el("dt", "", key), text("dd", "", value));
+    fact("record.date", new Date(snapshot.at).toLocaleString(document.documentElement.lang));
+    fact("record.facilitator", record.facilitator);
+    fact("record.participants", String(record.participants));
+    fact("record.phase", `${record.phase.number}. ${t(`phase.${record.phase.number}`)}`);
+    fact("record.hash", record.hash);
+    const list = el("ol", "record-orientations");
+    for (const o of record.orientations) {
+      const item = el("li", "record-orientation");
+      item.append(text("h3", "", o.title));
+      item.append(o.statement ? text("p", "statement", o.statement) : el("p", "statement empty", "orientation.noStatement"));
+      const ambitions = el("p", "record-ambitions");
+      ambitions.append(el("strong", "", "record.ambitions"), " ");
+      ambitions.append(o.ambitions.length ? o.ambitions.map((a) => t(`amb.${a}`)).join(" · ") : t("record.noAmbition"));
+      item.append(ambitions, el("p", "record-votes", "vote.count", { n: o.votes }));
+      item.append(el("h4", "", "record.findings", { n: o.findings.length }));
+      const findings = el("ul", "record-findings");
+      for (const f of o.findings) findings.append(text("li", "", `${f.text} (${f.author})`));
+      item.append(findings);
+      if (o.ideas.length) {
+        item.append(el("h4", "", "idea.title", { n: o.ideas.length }));
+        const ideas = el("ul", "record-ideas");
+        for (const i of o.ideas) ideas.append(text("li", "", `${i.text} (${i.author})`));
+        item.append(ideas);
+      }
+      list.append(item);
+    }
+    const checks = el("ul", "vigilance-list");
+    for (const check of record.vigilance) checks.append(text("li", `check check-${check.code}`, this.checkText(check)));
+    if (!record.vigilance.length) checks.append(el("li", "check check-ok", "vig.none"));
+    body.replaceChildren(facts, list, el("h3", "", "record.vigilance"), checks);
+    if (record.unsorted.length) {
+      body.append(el("h3", "", "record.unsorted", { n: record.unsorted.length }));
+      const unsorted = el("ul");
+      for (const f of record.unsorted) unsorted.append(text("li", "", `${f.text} (${f.author})`));
+      body.append(unsorted);
+    }
+    $("record").hidden = false;
+  }
+}
+
+function spoken(seconds) {
+  const s = Math.ceil(seconds);
+  if (s >= 60) return t("timer.minutes", { n: Math.round(s / 60) });
+  return t("timer.seconds", { n: s });
+}
