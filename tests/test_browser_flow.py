@@ -4,34 +4,47 @@ frozen official record, and every frame a participant's page received is checked
 what must stay private until the reveal."""
 
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
+import pytest
 from odf.opendocument import load
 from odf.text import P
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from .support import ServerProcess
-from .test_browser import (  # noqa: F401  (browser and server are fixtures)
+from .test_browser import (
     ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
     LIVE,
     PHONE,
     Watched,
     add_column,
     add_note,
-    browser,
     column,
     new_context,
     note,
-    open_board,
-    server,
+    seed,
     server_state,
 )
 
-import pytest
-
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module, launched as tests/test_browser.py launches it."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 class Frames:
@@ -126,7 +139,7 @@ def shoot(page: Page, name: str, shots: list[Path], full: bool = False) -> None:
 def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     browser: Browser, server: ServerProcess, tmp_path: Path
 ) -> None:
-    """Facilitator + two participants: findings, orientations, statements, votes, reveal, freeze, ODT."""
+    """Facilitator and two participants: findings to orientations, votes, reveal, freeze, ODT."""
     workshop = server.create_workshop("Atelier Pays de Redon")
     links = workshop["links"]
     shots: list[Path] = []
@@ -206,7 +219,7 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     fac.fill("#timer-minutes", "2")
     fac.click("#timer-form button[type=submit]")
     for page in (ana, bruno):
-        expect(page.locator("#timer")).to_have_text(re.compile(r"⏱ 1:5\d|⏱ 2:00"))
+        expect(page.locator("#timer")).to_have_text(re.compile(r"Temps restant : (1:5\d|2:00)"))
         expect(page.locator("#timer-live")).to_have_text("Compte à rebours lancé : 2 minute(s).")
 
     # dot voting: a budget of 2, each sees their own ballot only
@@ -219,7 +232,9 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     ana.get_by_role("button", name=vote).click()
     expect(ana.get_by_role("button", name=vote)).to_be_disabled()
     bruno.get_by_role("button", name="Voter pour « Économie circulaire »").click()
-    expect(column(ana, "Relocaliser l'alimentation").locator(".tally")).to_have_text("Mes votes : 2")
+    expect(column(ana, "Relocaliser l'alimentation").locator(".tally")).to_have_text(
+        "Mes votes : 2"
+    )
     expect(column(bruno, "Relocaliser l'alimentation").locator(".tally")).to_have_text(
         "Mes votes : 0"
     )
@@ -314,7 +329,9 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     voters = {o["column"] for o in bruno_frames.ops("vote.add")}
     columns = {c["title"]: c["id"] for c in record["columns"]}
     assert voters == {columns["Économie circulaire"]}, "Bruno heard only of his own votes"
-    assert all(set(o["mine"]) <= {columns["Économie circulaire"]} for o in bruno_frames.ops("vote.add"))
+    assert all(
+        set(o["mine"]) <= {columns["Économie circulaire"]} for o in bruno_frames.ops("vote.add")
+    )
     for o in ana_frames.ops("vote.add"):
         assert set(o["mine"]) == {columns["Relocaliser l'alimentation"]}
 
@@ -323,3 +340,107 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
         watched.assert_clean()
     for path in shots:
         assert path.stat().st_size > 10_000, f"{path} looks empty"
+
+
+def test_facilitator_tools_import_lock_erase_rotate_reopen_and_delete(
+    browser: Browser, server: ServerProcess, tmp_path: Path
+) -> None:
+    """CSV import, lock, erased pseudonym, replaced link, countdown's end, reopen, delete."""
+    workshop = server.create_workshop("Atelier Vallée de la Vilaine")
+    links = workshop["links"]
+    fac_w, _ = join(browser, links["facilitator"], "Animation")
+    zoe_w, _ = join(browser, links["participant"], "Zoé")
+    obs_w, _ = join(browser, links["observer"], "Élu", viewport=PHONE, is_mobile=True)
+    fac, zoe, obs = fac_w.page, zoe_w.page, obs_w.page
+
+    # findings imported from a CSV file land in the pool, for everyone
+    csv = tmp_path / "constats.csv"
+    csv.write_text("constat;ambitions\nBourgs qui se vident;ancrage\nPeu de covoiturage;\n")
+    open_fold(fac, "panel-facilitator")
+    fac.set_input_files("#import-file", str(csv))
+    for page in (fac, zoe, obs):
+        expect(column(page, None).locator(".note-text")).to_have_text(
+            ["Bourgs qui se vident", "Peu de covoiturage"], timeout=LIVE * 3
+        )
+    expect(fac.locator("#live")).to_have_text("2 constat(s) importé(s), 0 refusé(s).")
+
+    # a locked orientation takes no new finding; the observer never sees a control
+    add_column(fac, "Revitaliser les centres-bourgs")
+    add_note(zoe, "Commerces fermés")
+    target = column(fac, "Revitaliser les centres-bourgs")
+    target.get_by_role("button", name="Verrouiller").click()
+    expect(column(zoe, "Revitaliser les centres-bourgs")).to_have_class(re.compile("locked"))
+    expect(column(zoe, "Revitaliser les centres-bourgs").locator(".composer")).to_be_hidden()
+    expect(column(zoe, "Revitaliser les centres-bourgs")).to_contain_text("verrouillée")
+    note(zoe, "Commerces fermés").focus()
+    zoe.keyboard.press("m")
+    zoe.locator(".mover select").select_option(label="Revitaliser les centres-bourgs")
+    zoe.keyboard.press("Enter")
+    expect(zoe.locator("#toasts")).to_contain_text("verrouillée par l'animation")
+    expect(column(zoe, None).locator(".note-text", has_text="Commerces fermés")).to_have_count(1)
+    target.get_by_role("button", name="Déverrouiller").click()
+    expect(column(zoe, "Revitaliser les centres-bourgs").locator(".composer")).to_be_visible()
+    expect(obs.locator("#panel-facilitator")).to_be_hidden()
+    expect(obs.locator("#new-pool")).to_be_hidden()
+    expect(obs.get_by_role("button", name=re.compile("Formuler|Voter|Garer"))).to_have_count(0)
+    expect(obs.locator("#panel-snapshots")).to_be_visible()
+
+    # a countdown that ends is said to be over, once
+    seed(server, workshop, [{"kind": "timer.start", "seconds": 2}])
+    expect(zoe.locator("#timer")).to_have_text("Temps écoulé", timeout=5000)
+    expect(zoe.locator("#timer-live")).to_have_text("Temps écoulé.")
+
+    # a pseudonym erased after a confirmation: Zoé's finding is signed anonymously
+    fac.locator("#erase-name").focus()
+    fac.locator("#erase-name").select_option("Zoé")
+    fac.click("#erase-form button[type=submit]")
+    expect(fac.locator("#confirm")).to_contain_text("Zoé")
+    fac.click("#confirm-ok")
+    for page in (fac, obs):
+        expect(note(page, "Commerces fermés").locator(".note-author")).to_have_text(
+            "par Participant·e anonyme"
+        )
+
+    # the participant link replaced: a new link with its QR code; the old one opens nothing
+    fac.locator("#rotate-role").select_option("participant")
+    fac.click("#rotate-form button[type=submit]")
+    card = fac.locator("#new-links .link-card")
+    expect(card).to_have_count(1)
+    expect(card.locator("img.qr")).to_have_attribute("src", re.compile("^data:image/svg"))
+    new_link = card.locator(".link-url").inner_text()
+    assert new_link != links["participant"] and "#k=" in new_link
+    expect(zoe.locator("#problem-text")).to_be_visible(timeout=LIVE * 5)
+
+    # freeze, then reopen as a new version: its links open an unfrozen copy
+    fac.click("#freeze")
+    fac.click("#confirm-ok")
+    expect(fac.locator("#record")).to_be_visible(timeout=LIVE * 5)
+    expect(obs.locator("#record")).to_be_visible(timeout=LIVE * 5)
+    fac.click("#reopen")
+    expect(fac.locator("#new-links .link-card")).to_have_count(3)
+    copy_link = fac.locator("#new-links .role-participant .link-url").inner_text()
+    assert workshop["id"] not in copy_link
+    copy_w, _ = join(browser, copy_link, "Zoé")
+    expect(note(copy_w.page, "Bourgs qui se vident")).to_have_count(1)
+    expect(copy_w.page.locator("#record")).to_be_hidden()
+    expect(copy_w.page.locator("#new-pool")).to_be_visible()
+
+    # English is one switch away, the flow included
+    obs.click("#lang")
+    expect(obs.locator("#phases li").first).to_contain_text("Preparing the process")
+    expect(obs.locator("#record-title")).to_have_text(
+        "Official record of the strategic orientations"
+    )
+
+    # deleting the workshop asks first, then the board is gone for everyone
+    fac.click("#delete-ws")
+    expect(fac.locator("#confirm")).to_contain_text("effacés pour tout le monde")
+    fac.click("#confirm-ok")
+    expect(fac.locator("#home")).to_be_visible()
+    response = httpx.get(
+        f"{server.base}/api/workshops/{workshop['id']}",
+        headers={"authorization": f"Bearer {workshop['secrets']['observer']}"},
+    )
+    assert response.status_code == 404
+    for watched in (fac_w, copy_w, obs_w):
+        watched.assert_clean()

@@ -48,7 +48,7 @@ export function wireFacilitator({ send, api, view, workshop }) {
     if (!text) return;
     send({ kind: "snapshot.take", label: text });
     input.value = "";
-    say("fac.snapshotTaken", { label: text });
+    announce(t("fac.snapshotTaken", { label: text }));
   });
   $("silent-toggle").addEventListener("change", (event) => {
     send({ kind: "tools.set", silent: event.target.checked });
@@ -58,12 +58,12 @@ export function wireFacilitator({ send, api, view, workshop }) {
     const budget = Number($("vote-budget").value);
     if (!(budget >= 1 && budget <= 20)) return;
     send({ kind: "tools.set", voting: true, budget });
-    say("fac.voteOpened", { budget });
+    announce(t("fac.voteOpened", { budget })); // the event's toast follows for everyone
   });
   $("vote-close").addEventListener("click", () => send({ kind: "tools.set", voting: false }));
   $("reveal").addEventListener("click", () => {
     send({ kind: "reveal" });
-    say("fac.revealed");
+    announce(t("fac.revealed"));
   });
   $("timer-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -1,6 +1,7 @@
 // Messages to people: the live region screen readers announce, and short-lived toasts.
 
 const TOAST_TIME = 8000; // ms: long enough to reach the undo button
+const TOASTS_SHOWN = 3; // older toasts make way: a burst of news must not cover the board
 
 /** Say something to screen readers (the same text twice is still announced). */
 export function announce(text) {
@@ -28,6 +29,7 @@ export function toast(text, action = null) {
     item.append(button);
   }
   box.append(item);
+  while (box.children.length > TOASTS_SHOWN) box.firstElementChild.remove();
   setTimeout(close, TOAST_TIME);
   return item;
 }
