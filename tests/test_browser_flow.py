@@ -432,6 +432,14 @@ def test_facilitator_tools_import_lock_erase_rotate_reopen_and_delete(
         "Official record of the strategic orientations"
     )
 
+    # at 360 px, the facilitator's panel and the observer's record fit the width
+    fac.set_viewport_size(PHONE)
+    expect(fac.locator("#reopen")).to_be_visible()
+    for page, name in ((fac, "phone-facilitator"), (obs, "phone-observer")):
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"flow-{name}.png"), full_page=True)
+
     # deleting the workshop asks first, then the board is gone for everyone
     fac.click("#delete-ws")
     expect(fac.locator("#confirm")).to_contain_text("effacés pour tout le monde")

@@ -48,6 +48,7 @@ export class FlowView {
     this.recordShown = false;
     this.coverage = null; // the coverage grid's last content, to skip redraws
     this.makePhases();
+    this.showVigilance();
     setInterval(() => this.tick(), 1000);
   }
 
@@ -221,23 +222,24 @@ export class FlowView {
   showVigilance() {
     const list = $("vigilance-list");
     label($("vigilance-summary"), "vig.title", { n: this.checks.length });
-    list.replaceChildren(...this.checks.map((check) => {
-      const item = el("li", `check check-${check.code}`);
-      item.textContent = this.checkText(check);
-      return item;
-    }));
+    list.replaceChildren(...this.checks.map((check) => this.checkItem(check)));
     if (!this.checks.length) list.append(el("li", "check check-ok", "vig.none"));
   }
 
-  checkText(check) {
-    const column = check.column ? this.view?.columns.get(check.column)?.title ?? "" : "";
+  /** One check as a list item, worded in the page's language (relabelled on a switch). */
+  checkItem(check, titles = null) {
+    const item = el("li", `check check-${check.code}`);
+    const column = check.column ? (titles?.get(check.column) ?? this.view?.columns.get(check.column)?.title ?? "") : "";
     try {
-      return t(`vig.${check.code}`, {
+      label(item, `vig.${check.code}`, {
         n: check.count ?? 0, column, ambition: check.ambition ? { key: `amb.${check.ambition}` } : "",
       });
     } catch {
-      return check.message; // a check this page does not know: the server's French
+      delete item.dataset.i18n; // a check this page does not know: the server's French
+      delete item.dataset.i18nArgs;
+      item.textContent = check.message;
     }
+    return item;
   }
 
   /** The official record of a frozen board, as the server keeps it. */
@@ -273,7 +275,8 @@ export class FlowView {
       list.append(item);
     }
     const checks = el("ul", "vigilance-list");
-    for (const check of record.vigilance) checks.append(text("li", `check check-${check.code}`, this.checkText(check)));
+    const titles = new Map(record.orientations.map((o) => [o.id, o.title]));
+    for (const check of record.vigilance) checks.append(this.checkItem(check, titles));
     if (!record.vigilance.length) checks.append(el("li", "check check-ok", "vig.none"));
     body.replaceChildren(facts, list, el("h3", "", "record.vigilance"), checks);
     if (record.unsorted.length) {
