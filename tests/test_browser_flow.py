@@ -16,7 +16,7 @@ from odf.opendocument import load
 from odf.text import P
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .support import ServerProcess
+from .support import ServerProcess, check_client_frame, check_server_frame
 from .test_browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -53,10 +53,19 @@ class Frames:
     def __init__(self, page: Page) -> None:
         self.received: list[dict[str, Any]] = []
         self.raw: list[str] = []
+        self.sent: list[dict[str, Any]] = []
         page.on("websocket", self._socket)
 
     def _socket(self, ws: Any) -> None:
         ws.on("framereceived", self._frame)
+        ws.on("framesent", lambda payload: self.sent.append(orjson.loads(payload)))
+
+    def check_schema(self) -> None:
+        """Every frame both ways matches docs/protocol.schema.json."""
+        for frame in self.received:
+            check_server_frame(frame)
+        for frame in self.sent:
+            check_client_frame(frame)
 
     def _frame(self, payload: str | bytes) -> None:
         text = payload.decode() if isinstance(payload, bytes) else payload
@@ -231,7 +240,8 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     expect(ana.locator("#tool-voting")).to_have_text("Vote ouvert : il vous reste 1 vote(s) sur 2")
     ana.get_by_role("button", name=vote).click()
     expect(ana.get_by_role("button", name=vote)).to_be_disabled()
-    bruno.get_by_role("button", name="Voter pour « Économie circulaire »").click()
+    bruno.get_by_role("button", name="Voter pour « Économie circulaire »").focus()
+    bruno.keyboard.press("Enter")  # the keyboard votes as well as a finger
     expect(column(ana, "Relocaliser l'alimentation").locator(".tally")).to_have_text(
         "Mes votes : 2"
     )
@@ -274,7 +284,13 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     expect(fac.locator("#diff-result")).to_contain_text("Secret d'Ana : une monnaie locale")
     shoot(fac, "desktop-facilitator", shots, full=True)
 
-    # the freeze, confirmed in a dialog: read-only everywhere, the record shown to all
+    # the freeze asks first: Escape keeps the board open, the confirmation freezes it
+    fac.click("#freeze")
+    expect(fac.locator("#confirm")).to_be_visible()
+    expect(fac.locator("#confirm").get_by_role("button", name="Annuler")).to_be_focused()
+    fac.keyboard.press("Escape")
+    expect(fac.locator("#confirm")).to_be_hidden()
+    assert server_state(server, workshop)["frozen"] is None
     fac.click("#freeze")
     expect(fac.locator("#confirm")).to_be_visible()
     expect(fac.locator("#confirm")).to_contain_text("C'est définitif")
@@ -316,6 +332,20 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     document = load(str(path))
     paragraphs = " ".join(str(p) for p in document.getElementsByType(P))
     assert "Nourrir le territoire par ses producteurs" in paragraphs
+    # a blob handed over by the page: the secret went in a header, never in a URL
+    assert download.url.startswith("blob:")
+    fac.locator("#export-source").select_option(before_vote)
+    fac.locator("#export-format").select_option("csv")
+    with fac.expect_download() as download_info:
+        fac.click("#export-form button[type=submit]")
+    download_info.value.save_as(tmp_path / "before.csv")
+    rows = (tmp_path / "before.csv").read_text(encoding="utf-8-sig")
+    assert "Peu de circuits courts alimentaires" in rows
+    assert "Secret d'Ana" not in rows, "a snapshot before the reveal holds no silent note"
+    log = server.log()
+    assert "/export.odt" in log, "the access log shows the export requests"
+    for secret in workshop["secrets"].values():
+        assert secret not in log, "a link's secret reached the server's log"
 
     # the frames, not only the page: nothing private reached the other participant early
     for frames, own, other in (
@@ -335,6 +365,8 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     for o in ana_frames.ops("vote.add"):
         assert set(o["mine"]) == {columns["Relocaliser l'alimentation"]}
 
+    ana_frames.check_schema()
+    bruno_frames.check_schema()
     assert PHONE["width"] >= bruno.evaluate("document.documentElement.scrollWidth")
     for watched in (fac_w, ana_w, bruno_w):
         watched.assert_clean()
