@@ -207,6 +207,9 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     add_note(bruno, "Secret de Bruno : un tiers-lieu")
     expect(note(ana, "Secret d'Ana")).to_have_class(re.compile("is-private"))
     expect(note(ana, "Secret d'Ana").locator(".private")).to_contain_text("privé")
+    ana.reload()  # the mark is this browser's own knowledge: it survives a reload
+    expect(ana.locator("#conn")).to_have_attribute("data-state", "online")
+    expect(note(ana, "Secret d'Ana")).to_have_class(re.compile("is-private"))
     fac.uncheck("#silent-toggle")
 
     # statements, an idea parked for phase 5, a named snapshot
@@ -416,6 +419,16 @@ def test_facilitator_tools_import_lock_erase_rotate_reopen_and_delete(
     expect(obs.locator("#new-pool")).to_be_hidden()
     expect(obs.get_by_role("button", name=re.compile("Formuler|Voter|Garer"))).to_have_count(0)
     expect(obs.locator("#panel-snapshots")).to_be_visible()
+
+    # an action idea parked, then taken back
+    ideas = column(zoe, "Revitaliser les centres-bourgs").locator("details.ideas")
+    ideas.locator("summary").click()
+    ideas.get_by_label("Idée d'action pour la phase 5").fill("Une boutique à l'essai")
+    ideas.get_by_label("Idée d'action pour la phase 5").press("Enter")
+    fac_ideas = column(fac, "Revitaliser les centres-bourgs").locator("details.ideas")
+    expect(fac_ideas.locator("summary")).to_have_text("Idées d'actions (1)")
+    ideas.get_by_role("button", name="Supprimer l'idée « Une boutique à l'essai »").click()
+    expect(fac_ideas.locator("summary")).to_have_text("Idées d'actions (0)")
 
     # a countdown that ends is said to be over, once
     seed(server, workshop, [{"kind": "timer.start", "seconds": 2}])
