@@ -187,8 +187,8 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
         del columns[event["id"]]
         for moved in event["notes"]:
             notes[moved["id"]].update(column=None, pos=moved["pos"])
-    elif kind == "reveal":  # silent notes become everyone's
-        for shown in event["notes"]:
+    elif kind in ("reveal", "freeze"):  # silent notes become everyone's (freeze reveals too)
+        for shown in event.get("notes", []):
             apply_event(board, shown)
     elif kind == "participant.erase":
         for note in notes.values():
@@ -202,7 +202,6 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
 FLOW_KINDS = frozenset({
     "phase.next", "snapshot.take", "tools.set", "timer.start", "timer.stop", "column.state",
     "column.lock", "column.unlock", "idea.add", "idea.delete", "vote.add", "vote.remove",
-    "freeze",
 })  # fmt: skip
 
 

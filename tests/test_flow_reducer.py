@@ -158,6 +158,15 @@ def test_silent_note_is_private_to_its_author_until_reveal() -> None:
     assert "s1" in [n["id"] for n in board.to_dict(viewer=ANONYMOUS)["notes"]]
 
 
+def test_facilitator_notes_stay_public_during_silent_writing() -> None:
+    """Silent writing is the participants': the facilitator's notes (CSV imports) are seen."""
+    board = seeded()
+    run(board, FACILITATOR, {"kind": "tools.set", "silent": True})
+    applied = apply(board, {"kind": "note.add", "id": "f1", "text": "constat importé"}, FACILITATOR)
+    assert applied.event is not None and not applied.private
+    assert "f1" in [n["id"] for n in board.to_dict(viewer=Viewer("participant", "cb"))["notes"]]
+
+
 def test_deleting_a_column_tells_each_owner_of_its_own_silent_notes_only() -> None:
     """column.delete lists public notes for all and each author's silent notes for them alone."""
     board = seeded()

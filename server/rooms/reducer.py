@@ -204,7 +204,8 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         ambitions=list(op.get("ambitions", [])),
         column=column,
         pos=pos,
-        private_to=ctx.client if board.tools.silent else None,
+        # silent writing is the participants'; the facilitator's notes (imports too) stay public
+        private_to=ctx.client if board.tools.silent and ctx.role != "facilitator" else None,
     )
     board.notes[note.id] = note
     return _seen_by(note, _note_event("note.add", note))
