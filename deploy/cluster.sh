@@ -32,11 +32,17 @@ fi
 say() { printf '%s\n' "$*"; }
 die() { printf 'cluster.sh: %s\n' "$*" >&2; exit 1; }
 
+running() { # running PID: the process exists and is not a zombie nobody reaped yet
+    local state
+    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+
 alive() { # alive NAME: the process recorded in NAME.pid is running
     local pid
     [ -f "$DIR/$1.pid" ] || return 1
     pid=$(cat "$DIR/$1.pid")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    [ -n "$pid" ] && running "$pid"
 }
 
 wait_for() { # wait_for SECONDS WHAT COMMAND...: retry COMMAND until it succeeds
@@ -124,7 +130,7 @@ stop_one() { # stop_one NAME SECONDS: SIGTERM, then SIGKILL after SECONDS
     if alive "$name"; then
         kill -TERM "$pid" 2>/dev/null || true
         local deadline=$((SECONDS + grace))
-        while kill -0 "$pid" 2>/dev/null; do
+        while running "$pid"; do
             if [ "$SECONDS" -ge "$deadline" ]; then
                 say "$name did not stop in ${grace}s: SIGKILL"
                 kill -KILL "$pid" 2>/dev/null || true

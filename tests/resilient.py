@@ -27,8 +27,11 @@ class ResilientClient(Client):
     """A :class:`Client` with an outbox that reconnects, round robin, until stopped."""
 
     def __init__(self, ws_bases: list[str], workshop_id: str, secret: str, *, name: str,
-                 first: int = 0) -> None:  # fmt: skip
-        super().__init__(ws_bases[first % len(ws_bases)], workshop_id, secret, name=name)
+                 first: int = 0, validate: bool = False) -> None:  # fmt: skip
+        # Checking every frame against the protocol schema costs about a millisecond a
+        # frame: the protocol tests do it; load tests with tens of thousands of frames opt in.
+        super().__init__(ws_bases[first % len(ws_bases)], workshop_id, secret, name=name,
+                         validate=validate)  # fmt: skip
         self.urls = [f"{base}/ws/{workshop_id}" for base in ws_bases]
         self.current = first % len(ws_bases)
         self.outbox: dict[int, dict[str, Any]] = {}
@@ -62,6 +65,9 @@ class ResilientClient(Client):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
                 continue
+            if self._stopping:  # stopped while connecting: this socket is not wanted
+                await self._drop()
+                return
             delay = 0.05
             self.connections += 1
             for cop in sorted(self.outbox):  # in order: the server dedupes on (client, cop)

@@ -34,16 +34,12 @@ CLIENTS = 30
 @pytest.fixture
 def cluster(redis_server: RedisProcess, tmp_path: Path) -> Iterator[list[ServerProcess]]:
     """Three Atelier processes on one redis-server."""
-    procs: list[ServerProcess] = []
+    args = ["--log-level", "warning"]
+    procs = [ServerProcess(tmp_path / f"data{i}", redis_url=redis_server.url, args=args)
+             for i in range(3)]  # fmt: skip
     try:
-        for i in range(3):
-            procs.append(
-                ServerProcess(
-                    tmp_path / f"data{i}",
-                    redis_url=redis_server.url,
-                    args=["--log-level", "warning"],
-                ).start()
-            )
+        for proc in procs:  # started inside the try: one that fails to start is stopped too
+            proc.start()
         yield procs
     finally:
         for proc in procs:

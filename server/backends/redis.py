@@ -353,6 +353,7 @@ class RedisBackend:
         channels = [_key(workshop_id, "ops"), _key(workshop_id, "presence")]
         for channel in channels:
             self._confirmed[channel] = asyncio.Event()
+        confirmed = self._confirmed[channels[0]]
         if self._pubsub is not None:
             try:
                 await self._pubsub.subscribe(*channels)
@@ -364,7 +365,7 @@ class RedisBackend:
         # by then, or an op committed in between would reach neither. If Redis does not
         # confirm in time, the confirmation still triggers a resync when it comes.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._confirmed[channels[0]].wait(), 5)
+            await asyncio.wait_for(confirmed.wait(), 5)
 
     async def unsubscribe(self, workshop_id: str, listener: RoomListener) -> None:
         """Stop feeding ``listener``; drop the room's channels when it was the last."""
