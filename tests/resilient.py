@@ -172,10 +172,11 @@ def random_op(client: ResilientClient, rng: random.Random, serial: int) -> dict[
 
 
 async def drive(clients: list[ResilientClient], total: int, *, seed: int = 3, window: int = 2,
-                pause: float = 0.01, sent: asyncio.Event | None = None,
+                pause: float = 0.01, first: int = 0, sent: asyncio.Event | None = None,
                 sent_at: int = 0) -> None:  # fmt: skip
     """Send ``total`` random ops spread over the clients, each with at most ``window`` unanswered.
 
+    New ids are numbered from ``first`` (so that several drives make distinct notes).
     ``sent`` is set once ``sent_at`` ops have gone out, for a test to strike mid-load.
     """
     count = 0
@@ -184,7 +185,7 @@ async def drive(clients: list[ResilientClient], total: int, *, seed: int = 3, wi
     async def one(i: int, client: ResilientClient) -> None:
         nonlocal count
         rng = random.Random(seed * 1000 + i)
-        for serial in range(per_client[i]):
+        for serial in range(first, first + per_client[i]):
             await client.wait_until(lambda: len(client.outbox) < window, 120)
             await client.submit(random_op(client, rng, serial))
             count += 1

@@ -248,26 +248,56 @@ async def test_killed_subscription_recovers_missed_ops(
 ) -> None:
     """A process whose pub/sub connection is killed resubscribes and reads what it missed."""
     workshop_id, secret, clients = await open_clients(cluster)
-    pid = cluster[1].proc.pid if cluster[1].proc else 0
-    killed = 0
+    name = f"atelier-sub-{cluster[1].proc.pid if cluster[1].proc else 0}"
+    killed: list[int] = []
+
+    def subscriber(raw: redis.Redis) -> int | None:
+        ids = [int(c["id"]) for c in raw.client_list(_type="pubsub") if c["name"] == name]
+        return ids[0] if ids else None
+
     try:
-        load = asyncio.create_task(drive(clients, 1000, seed=11))
         with redis.Redis.from_url(redis_server.url) as raw:
-            while not load.done() and killed < 5:
-                await asyncio.sleep(0.3)
-                for conn in raw.client_list(_type="pubsub"):
-                    if conn["name"] == f"atelier-sub-{pid}":
-                        raw.client_kill_filter(_id=conn["id"])
-                        killed += 1
-        await load
+            for round_ in range(4):  # 4 x 250 ops, the subscriber killed mid-way each time
+                mid_way = asyncio.Event()
+                ops = drive(clients, 250, seed=11 + round_, first=250 * round_,
+                            sent=mid_way, sent_at=100)  # fmt: skip
+                load = asyncio.create_task(ops)
+                await asyncio.wait_for(mid_way.wait(), 60)
+                victim = subscriber(raw)
+                assert victim is not None and victim not in killed
+                raw.client_kill_filter(_id=victim)
+                killed.append(victim)
+                await load
+                for _ in range(100):  # it comes back by itself, on a new connection
+                    if subscriber(raw) not in (None, victim):
+                        break
+                    await asyncio.sleep(0.05)
+                assert subscriber(raw) not in (None, victim)
+            # Last, with no traffic after it: ops from the other processes' clients land
+            # while this process has no subscription at all (each new one is killed at
+            # once). Only the resync on resubscribing can bring them to its clients.
+            others = [c for i, c in enumerate(clients) if i % 3 != 1]
+            keep_killing = True
+
+            async def kill_every_subscription() -> None:
+                while keep_killing:
+                    if (victim := subscriber(raw)) is not None:
+                        raw.client_kill_filter(_id=victim)
+                        killed.append(victim)
+                    await asyncio.sleep(0.005)
+
+            killer = asyncio.create_task(kill_every_subscription())
+            await asyncio.sleep(0.2)
+            assert subscriber(raw) is None
+            await drive(others, 40, seed=99, first=5000)
+            await asyncio.gather(*(c.drain(30) for c in others))
+            keep_killing = False
+            await killer
         figures = await settle(clients, cluster, redis_server.url, workshop_id, secret)
-        with redis.Redis.from_url(redis_server.url) as raw:
-            names = [c["name"] for c in raw.client_list(_type="pubsub")]
     finally:
         await close_all(clients)
-    assert killed >= 3 and f"atelier-sub-{pid}" in names  # it came back each time
     assert figures["reconnects"] == 0  # the process's own clients never noticed
-    print(f"subscriber killed {killed} times: {figures}")
+    print(f"subscriber killed {len(killed)} times: {figures}")
 
 
 async def test_sigterm_hands_clients_over_with_1012(
