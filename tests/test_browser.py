@@ -4,7 +4,6 @@ moves, offline edits across a server restart, text that must stay text, screensh
 
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,16 +13,13 @@ import httpx
 import jsonschema
 import orjson
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from websockets.sync.client import connect
 
 from .support import ROOT, ServerProcess, check_client_frame, check_server_frame
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ARTIFACTS = ROOT / "test-artifacts"
 LIVE = 1000  # ms: what another browser may take to show a change
 DESKTOP = {"width": 1280, "height": 800}
@@ -38,17 +34,6 @@ window.__csp = [];
 window.__alerts = 0;
 document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective));
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium for the whole module: the machine has two cores."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

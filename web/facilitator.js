@@ -11,8 +11,8 @@ import { label, t } from "./i18n.js";
 import { linkCard } from "./home.js";
 import { announce, toast } from "./notice.js";
 import { pref, setPref } from "./store.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const ANONYMOUS = "Participant·e anonyme"; // the server's replacement name
 
 /** Ask a yes/no question in the page's dialog; resolves true on yes. */

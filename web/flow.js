@@ -7,25 +7,11 @@
 
 import { label, t } from "./i18n.js";
 import { AMBITIONS, liveColumns } from "./model.js";
+import { $, el, text } from "./dom.js";
 
 export const PHASES = 5;
 // seconds left at which the countdown is read out, besides its start and its end
 const MILESTONES = [300, 60, 10];
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, className, key, params) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (key) label(node, key, params);
-  return node;
-}
-
-function text(tag, className, value) {
-  const node = el(tag, className);
-  node.textContent = value;
-  return node;
-}
 
 /** mm:ss (or h:mm:ss) of a number of seconds. */
 export function clock(seconds) {

@@ -16,13 +16,12 @@ import { Snapshots } from "./snapshots.js";
 import { Api } from "./api.js";
 import { wireFacilitator } from "./facilitator.js";
 import * as store from "./store.js";
+import { $ } from "./dom.js";
 
 const SAVED_FOR = 5000; // ms a note shows "saved" after its ack
 const SAVE_BOARD_EVERY = 1000; // ms between two copies of the board into localStorage
 const RECORD_RETRY = 500; // ms before asking again for a record another process still stores
 const DRAW_MEASURE = "atelier.draw";
-
-const $ = (id) => document.getElementById(id);
 
 function start() {
   translate(document);

@@ -10,13 +10,7 @@
 import { label, t } from "./i18n.js";
 import { announce } from "./notice.js";
 import { newId } from "./store.js";
-
-function el(tag, className, key, params) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (key) label(node, key, params);
-  return node;
-}
+import { el } from "./dom.js";
 
 function action(key, className, run, params) {
   const node = el("button", className, key, params);

@@ -8,21 +8,7 @@
 import { label, t } from "./i18n.js";
 import { liveColumns, liveNotes, boardFromState } from "./model.js";
 import { announce, toast } from "./notice.js";
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, className, key, params) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (key) label(node, key, params);
-  return node;
-}
-
-function text(tag, className, value) {
-  const node = el(tag, className);
-  node.textContent = value;
-  return node;
-}
+import { $, el, text } from "./dom.js";
 
 function option(value, key, params, raw) {
   const node = document.createElement("option");

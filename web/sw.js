@@ -7,7 +7,7 @@ const CACHE = "atelier-shell-v2";
 const SHELL = [
   "/", "/style.css", "/main.js", "/board.js", "/drag.js", "/home.js", "/i18n.js",
   "/model.js", "/notice.js", "/socket.js", "/store.js", "/flow.css", "/api.js", "/flow.js",
-  "/orientation.js", "/snapshots.js", "/facilitator.js",
+  "/orientation.js", "/snapshots.js", "/facilitator.js", "/dom.js",
 ];
 const PATIENCE = 4000; // ms a hanging network gets before the kept copy is shown
 
