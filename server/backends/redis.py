@@ -13,6 +13,10 @@ one slot and the Lua scripts below may touch them together::
     atelier:{ID}:snapshot:SID  one immutable snapshot; ``:snapshots`` indexes them
     channels atelier:{ID}:ops and atelier:{ID}:presence
 
+Besides, ``atelier:workshops`` (a sorted set of workshop ids by last activity, for the
+retention setting) lives outside any room's slot, and every process subscribes to the
+``atelier:hello`` channel so that its subscriber connection is live even with no room.
+
 One Lua script dedupes, numbers, appends and publishes a commit, so two processes can
 never give one seq twice nor apply one retried op twice. An op is acknowledged once
 Redis has run that script: it is as durable as Redis's AOF policy makes it
