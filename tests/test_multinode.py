@@ -180,8 +180,9 @@ async def test_presence_and_drags_cross_processes(cluster: list[ServerProcess]) 
     await ana.connect()
     await ben.connect()
     try:
-        await ana.wait_for(lambda: roster(ana) == {"Ana", "Ben"}, what="Ben in Ana's roster")
-        await ben.wait_for(lambda: roster(ben) == {"Ana", "Ben"}, what="Ana in Ben's roster")
+        # well under the 10 s heartbeat: a process answers a newcomer's roster with its own
+        await ana.wait_for(lambda: roster(ana) == {"Ana", "Ben"}, 4, "Ben in Ana's roster")
+        await ben.wait_for(lambda: roster(ben) == {"Ana", "Ben"}, 4, "Ana in Ben's roster")
         await ana.op({"kind": "note.add", "id": "n1", "text": "Mobilités douces"})
         await ana.send_raw(orjson.dumps({"type": "drag", "note": "n1"}).decode())
         await ben.wait_for(

@@ -160,8 +160,11 @@ class RoomHub:
             message = orjson.loads(payload)
             node = str(message["node"])
             if "users" in message:
+                newcomer = node not in self._rosters and node != self._node_id
                 self._rosters[node] = (time.monotonic(), list(message["users"]))
                 self._broadcast_roster()
+                if newcomer and self.peers:  # it has not heard of our users yet: tell it now
+                    self._spawn(self._announce())
             elif "revoke" in message:
                 self._revoke(str(message["revoke"]))
             elif "drag" in message:
