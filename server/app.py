@@ -263,7 +263,7 @@ class _Api:
 def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     """Build the ASGI app; the backend starts and stops with the app's lifespan."""
     backend = backend or make_backend(settings)
-    registry = RoomRegistry(backend, node_id=secrets.token_hex(4))
+    registry = RoomRegistry(backend, node_id=secrets.token_hex(4), limits=settings.room_limits)
     api = _Api(backend, registry, settings)
     watch_rooms(lambda: len(registry))
 

@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         "Redis with --redis. Every option can also be set by the ATELIER_* environment "
         "variable named in its help; the option wins.",
         epilog="Limits, by environment only (see docs/security.md): ATELIER_MAX_FRAME, "
-        "ATELIER_MAX_NOTE_TEXT, ATELIER_MAX_CONNECTIONS_PER_ROOM, "
+        "ATELIER_MAX_NOTE_TEXT, ATELIER_MAX_NOTES, ATELIER_MAX_COLUMNS, ATELIER_MAX_IDEAS, "
+        "ATELIER_MAX_CONNECTIONS_PER_ROOM, "
         "ATELIER_MAX_CONNECTIONS_PER_ADDRESS, ATELIER_OPS_PER_SECOND, ATELIER_OPS_BURST, "
         "ATELIER_WORKSHOPS_PER_HOUR, ATELIER_SEND_QUEUE, ATELIER_MAX_BAD_FRAMES.",
     )
@@ -122,7 +123,7 @@ async def _export(settings: Settings, workshop_id: str) -> bytes:
     backend = make_backend(settings)
     await backend.start()
     try:
-        return dumps(await export_workshop(backend, workshop_id))
+        return dumps(await export_workshop(backend, workshop_id, settings.room_limits))
     finally:
         await backend.close()
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .rooms.ops import RoomLimits
+
 __all__ = ["Settings"]
 
 
@@ -29,6 +31,10 @@ class Settings:
     max_frame: int = 64 * 1024
     #: The longest note text, in characters.
     max_note_text: int = 1000
+    #: Notes, orientation columns and action ideas one board may hold.
+    max_notes: int = 5000
+    max_columns: int = 30
+    max_ideas: int = 2000
     #: Sockets one process serves in one room (0: no limit).
     max_connections_per_room: int = 2000
     #: Sockets one client address may hold on one process; a town hall's Wi-Fi puts
@@ -45,6 +51,11 @@ class Settings:
     max_bad_frames: int = 20
     #: Workshops untouched for this many days are deleted with all their data (0: never).
     retention_days: int = 0
+
+    @property
+    def room_limits(self) -> RoomLimits:
+        """What one board may hold (the reducer's limits)."""
+        return RoomLimits(self.max_notes, self.max_columns, self.max_ideas)
 
     @property
     def data_dir(self) -> Path:

@@ -13,6 +13,7 @@ import orjson
 
 from .backends.base import Backend, WorkshopMeta
 from .rooms.hub import RoomHub
+from .rooms.ops import DEFAULT_LIMITS, RoomLimits
 
 __all__ = ["FORMAT", "TransferError", "dumps", "export_workshop", "import_workshop"]
 
@@ -23,12 +24,15 @@ class TransferError(Exception):
     """The workshop cannot be exported or imported (unknown id, bad document, id taken)."""
 
 
-async def export_workshop(backend: Backend, workshop_id: str) -> dict[str, Any]:
-    """Everything stored for one workshop, as a JSON-ready dict."""
+async def export_workshop(
+    backend: Backend, workshop_id: str, limits: RoomLimits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    """Everything stored for one workshop, as a JSON-ready dict (``limits``: the
+    server's, so the log replays as it did there)."""
     meta = await backend.get_workshop(workshop_id)
     if meta is None:
         raise TransferError(f"there is no workshop {workshop_id!r}")
-    hub = RoomHub(workshop_id, backend, node_id="export")
+    hub = RoomHub(workshop_id, backend, node_id="export", limits=limits)
     await hub.load()  # the latest checkpoint, and the log after it
     snapshots = []
     for summary in await backend.list_snapshots(workshop_id):

@@ -368,3 +368,24 @@ async def test_link_secrets_never_reach_the_log(server: ServerProcess) -> None:
     assert "WebSocket /ws/" in log  # the log does record the requests
     for secret in [*workshop["secrets"].values(), rotated.split("#k=")[1]]:
         assert secret not in log
+
+
+async def test_board_limits_are_configurable(tmp_path: Path) -> None:
+    """ATELIER_MAX_NOTES and ATELIER_MAX_COLUMNS cap a board, with a clear reason."""
+    env = {"ATELIER_MAX_NOTES": "3", "ATELIER_MAX_COLUMNS": "2"}
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        workshop = server.create_workshop()
+        c = client(server, workshop)
+        await c.connect()
+        answers = [await c.op({"kind": "note.add", "id": f"n{n}", "text": "x"}) for n in range(4)]
+        assert [a["type"] for a in answers] == ["ack", "ack", "ack", "reject"]
+        assert answers[-1]["code"] == "too_many_notes" and "3 notes" in answers[-1]["message"]
+        answers = [
+            await c.op({"kind": "column.add", "id": f"c{n}", "title": "O"}) for n in range(3)
+        ]
+        assert answers[-1]["code"] == "too_many_columns"
+        assert len(server_state(server, workshop)["notes"]) == 3
+        await c.close()
+    finally:
+        server.stop()

@@ -20,6 +20,7 @@ from ..metrics import FANOUT_SECONDS, RESYNCS
 from ..protocol import PROTOCOL_VERSION, encode
 from .errors import RoomError
 from .model import PHASES, Board, Viewer
+from .ops import DEFAULT_LIMITS, RoomLimits
 from .record import record_body, snapshot_body
 from .reducer import Applied, Context, Event, apply
 from .vigilance import check
@@ -68,8 +69,10 @@ class RoomHub:
         *,
         ring_size: int = 2000,
         checkpoint_every: int = 500,
+        limits: RoomLimits = DEFAULT_LIMITS,
     ) -> None:
         self.workshop_id = workshop_id
+        self._limits = limits
         self.board = Board()
         self.peers: dict[str, Peer] = {}
         self._backend = backend
@@ -228,7 +231,7 @@ class RoomHub:
     def _apply(self, committed: Committed) -> None:
         seq, record = committed.seq, committed.record
         outcome: RoomError | None = None
-        ctx = Context(record.author, record.role, record.client, record.at, seq)
+        ctx = Context(record.author, record.role, record.client, record.at, seq, self._limits)
         try:
             applied = apply(self.board, record.op, ctx)
         except RoomError as error:

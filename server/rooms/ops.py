@@ -5,9 +5,11 @@ field of an op against these shapes and limits before it reaches the reducer, so
 the reducer only has to check the op against the board.
 """
 
+from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FACILITATOR_KINDS",
     "MAX_BUDGET",
     "MAX_COLUMNS",
@@ -38,6 +40,7 @@ __all__ = [
     "ParticipantErase",
     "PhaseNext",
     "Reveal",
+    "RoomLimits",
     "SnapshotTake",
     "TimerStart",
     "TimerStop",
@@ -56,6 +59,21 @@ MAX_LABEL = 100
 MAX_IDEAS = 2000
 MAX_BUDGET = 20
 MAX_TIMER = 4 * 3600  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLimits:
+    """How much one board may hold. Every process serving a room must use the same
+    values: the reducer refuses by them, and replicas must refuse alike."""
+
+    notes: int = MAX_NOTES
+    columns: int = MAX_COLUMNS
+    ideas: int = MAX_IDEAS
+
+
+#: The limits when none are configured.
+DEFAULT_LIMITS = RoomLimits()
+
 
 #: The ops only a facilitator may make (the reducer checks the committing role).
 FACILITATOR_KINDS = frozenset(

@@ -23,10 +23,8 @@ from fractional_indexing import generate_key_between
 from .errors import RoomError
 from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash, name_digest
 from .ops import (
+    DEFAULT_LIMITS,
     FACILITATOR_KINDS,
-    MAX_COLUMNS,
-    MAX_IDEAS,
-    MAX_NOTES,
     ColumnAdd,
     ColumnDelete,
     ColumnLock,
@@ -42,6 +40,7 @@ from .ops import (
     NoteRestore,
     Op,
     ParticipantErase,
+    RoomLimits,
     SnapshotTake,
     TimerStart,
     ToolsSet,
@@ -65,6 +64,7 @@ class Context:
     client: str = ""
     at: int = 0  # ms since the epoch, as the committing process stamped it
     seq: int = 0
+    limits: RoomLimits = DEFAULT_LIMITS
 
 
 @dataclass(slots=True)
@@ -129,7 +129,7 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
     if kind == "note.restore":
         return _note_restore(board, cast(NoteRestore, op), ctx)
     if kind == "column.add":
-        return Applied(_column_add(board, cast(ColumnAdd, op)))
+        return Applied(_column_add(board, cast(ColumnAdd, op), ctx))
     if kind == "column.rename":
         return Applied(_column_rename(board, cast(ColumnRename, op)))
     if kind == "column.move":
@@ -191,8 +191,8 @@ def _seen_by(note: Note, event: Event) -> Applied:
 def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
     if op["id"] in board.notes:
         raise RoomError("id_taken", f"A note with id {op['id']!r} already exists.")
-    if board.count_live_notes() >= MAX_NOTES:
-        raise RoomError("too_many_notes", f"This board already holds {MAX_NOTES} notes.")
+    if board.count_live_notes() >= ctx.limits.notes:
+        raise RoomError("too_many_notes", f"This board already holds {ctx.limits.notes} notes.")
     column = op.get("column")
     _require_open_column(board, column)
     pos = _pos_at(board.live_notes(column), op.get("index"))
@@ -248,8 +248,8 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
         raise RoomError("unknown_note", f"There is no note {op['id']!r} on this board.")
     if not note.deleted:
         raise RoomError("not_deleted", "This note is not deleted.")
-    if board.count_live_notes() >= MAX_NOTES:
-        raise RoomError("too_many_notes", f"This board already holds {MAX_NOTES} notes.")
+    if board.count_live_notes() >= ctx.limits.notes:
+        raise RoomError("too_many_notes", f"This board already holds {ctx.limits.notes} notes.")
     column = note.column
     if column is not None and (column not in board.columns or board.columns[column].deleted):
         column = None  # its column went away meanwhile: it comes back to the pool
@@ -260,11 +260,13 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     return _seen_by(note, _note_event("note.restore", note))
 
 
-def _column_add(board: Board, op: ColumnAdd) -> Event:
+def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
     if op["id"] in board.columns:
         raise RoomError("id_taken", f"A column with id {op['id']!r} already exists.")
-    if len(board.live_columns()) >= MAX_COLUMNS:
-        raise RoomError("too_many_columns", f"This board already holds {MAX_COLUMNS} columns.")
+    if len(board.live_columns()) >= ctx.limits.columns:
+        raise RoomError(
+            "too_many_columns", f"This board already holds {ctx.limits.columns} columns."
+        )
     column = Column(
         id=op["id"], title=op["title"], pos=_pos_at(board.live_columns(), op.get("index"))
     )
@@ -319,8 +321,8 @@ def _column_lock(board: Board, op: ColumnLock) -> Event:
 def _idea_add(board: Board, op: IdeaAdd, ctx: Context) -> Event:
     if op["id"] in board.ideas:
         raise RoomError("id_taken", f"An idea with id {op['id']!r} already exists.")
-    if sum(1 for i in board.ideas.values() if not i.deleted) >= MAX_IDEAS:
-        raise RoomError("too_many_ideas", f"This board already holds {MAX_IDEAS} ideas.")
+    if sum(1 for i in board.ideas.values() if not i.deleted) >= ctx.limits.ideas:
+        raise RoomError("too_many_ideas", f"This board already holds {ctx.limits.ideas} ideas.")
     column = _live_column(board, op["column"])
     idea = Idea(id=op["id"], column=column.id, text=op["text"], author=ctx.author)
     board.ideas[idea.id] = idea

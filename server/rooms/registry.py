@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..backends.base import Backend
 from .hub import RoomHub
+from .ops import DEFAULT_LIMITS, RoomLimits
 
 __all__ = ["RoomRegistry"]
 
@@ -22,9 +23,17 @@ class _Entry:
 class RoomRegistry:
     """Hands out one :class:`RoomHub` per room, shared by every local socket of that room."""
 
-    def __init__(self, backend: Backend, node_id: str, *, idle_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        node_id: str,
+        *,
+        idle_seconds: float = 30.0,
+        limits: RoomLimits = DEFAULT_LIMITS,
+    ) -> None:
         self._backend = backend
         self._node_id = node_id
+        self._limits = limits
         self._idle_seconds = idle_seconds
         self._entries: dict[str, _Entry] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -80,7 +89,7 @@ class RoomRegistry:
             await task
 
     async def _open(self, workshop_id: str) -> RoomHub:
-        hub = RoomHub(workshop_id, self._backend, self._node_id)
+        hub = RoomHub(workshop_id, self._backend, self._node_id, limits=self._limits)
         try:
             await hub.open()
         except BaseException:
