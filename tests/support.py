@@ -164,6 +164,20 @@ class ServerProcess:
         return data
 
 
+def server_state(
+    server: ServerProcess, workshop: dict[str, Any], role: str = "observer"
+) -> dict[str, Any]:
+    """The board as the server holds it, read over HTTP with ``role``'s link."""
+    response = httpx.get(
+        f"{server.base}/api/workshops/{workshop['id']}",
+        headers={"Authorization": f"Bearer {workshop['secrets'][role]}"},
+        timeout=5,
+    )
+    response.raise_for_status()
+    state: dict[str, Any] = response.json()["state"]
+    return state
+
+
 def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
     """Apply a resolved event to a plain-dict board, as a browser does: no decisions."""
     notes, columns = board["notes"], board["columns"]

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from websockets.sync.client import connect
 
-from .support import ROOT, ServerProcess, check_client_frame, check_server_frame
+from .support import ROOT, ServerProcess, check_client_frame, check_server_frame, server_state
 
 pytestmark = pytest.mark.browser
 
@@ -109,18 +109,6 @@ def add_note(page: Page, text: str) -> None:
     page.fill("#new-pool", text)
     page.press("#new-pool", "Enter")
     expect(note(page, text)).to_have_count(1)
-
-
-def server_state(server: ServerProcess, workshop: dict[str, Any]) -> dict[str, Any]:
-    """The board as the server holds it, read over HTTP with the facilitator's secret."""
-    response = httpx.get(
-        f"{server.base}/api/workshops/{workshop['id']}",
-        headers={"authorization": f"Bearer {workshop['secrets']['facilitator']}"},
-        timeout=5,
-    )
-    response.raise_for_status()
-    state: dict[str, Any] = response.json()["state"]
-    return state
 
 
 def seed(server: ServerProcess, workshop: dict[str, Any], ops: list[dict[str, Any]]) -> None:

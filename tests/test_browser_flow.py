@@ -14,7 +14,7 @@ from odf.opendocument import load
 from odf.text import P
 from playwright.sync_api import Browser, Page, expect
 
-from .support import ServerProcess, check_client_frame, check_server_frame
+from .support import ServerProcess, check_client_frame, check_server_frame, server_state
 from .test_browser import (
     ARTIFACTS,
     LIVE,
@@ -26,7 +26,6 @@ from .test_browser import (
     new_context,
     note,
     seed,
-    server_state,
 )
 
 pytestmark = pytest.mark.browser

@@ -5,21 +5,7 @@ import random
 import signal
 from typing import Any
 
-import httpx
-
-from .support import Client, ServerProcess, canonical
-
-
-def server_state(server: ServerProcess, workshop: dict[str, Any]) -> dict[str, Any]:
-    """The board as the server holds it, read over HTTP."""
-    response = httpx.get(
-        f"{server.base}/api/workshops/{workshop['id']}",
-        headers={"Authorization": f"Bearer {workshop['secrets']['observer']}"},
-        timeout=5,
-    )
-    response.raise_for_status()
-    state: dict[str, Any] = response.json()["state"]
-    return state
+from .support import Client, ServerProcess, canonical, server_state
 
 
 def client(server: ServerProcess, workshop: dict[str, Any], role: str = "participant",
