@@ -214,7 +214,8 @@ class _Session:
         self.sender = asyncio.create_task(self.peer.send_forever())
         self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
         self.hub = await self.registry.acquire(self.workshop_id)
-        if len(self.hub.peers) >= self.settings.max_connections_per_room:
+        ceiling = self.settings.max_connections_per_room  # 0: no limit
+        if ceiling and len(self.hub.peers) >= ceiling:
             await self._error("room_full", "This workshop has as many connections as it can take.")
             await self.close(CLOSE_TRY_AGAIN, "room full")
             return

@@ -389,3 +389,27 @@ async def test_board_limits_are_configurable(tmp_path: Path) -> None:
         await c.close()
     finally:
         server.stop()
+
+
+async def test_connections_per_room_are_capped_and_zero_means_no_limit(tmp_path: Path) -> None:
+    """Past the room's ceiling a join is told the room is full; 0 lifts the ceiling."""
+    for ceiling, expected in (("2", "room_full"), ("0", None)):
+        env = {"ATELIER_MAX_CONNECTIONS_PER_ROOM": ceiling}
+        server = ServerProcess(tmp_path / f"data{ceiling}", env=env).start()
+        try:
+            workshop = server.create_workshop()
+            held = [client(server, workshop) for _ in range(2)]
+            for c in held:
+                await c.connect()
+            third = client(server, workshop)
+            if expected is None:
+                await third.connect()
+                held.append(third)
+            else:
+                with pytest.raises(ConnectionError):
+                    await third.connect()
+                assert third.frames[-1]["code"] == expected and third.closed.rcvd.code == 1013
+            for c in held:
+                await c.close()
+        finally:
+            server.stop()
