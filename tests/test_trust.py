@@ -100,7 +100,7 @@ def atelier(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 async def test_export_delete_import_gives_back_the_same_workshop(server: ServerProcess) -> None:
-    """export, delete, import: same board, snapshots and links; the JSON byte-identical."""
+    """export, delete, import: same board, snapshots, record and links; same JSON bytes."""
     workshop = server.create_workshop()
     facilitator = client(server, workshop, role="facilitator")
     await facilitator.connect()
@@ -111,6 +111,8 @@ async def test_export_delete_import_gives_back_the_same_workshop(server: ServerP
         {"kind": "note.add", "id": "n2", "text": "Commerces fermés"},
         {"kind": "note.delete", "id": "n2"},
         {"kind": "phase.next"},
+        {"kind": "column.state", "id": "c1", "statement": "Faire se rencontrer les acteurs"},
+        {"kind": "freeze"},
     ]:
         assert (await facilitator.op(op))["type"] == "ack", op
     await facilitator.close()
@@ -118,7 +120,9 @@ async def test_export_delete_import_gives_back_the_same_workshop(server: ServerP
     first = atelier("export", workshop["id"], "--data", data)
     assert first.returncode == 0, first.stderr
     document = orjson.loads(first.stdout)
-    assert len(document["snapshots"]) == 2 and document["seq"] == 6
+    assert document["seq"] == 8 and document["board"]["frozen"] is not None
+    assert len(document["snapshots"]) == 3  # two snapshots and the official record
+    assert [body["id"] for body in document["snapshots"]][-1] == "record"
     url = f"{server.base}/api/workshops/{workshop['id']}"
     before = server_state(server, workshop)
     assert httpx.delete(url, headers=bearer(workshop, "facilitator"), timeout=5).status_code == 204
@@ -133,7 +137,8 @@ async def test_export_delete_import_gives_back_the_same_workshop(server: ServerP
     assert server_state(server, workshop) == before  # the old links open it again
     c = client(server, workshop)
     await c.connect()
-    assert (await c.op({"kind": "note.add", "id": "n3", "text": "après"}))["seq"] == 7
+    late = await c.op({"kind": "note.add", "id": "n3", "text": "après"})
+    assert late["code"] == "frozen" and late["seq"] == 9  # still frozen; the log goes on
     await c.close()
 
 
