@@ -101,6 +101,20 @@ def atelier(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 async def test_export_delete_import_gives_back_the_same_workshop(server: ServerProcess) -> None:
     """export, delete, import: same board, snapshots, record and links; same JSON bytes."""
+    await _export_delete_import(server, ["--data", str(server.data_dir)])
+
+
+@pytest.mark.redis
+async def test_export_delete_import_on_redis(tmp_path: Path, redis_server: Any) -> None:
+    """The same round trip through the Redis backend."""
+    server = ServerProcess(tmp_path / "data", redis_url=redis_server.url).start()
+    try:
+        await _export_delete_import(server, ["--redis", redis_server.url])
+    finally:
+        server.stop()
+
+
+async def _export_delete_import(server: ServerProcess, backend: list[str]) -> None:
     workshop = server.create_workshop()
     facilitator = client(server, workshop, role="facilitator")
     await facilitator.connect()
@@ -116,8 +130,7 @@ async def test_export_delete_import_gives_back_the_same_workshop(server: ServerP
     ]:
         assert (await facilitator.op(op))["type"] == "ack", op
     await facilitator.close()
-    data = str(server.data_dir)
-    first = atelier("export", workshop["id"], "--data", data)
+    first = atelier("export", workshop["id"], *backend)
     assert first.returncode == 0, first.stderr
     document = orjson.loads(first.stdout)
     assert document["seq"] == 8 and document["board"]["frozen"] is not None
@@ -126,13 +139,13 @@ async def test_export_delete_import_gives_back_the_same_workshop(server: ServerP
     url = f"{server.base}/api/workshops/{workshop['id']}"
     before = server_state(server, workshop)
     assert httpx.delete(url, headers=bearer(workshop, "facilitator"), timeout=5).status_code == 204
-    assert atelier("export", workshop["id"], "--data", data).returncode != 0
+    assert atelier("export", workshop["id"], *backend).returncode != 0
     export_file = server.data_dir.parent / "export.json"
     export_file.write_bytes(first.stdout)
-    restored = atelier("import", str(export_file), "--data", data)
+    restored = atelier("import", str(export_file), *backend)
     assert restored.returncode == 0, restored.stderr
-    assert atelier("import", str(export_file), "--data", data).returncode != 0  # id taken
-    second = atelier("export", workshop["id"], "--data", data)
+    assert atelier("import", str(export_file), *backend).returncode != 0  # id taken
+    second = atelier("export", workshop["id"], *backend)
     assert second.stdout == first.stdout
     assert server_state(server, workshop) == before  # the old links open it again
     c = client(server, workshop)

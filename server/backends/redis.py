@@ -436,7 +436,9 @@ class RedisBackend:
         """Dispatch messages until the connection fails or goes silent."""
         last_heard = time.monotonic()
         pinged = False
-        while True:
+        # Checked each second: redis-py's get_message can swallow a cancellation that lands
+        # while its read timeout fires, so close() cannot rely on cancelling this task.
+        while not self._closing:
             message = await pubsub.get_message(timeout=1.0)
             now = time.monotonic()
             if message is not None:
