@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # would refuse the load itself, so the bench lifts them (the checks still run).
 BENCH_LIMITS = {
     "ATELIER_MAX_CONNECTIONS_PER_ADDRESS": "0",
-    "ATELIER_MAX_CONNECTIONS_PER_ROOM": "100000",  # "0" is refused by ws.py today
+    "ATELIER_MAX_CONNECTIONS_PER_ROOM": "0",
     "ATELIER_WORKSHOPS_PER_HOUR": "0",
     "ATELIER_OPS_PER_SECOND": "1000000",
     "ATELIER_OPS_BURST": "1000000",
