@@ -56,7 +56,8 @@ def _verdicts(name: str, line: dict[str, Any]) -> str:
         elif value <= limit:
             out.append(f"{label}: **met** ({_fmt(value)})")
         else:
-            out.append(f"{label}: **missed** ({_fmt(value)}, {value / limit if limit else 0:.1f}x)")
+            over = f"{100 * (value / limit - 1):.0f} % over" if limit else "over"
+            out.append(f"{label}: **missed** ({_fmt(value)}, {over})")
     return "; ".join(out)
 
 
