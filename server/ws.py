@@ -23,6 +23,7 @@ from .limits import Guards, TokenBucket
 from .metrics import CONNECTIONS, OPS_COMMITTED, QUEUE_OVERFLOWS
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .rooms.hub import RoomHub
+from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
 
 __all__ = ["serve_socket"]
@@ -299,6 +300,9 @@ class _Session:
         if not result.duplicate:
             OPS_COMMITTED.inc()
         error = await self.hub.outcome(result.seq)
+        if error is None and message["op"]["kind"] == "participant.erase":
+            # the board is re-signed by every replica; storage is rewritten here, once
+            await self.backend.scrub_author(self.workshop_id, message["op"]["name"], ANONYMISED)
         if error is None:
             self._send({"type": "ack", "cop": cop, "seq": result.seq})
         else:

@@ -432,3 +432,63 @@ async def test_connections_per_room_are_capped_and_zero_means_no_limit(tmp_path:
                 await c.close()
         finally:
             server.stop()
+
+
+async def _erase_ana(server: ServerProcess) -> dict[str, Any]:
+    """Ana writes, a snapshot is taken, then the facilitator erases her pseudonym."""
+    workshop = server.create_workshop()
+    ana = client(server, workshop, name="Ana")
+    facilitator = client(server, workshop, role="facilitator", name="Fanny")
+    await ana.connect()
+    await facilitator.connect()
+    assert (await ana.op({"kind": "note.add", "id": "a1", "text": "Peu de bus"}))["type"] == "ack"
+    assert (await facilitator.op({"kind": "snapshot.take", "label": "avant"}))["type"] == "ack"
+    erase = await facilitator.op({"kind": "participant.erase", "name": "Ana"})
+    assert erase["type"] == "ack"
+    await ana.close()
+    await facilitator.close()
+    return workshop
+
+
+async def test_an_erased_pseudonym_leaves_the_database(server: ServerProcess) -> None:
+    """After the erasure, no stored log record, checkpoint or snapshot holds the name."""
+    workshop = await _erase_ana(server)
+    export = atelier("export", workshop["id"], "--data", str(server.data_dir))
+    assert export.returncode == 0 and b'"Ana"' not in export.stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(sum("
+         "d.execute(f'SELECT COUNT(*) FROM {t} WHERE workshop=? AND CAST({c} AS TEXT) LIKE ?',"
+         " (sys.argv[2], '%\"Ana\"%')).fetchone()[0] for t, c in [('ops','record'),"
+         "('checkpoints','state'),('snapshots','body')]))",
+         str(server.data_dir / "atelier.sqlite3"), workshop["id"]],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "0"
+    assert [n["author"] for n in server_state(server, workshop)["notes"]] == [
+        "Participant·e anonyme"
+    ]
+
+
+@pytest.mark.redis
+async def test_an_erased_pseudonym_leaves_redis(tmp_path: Path, redis_server: Any) -> None:
+    """The same on Redis: the log stream is rebuilt, snapshots rewritten."""
+    import redis
+
+    server = ServerProcess(tmp_path / "data", redis_url=redis_server.url).start()
+    try:
+        workshop = await _erase_ana(server)
+        r = redis.Redis.from_url(redis_server.url)
+        keys = r.keys(f"atelier:{{{workshop['id']}}}:*")
+        stored = b""
+        for key in keys:
+            kind = r.type(key)
+            if kind == b"stream":
+                stored += b"".join(f[b"c"] for _, f in r.xrange(key))
+            elif kind == b"string":
+                stored += r.get(key) or b""
+            elif kind == b"hash":
+                stored += b"".join(r.hvals(key))
+        r.close()
+        assert b'"seq"' in stored and b'"Ana"' not in stored
+    finally:
+        server.stop()

@@ -27,7 +27,26 @@ __all__ = [
     "OpRecord",
     "RoomListener",
     "WorkshopMeta",
+    "scrub",
 ]
+
+
+#: The fields of stored records and snapshots that hold a pseudonym.
+NAME_FIELDS = frozenset({"author", "by", "facilitator", "name"})
+
+
+def scrub(value: Any, name: str, replacement: str) -> Any:
+    """``value`` (parsed JSON) with every pseudonym field equal to ``name`` replaced."""
+    if isinstance(value, dict):
+        return {
+            key: replacement
+            if key in NAME_FIELDS and item == name
+            else scrub(item, name, replacement)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub(item, name, replacement) for item in value]
+    return value
 
 
 class BackendError(Exception):
@@ -135,6 +154,9 @@ class Backend(Protocol):
 
     async def list_workshops(self) -> list[tuple[str, int]]:
         """Every workshop's id with its last activity (ms since the epoch: last op or creation)."""
+
+    async def scrub_author(self, workshop_id: str, name: str, replacement: str) -> None:
+        """Replace an erased pseudonym wherever it is stored: log, checkpoint, snapshots."""
 
     async def restore_workshop(
         self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]

@@ -26,6 +26,7 @@ from .base import (
     OpRecord,
     RoomListener,
     WorkshopMeta,
+    scrub,
 )
 
 __all__ = ["EmbeddedBackend"]
@@ -49,6 +50,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     PRIMARY KEY (workshop, id)
 );
 """
+
+#: Where pseudonyms are stored: table, JSON column, row key.
+_SCRUBBED = (("ops", "record", "seq"), ("checkpoints", "state", "seq"),
+             ("snapshots", "body", "id"))  # fmt: skip
 
 #: Every table that holds a workshop's data, with the column naming the workshop.
 _TABLES = (("ops", "workshop"), ("checkpoints", "workshop"), ("snapshots", "workshop"),
@@ -83,6 +88,7 @@ class EmbeddedBackend:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # an acknowledged op survives a power cut
+        db.execute("PRAGMA secure_delete=ON")  # an erased pseudonym's old bytes are zeroed
         db.executescript(_SCHEMA)
         self._db = db
 
@@ -131,6 +137,32 @@ class EmbeddedBackend:
             raise
         finally:
             self._heads.pop(workshop_id, None)
+
+    async def scrub_author(self, workshop_id: str, name: str, replacement: str) -> None:
+        await self._run(functools.partial(self._scrub, workshop_id, name, replacement))
+
+    def _scrub(self, workshop_id: str, name: str, replacement: str) -> None:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table, column, key in _SCRUBBED:
+                rows = db.execute(
+                    f"SELECT {key}, {column} FROM {table} WHERE workshop = ?",  # noqa: S608
+                    (workshop_id,),
+                ).fetchall()
+                for row_key, blob in rows:
+                    before = orjson.loads(blob)
+                    after = scrub(before, name, replacement)
+                    if after != before:
+                        db.execute(
+                            f"UPDATE {table} SET {column} = ? "  # noqa: S608
+                            f"WHERE workshop = ? AND {key} = ?",
+                            (orjson.dumps(after), workshop_id, row_key),
+                        )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     async def list_workshops(self) -> list[tuple[str, int]]:
         rows = await self._run(

@@ -49,7 +49,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
 from .base import (
     BackendError,
@@ -59,6 +59,7 @@ from .base import (
     OpRecord,
     RoomListener,
     WorkshopMeta,
+    scrub,
 )
 
 __all__ = ["RedisBackend"]
@@ -259,6 +260,45 @@ class RedisBackend:
                 pipe.zadd(_key(meta.id, "snapshots"), {body["id"]: int(body.get("at", 0))})
             pipe.zadd(WORKSHOPS, {meta.id: int(time.time() * 1000)})
             await self._call(pipe.execute())
+
+    async def scrub_author(self, workshop_id: str, name: str, replacement: str) -> None:
+        """Rewrite the log, checkpoint and snapshots without ``name``. A stream entry
+        cannot be edited: the log is rebuilt, under WATCH of the seq so that a commit
+        landing meanwhile makes the rebuild start again rather than be lost."""
+        log_key, seq_key = _key(workshop_id, "log"), _key(workshop_id, "seq")
+        while True:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(seq_key)
+                    entries: list[Any] = await pipe.xrange(log_key) or []
+                    snapshot_ids: list[Any] = await pipe.zrange(
+                        _key(workshop_id, "snapshots"), 0, -1
+                    )
+                    snapshot_keys = [
+                        _key(workshop_id, f"snapshot:{s.decode()}") for s in snapshot_ids
+                    ]
+                    snapshots = await pipe.mget(snapshot_keys) if snapshot_keys else []
+                    state = await pipe.hget(_key(workshop_id, "checkpoint"), "state")
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    if entries:
+                        pipe.delete(log_key)
+                        for entry_id, fields in entries:
+                            data = scrub(orjson.loads(fields[b"c"]), name, replacement)
+                            pipe.xadd(log_key, {"c": orjson.dumps(data)}, id=entry_id)
+                    for key, blob in zip(snapshot_keys, snapshots, strict=True):
+                        if blob is not None:
+                            pipe.set(
+                                key, orjson.dumps(scrub(orjson.loads(blob), name, replacement))
+                            )
+                    if state is not None:
+                        scrubbed = scrub(orjson.loads(state), name, replacement)
+                        pipe.hset(_key(workshop_id, "checkpoint"), "state", orjson.dumps(scrubbed))
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue  # an op was committed meanwhile: read again
+                except (RedisError, OSError) as exc:
+                    raise BackendError(f"Redis unavailable: {exc}") from exc
 
     async def _touch(self, workshop_id: str, at: int) -> None:
         """Record activity for the retention setting, at most once a minute per room."""
