@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 
 from .backends.base import Backend, WorkshopMeta
 from .backends.embedded import EmbeddedBackend
-from .capabilities import ROLES, hash_secret, new_secret, role_for
+from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
 from .config import Settings
 from .flow_api import MAX_UPLOAD, FlowApi, Reply
 from .headers import SecurityHeadersMiddleware
@@ -110,7 +110,7 @@ class _Api:
             fields[key] = value.strip()
         secrets_by_role = {role: new_secret() for role in ROLES}
         meta = WorkshopMeta(
-            id=secrets.token_urlsafe(9),
+            id=new_workshop_id(),
             title=fields["title"] or "Atelier",
             territory=fields["territory"],
             created_at=int(time.time() * 1000),

@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 
-__all__ = ["ROLES", "hash_secret", "new_secret", "role_for"]
+__all__ = ["ROLES", "hash_secret", "new_secret", "new_workshop_id", "role_for"]
 
 #: The roles, from most to least powerful.
 ROLES: tuple[str, ...] = ("facilitator", "participant", "observer")
@@ -13,6 +13,14 @@ ROLES: tuple[str, ...] = ("facilitator", "participant", "observer")
 def new_secret() -> str:
     """A fresh link secret: 192 random bits, URL-safe."""
     return secrets.token_urlsafe(24)
+
+
+def new_workshop_id() -> str:
+    """A fresh workshop id: 72 random bits, URL-safe, never starting with '-' or '_'
+    (an id like '-abc' would read as an option on the command line)."""
+    while not (workshop_id := secrets.token_urlsafe(9))[0].isalnum():
+        pass
+    return workshop_id
 
 
 def hash_secret(secret: str) -> str:

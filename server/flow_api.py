@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from .backends.base import Backend, BackendError, OpRecord, WorkshopMeta
-from .capabilities import ROLES, hash_secret, new_secret
+from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
 from .exports.csv_import import CsvImportError, read_findings
 from .exports.json_export import BoardImportError, board_from_export
@@ -65,7 +65,7 @@ async def new_workshop(
     """Create a workshop that starts from ``board``; return its id and fresh links."""
     secrets_by_role = {role: new_secret() for role in ROLES}
     meta = WorkshopMeta(
-        id=secrets.token_urlsafe(9),
+        id=new_workshop_id(),
         title=title or "Atelier",
         territory=territory,
         created_at=int(time.time() * 1000),
