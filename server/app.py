@@ -71,6 +71,22 @@ async def _purge_forever(backend: Backend, days: int) -> None:
         await asyncio.sleep(3600)
 
 
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it passes ``limit`` bytes (it is never
+    read whole into memory first)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return _error(413, "too_large", f"The request body exceeds {limit} bytes.")
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
@@ -93,9 +109,9 @@ class _Api:
             return _error(
                 429, "rate_limited", "Too many workshops created from here; wait a while."
             )
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _error(413, "too_large", f"The request body exceeds {MAX_BODY} bytes.")
+        body = await _read_body(request, MAX_BODY)
+        if body is None:
+            return _too_large(MAX_BODY)
         try:
             data = orjson.loads(body or b"{}")
         except orjson.JSONDecodeError:
@@ -156,9 +172,9 @@ class _Api:
         )
 
     async def qr(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _error(413, "too_large", f"The request body exceeds {MAX_BODY} bytes.")
+        body = await _read_body(request, MAX_BODY)
+        if body is None:
+            return _too_large(MAX_BODY)
         try:
             link = orjson.loads(body or b"{}").get("link")
             svg = qr_svg(link if isinstance(link, str) else "")
@@ -223,9 +239,9 @@ class _Api:
         return await self._flow(request, lambda m, r: self.flow.export(m, r, fmt, source, base))
 
     async def import_findings(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_UPLOAD:
-            return _error(413, "too_large", f"The file exceeds {MAX_UPLOAD} bytes.")
+        body = await _read_body(request, MAX_UPLOAD)
+        if body is None:
+            return _too_large(MAX_UPLOAD)
         return await self._flow(request, lambda m, r: self.flow.import_findings(m, r, body))
 
     async def reopen(self, request: Request) -> Response:
@@ -236,9 +252,9 @@ class _Api:
         address = request.client.host if request.client else "unknown"
         if not self.guards.workshops.allow(address, time.monotonic()):
             return _error(429, "rate_limited", "Too many workshops created from here; wait.")
-        body = await request.body()
-        if len(body) > MAX_UPLOAD:
-            return _error(413, "too_large", f"The file exceeds {MAX_UPLOAD} bytes.")
+        body = await _read_body(request, MAX_UPLOAD)
+        if body is None:
+            return _too_large(MAX_UPLOAD)
         reply = await self.flow.import_board(body, str(request.base_url).rstrip("/"))
         return Response(reply.body, reply.status, reply.headers, reply.media_type)
 

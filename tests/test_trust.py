@@ -492,3 +492,12 @@ async def test_an_erased_pseudonym_leaves_redis(tmp_path: Path, redis_server: An
         assert b'"seq"' in stored and b'"Ana"' not in stored
     finally:
         server.stop()
+
+
+def test_oversized_request_bodies_are_refused(server: ServerProcess) -> None:
+    """A body past its limit gets 413 and creates nothing."""
+    big = b'{"title": "' + b"x" * 20_000 + b'"}'
+    for path in ("/api/workshops", "/api/qr"):
+        response = httpx.post(f"{server.base}{path}", content=big, timeout=5)
+        assert response.status_code == 413 and response.json()["error"] == "too_large"
+    assert httpx.post(f"{server.base}/api/workshops", json={}, timeout=5).status_code == 201
