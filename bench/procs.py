@@ -153,7 +153,7 @@ def _spawn(
 def start_server(workdir: Path, redis_url: str | None = None) -> Proc:
     """One ``atelier serve`` process, exactly as a user starts it."""
     port = free_port()
-    cmd = [sys.executable, "-m", "server", "serve", "--port", str(port),
+    cmd = [sys.executable, "-m", "atelier", "serve", "--port", str(port),
            "--data", str(workdir / f"data-{port}"), "--log-level", "warning"]  # fmt: skip
     if redis_url:
         cmd += ["--redis", redis_url]

@@ -7,7 +7,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -31,13 +30,14 @@ from .qr import qr_svg
 from .retention import stale_workshops
 from .rooms.hub import revocation
 from .rooms.registry import RoomRegistry
+from .web_files import web_dir
 from .ws import serve_socket
 
 __all__ = ["create_app", "make_backend"]
 
 log = logging.getLogger(__name__)
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = web_dir()
 MAX_BODY = 16 * 1024
 MAX_TITLE = 200
 

@@ -120,7 +120,7 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> "ServerProcess":
-        cmd = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
+        cmd = [sys.executable, "-m", "atelier", "serve", "--port", str(self.port),
                "--data", str(self.data_dir), *self.args]  # fmt: skip
         if self.redis_url:
             cmd += ["--redis", self.redis_url]

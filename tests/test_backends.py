@@ -8,8 +8,7 @@ from typing import Any
 import orjson
 import pytest
 import redis.asyncio as aioredis
-
-from server.backends.base import (
+from atelier.backends.base import (
     Backend,
     BackendError,
     Committed,
@@ -17,11 +16,11 @@ from server.backends.base import (
     OpRecord,
     WorkshopMeta,
 )
-from server.backends.embedded import EmbeddedBackend
-from server.backends.redis import RedisBackend
-from server.rooms.hub import RoomHub
-from server.rooms.model import Board
-from server.rooms.reducer import Context, apply
+from atelier.backends.embedded import EmbeddedBackend
+from atelier.backends.redis import RedisBackend
+from atelier.rooms.hub import RoomHub
+from atelier.rooms.model import Board
+from atelier.rooms.reducer import Context, apply
 
 from .support import RedisProcess, canonical
 

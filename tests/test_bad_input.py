@@ -11,12 +11,11 @@ import orjson
 import pytest
 import uvicorn
 import websockets
-
-from server.app import create_app
-from server.backends.base import CommitResult, OpRecord
-from server.backends.embedded import EmbeddedBackend
-from server.config import Settings
-from server.protocol import MAX_FRAME
+from atelier.app import create_app
+from atelier.backends.base import CommitResult, OpRecord
+from atelier.backends.embedded import EmbeddedBackend
+from atelier.config import Settings
+from atelier.protocol import MAX_FRAME
 
 from .support import Client, ServerProcess, free_port
 from .test_room_live import client, server_state

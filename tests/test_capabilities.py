@@ -1,6 +1,6 @@
 """Link secrets and workshop ids."""
 
-from server.capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
+from atelier.capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
 
 
 def test_a_secret_grants_its_role_and_nothing_else() -> None:

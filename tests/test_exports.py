@@ -11,11 +11,10 @@ from typing import Any
 
 import httpx
 import orjson
+from atelier.rooms.model import content_hash
 from odf import teletype
 from odf.opendocument import load
 from odf.text import H, P
-
-from server.rooms.model import content_hash
 
 from .flowclient import FlowClient, api, flow_client, state
 from .support import ServerProcess

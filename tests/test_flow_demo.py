@@ -4,8 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.demo import DEMOS, build_board
-from server.rooms.vigilance import check
+from atelier.demo import DEMOS, build_board
+from atelier.rooms.vigilance import check
 
 from .flowclient import flow_client, state
 from .support import ROOT, ServerProcess
@@ -26,7 +26,7 @@ def test_demo_boards_hold_the_seed_orientations() -> None:
 async def test_atelier_demo_prints_links_that_open_live_workshops(tmp_path: Path) -> None:
     """'atelier demo --data DIR' prints working links; a server on DIR serves those boards."""
     data = tmp_path / "data"
-    out = subprocess.run([sys.executable, "-m", "server", "demo", "--data", str(data), "--base",
+    out = subprocess.run([sys.executable, "-m", "atelier", "demo", "--data", str(data), "--base",
                           "http://example.test"], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, check=True).stdout  # fmt: skip
     links = [line.split()[-1] for line in out.splitlines() if "#k=" in line]

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from server.backends.redis import RedisBackend
-from server.rooms.errors import RoomError
-from server.rooms.model import ANONYMOUS, Board, content_hash
-from server.rooms.reducer import Context, apply
+from atelier.backends.redis import RedisBackend
+from atelier.rooms.errors import RoomError
+from atelier.rooms.model import ANONYMOUS, Board, content_hash
+from atelier.rooms.reducer import Context, apply
 
 from .flowclient import FlowClient, api, flow_client, state
 from .support import RedisProcess, ServerProcess, canonical, wait_until

@@ -4,14 +4,13 @@ import copy
 from typing import Any
 
 import pytest
+from atelier.rooms.errors import RoomError
+from atelier.rooms.model import ANONYMOUS, PHASES, Board, Viewer, content_hash
+from atelier.rooms.record import official_record
+from atelier.rooms.reducer import ANONYMISED, Applied, Context, apply, apply_op
+from atelier.rooms.vigilance import check
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from server.rooms.errors import RoomError
-from server.rooms.model import ANONYMOUS, PHASES, Board, Viewer, content_hash
-from server.rooms.record import official_record
-from server.rooms.reducer import ANONYMISED, Applied, Context, apply, apply_op
-from server.rooms.vigilance import check
 
 from .flowclient import FLOW_KINDS
 from .support import apply_event, canonical, check_server_frame

@@ -1,6 +1,6 @@
 """The limit bookkeeping, with time passed in."""
 
-from server.limits import AddressCounter, SlidingWindow, TokenBucket
+from atelier.limits import AddressCounter, SlidingWindow, TokenBucket
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:

@@ -17,11 +17,10 @@ import httpx
 import orjson
 import pytest
 import redis
-
-from server.backends.base import Committed
-from server.rooms.errors import RoomError
-from server.rooms.model import Board
-from server.rooms.reducer import Context, apply
+from atelier.backends.base import Committed
+from atelier.rooms.errors import RoomError
+from atelier.rooms.model import Board
+from atelier.rooms.reducer import Context, apply
 
 from .resilient import ResilientClient, drive
 from .support import Client, RedisProcess, ServerProcess, canonical

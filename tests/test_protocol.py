@@ -4,8 +4,7 @@ from typing import Any
 
 import orjson
 import pytest
-
-from server.protocol import ProtocolError, parse
+from atelier.protocol import ProtocolError, parse
 
 from .support import check_client_frame
 

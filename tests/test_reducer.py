@@ -4,12 +4,11 @@ import copy
 from typing import Any
 
 import pytest
+from atelier.rooms.errors import RoomError
+from atelier.rooms.model import AMBITIONS, COLOURS, Board
+from atelier.rooms.reducer import Context, apply_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from server.rooms.errors import RoomError
-from server.rooms.model import AMBITIONS, COLOURS, Board
-from server.rooms.reducer import Context, apply_op
 
 from .support import apply_event, board_from_state, canonical
 

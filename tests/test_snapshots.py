@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from server.backends.base import Backend
-from server.backends.embedded import EmbeddedBackend
-from server.backends.redis import RedisBackend
-from server.rooms.errors import RoomError
-from server.rooms.model import Board, Viewer, content_hash
-from server.rooms.reducer import Context, apply
+from atelier.backends.base import Backend
+from atelier.backends.embedded import EmbeddedBackend
+from atelier.backends.redis import RedisBackend
+from atelier.rooms.errors import RoomError
+from atelier.rooms.model import Board, Viewer, content_hash
+from atelier.rooms.reducer import Context, apply
 
 from .flowclient import FlowClient, api, flow_client
 from .support import RedisProcess, ServerProcess, canonical

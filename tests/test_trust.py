@@ -14,11 +14,10 @@ import httpx
 import orjson
 import pytest
 import websockets
-
-from server.backends.base import WorkshopMeta
-from server.backends.embedded import EmbeddedBackend
-from server.capabilities import ROLES, hash_secret, new_secret
-from server.retention import DAY_MS, stale_workshops
+from atelier.backends.base import WorkshopMeta
+from atelier.backends.embedded import EmbeddedBackend
+from atelier.capabilities import ROLES, hash_secret, new_secret
+from atelier.retention import DAY_MS, stale_workshops
 
 from .support import ROOT, Client, ServerProcess, wait_until
 from .test_room_live import client, server_state
@@ -95,7 +94,7 @@ async def test_deleting_a_workshop_erases_it(server: ServerProcess) -> None:
 
 
 def atelier(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "atelier", *args], cwd=ROOT,
                           capture_output=True, timeout=60, check=False)  # fmt: skip
 
 

@@ -68,7 +68,7 @@ class _Pending:
 
 
 class EmbeddedBackend:
-    """A :class:`~server.backends.base.Backend` on one SQLite file, for one process."""
+    """A :class:`~atelier.backends.base.Backend` on one SQLite file, for one process."""
 
     def __init__(self, data_dir: Path) -> None:
         self._path = data_dir / "atelier.sqlite3"

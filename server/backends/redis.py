@@ -143,7 +143,7 @@ def _key(workshop_id: str, part: str) -> str:
 
 
 class RedisBackend:
-    """A :class:`~server.backends.base.Backend` shared by every process on one Redis."""
+    """A :class:`~atelier.backends.base.Backend` shared by every process on one Redis."""
 
     def __init__(self, url: str, *, keep: int = DEFAULT_KEEP) -> None:
         self._url = url

@@ -1,6 +1,6 @@
 """Exports of a board, a snapshot or the official record, one module per format.
 
-Every exporter takes a :class:`~server.exports.document.Document` (what is exported,
+Every exporter takes a :class:`~atelier.exports.document.Document` (what is exported,
 already filtered for whoever asked) and returns the file's bytes; :data:`FORMATS`
 maps a format's name to its exporter and media type.
 """
