@@ -10,6 +10,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import orjson
 
+from .records import name_digest
 from .rooms.model import AMBITIONS, COLOURS
 from .rooms.ops import (
     MAX_BUDGET,
@@ -223,7 +224,7 @@ def _flow_op(kind: str, data: dict[str, Any]) -> Op:
         name = _text(data, "name", MAX_NAME).strip()
         if not name:
             raise ProtocolError("bad_field", "'name' must not be blank.")
-        op["name"] = name
+        op["digest"] = name_digest(name)  # the log keeps no name (see ops.ParticipantErase)
     return op  # type: ignore[no-any-return]
 
 

@@ -302,7 +302,7 @@ class _Session:
         error = await self.hub.outcome(result.seq)
         if error is None and message["op"]["kind"] == "participant.erase":
             # the board is re-signed by every replica; storage is rewritten here, once
-            await self.backend.scrub_author(self.workshop_id, message["op"]["name"], ANONYMISED)
+            await self.backend.scrub_author(self.workshop_id, message["op"]["digest"], ANONYMISED)
         if error is None:
             self._send({"type": "ack", "cop": cop, "seq": result.seq})
         else:

@@ -54,9 +54,9 @@ class FlowClient(Client):
             for note in op.get("notes", []) if op["kind"] in ("reveal", "freeze") else []:
                 apply_event(self.board, note)
             if op["kind"] == "participant.erase":
-                for note in self.board["notes"].values():
-                    if note["author"] == op["name"]:
-                        note["author"] = op["replacement"]
+                for note_id in op["notes"]:
+                    if note_id in self.board["notes"]:
+                        self.board["notes"][note_id]["author"] = op["replacement"]
         self.board["seq"] = frame["seq"]
         if op["kind"] in ("phase.next", "snapshot.take", "freeze"):
             self.mirrors[frame["seq"]] = {

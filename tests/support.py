@@ -185,6 +185,8 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
     if kind in ("note.add", "note.restore"):
         fields = ("id", "text", "author", "colour", "ambitions", "column", "pos")
         notes[event["id"]] = {k: event[k] for k in fields}
+        if event.get("private"):  # the server says when only this client sees it
+            notes[event["id"]]["private"] = True
     elif kind == "note.edit":
         notes[event["id"]].update({k: v for k, v in event.items() if k not in ("kind", "id")})
     elif kind == "note.move":
@@ -205,9 +207,9 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
         for shown in event.get("notes", []):
             apply_event(board, shown)
     elif kind == "participant.erase":
-        for note in notes.values():
-            if note["author"] == event["name"]:
-                note["author"] = event["replacement"]
+        for note_id in event["notes"]:
+            if note_id in notes:
+                notes[note_id]["author"] = event["replacement"]
     elif kind not in FLOW_KINDS:
         raise AssertionError(f"unknown event kind {kind}")
 

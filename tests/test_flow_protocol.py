@@ -5,6 +5,7 @@ from typing import Any
 import orjson
 import pytest
 from atelier.protocol import ProtocolError, parse
+from atelier.records import name_digest
 
 from .support import check_client_frame
 
@@ -51,7 +52,10 @@ def test_flow_ops_parse_and_match_the_schema(op: dict[str, Any]) -> None:
     """Each flow op parses to itself, and the schema accepts it."""
     frame = {"type": "op", "cop": 1, "op": op}
     check_client_frame(frame)
-    assert parse(orjson.dumps(frame)) == frame
+    parsed = parse(orjson.dumps(frame))
+    if op["kind"] == "participant.erase":  # the name goes no further than the parser
+        frame["op"] = {"kind": "participant.erase", "digest": name_digest(op["name"])}
+    assert parsed == frame
 
 
 @pytest.mark.parametrize(("op", "code"), BAD, ids=lambda x: str(x)[:40])

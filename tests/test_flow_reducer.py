@@ -4,6 +4,7 @@ import copy
 from typing import Any
 
 import pytest
+from atelier.records import name_digest
 from atelier.rooms.errors import RoomError
 from atelier.rooms.model import ANONYMOUS, PHASES, Board, Viewer, content_hash
 from atelier.rooms.record import official_record
@@ -36,14 +37,21 @@ FACILITATOR_OPS: list[dict[str, Any]] = [
 ]
 
 
+def committed(op: dict[str, Any]) -> Any:
+    """The op as the protocol hands it on: an erase names its pseudonym by digest."""
+    if op["kind"] == "participant.erase" and "name" in op:
+        return {"kind": "participant.erase", "digest": name_digest(op["name"])}
+    return op
+
+
 def run(board: Board, ctx: Context, *ops: dict[str, Any]) -> list[dict[str, Any]]:
-    return [apply_op(board, op, ctx) for op in ops]  # type: ignore[arg-type]
+    return [apply_op(board, committed(op), ctx) for op in ops]
 
 
 def reject(board: Board, ctx: Context, op: dict[str, Any]) -> str:
     """Apply an op that must be refused; return the refusal's code."""
     with pytest.raises(RoomError) as caught:
-        apply(board, op, ctx)  # type: ignore[arg-type]
+        apply(board, committed(op), ctx)
     return caught.value.code
 
 
@@ -76,7 +84,7 @@ def test_facilitator_ops_apply_for_the_facilitator(op: dict[str, Any]) -> None:
         run(board, FACILITATOR, {"kind": "column.lock", "id": "c1"})
         run(board, FACILITATOR, {"kind": "timer.start", "seconds": 9})
     before = board.to_dict(tombstones=True)
-    event = apply(board, op, FACILITATOR).event  # type: ignore[arg-type]
+    event = apply(board, committed(op), FACILITATOR).event
     assert event is not None and event["kind"] == op["kind"]
     if op["kind"] != "snapshot.take":
         assert board.to_dict(tombstones=True) != before
@@ -143,8 +151,10 @@ def test_silent_note_is_private_to_its_author_until_reveal() -> None:
     run(board, FACILITATOR, {"kind": "tools.set", "silent": True})
     applied = apply(board, {"kind": "note.add", "id": "s1", "text": "secret"}, ANA)
     assert applied.event is None and set(applied.private) == {"ca"}
+    assert applied.private["ca"]["private"] is True  # the event says so: no guessing
     ana = board.to_dict(viewer=Viewer("participant", "ca"))["notes"]
     assert sorted(n["id"] for n in ana) == ["n1", "n2", "s1"]
+    assert [n.get("private") for n in ana] == [None, None, True]
     for viewer in (Viewer("participant", "cb"), Viewer("facilitator", "cf"), ANONYMOUS):
         assert "s1" not in [n["id"] for n in board.to_dict(viewer=viewer)["notes"]]
     assert reject(board, BOB, {"kind": "note.edit", "id": "s1", "text": "x"}) == "unknown_note"
@@ -217,7 +227,7 @@ def test_participant_erase_anonymises_notes_and_ideas() -> None:
     run(board, ANA, {"kind": "idea.add", "id": "i1", "column": "c1", "text": "Un annuaire"})
     run(board, FACILITATOR, {"kind": "tools.set", "silent": True})
     run(board, ANA, {"kind": "note.add", "id": "s1", "text": "secret"})
-    run(board, FACILITATOR, {"kind": "participant.erase", "name": "Ana"})
+    run(board, FACILITATOR, {"kind": "participant.erase", "digest": name_digest("Ana")})
     assert board.notes["n1"].author == board.notes["s1"].author == ANONYMISED
     assert board.ideas["i1"].author == ANONYMISED and board.notes["n2"].author == "Bob"
 
@@ -301,9 +311,9 @@ def _mirror_apply(mirror: dict[str, Any], event: dict[str, Any]) -> None:
         for note in event["notes"]:
             apply_event(mirror, note)
     elif kind == "participant.erase":
-        for note in mirror["notes"].values():
-            if note["author"] == event["name"]:
-                note["author"] = event["replacement"]
+        for note_id in event["notes"]:
+            if note_id in mirror["notes"]:
+                mirror["notes"][note_id]["author"] = event["replacement"]
     elif kind in FLOW_KINDS:
         return
     else:
@@ -336,7 +346,7 @@ def _flow_ops(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
                   st.booleans(), st.booleans(), st.integers(1, 3)),
         st.builds(lambda c: {"kind": "vote.remove", "column": c}, cols),
         st.just({"kind": "reveal"}),
-        st.just({"kind": "participant.erase", "name": "Ana"}),
+        st.just({"kind": "participant.erase", "digest": name_digest("Ana")}),
         st.just({"kind": "freeze"}),
     )  # fmt: skip
     start = [("cf", {"kind": "column.add", "id": c, "title": "T"}) for c in ("c1", "c2")]

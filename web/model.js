@@ -235,12 +235,15 @@ function applyFlowEvent(board, ev) {
       if (ev.kind === "freeze") setFlow(board, { frozen: { seq: ev.seq, at: ev.at, by: ev.by, hash: ev.hash }, timer: null });
       break;
     case "participant.erase": {
-      for (const note of board.notes.values()) {
-        if (note.author === ev.name) board.notes.set(note.id, { ...note, author: ev.replacement });
+      // the event lists what is signed anonymously now; the name itself never travels back
+      for (const id of ev.notes) {
+        const note = board.notes.get(id);
+        if (note) board.notes.set(id, { ...note, author: ev.replacement });
       }
       const ideas = new Map(board.ideas);
-      for (const idea of ideas.values()) {
-        if (idea.author === ev.name) ideas.set(idea.id, { ...idea, author: ev.replacement });
+      for (const id of ev.ideas) {
+        const idea = ideas.get(id);
+        if (idea) ideas.set(id, { ...idea, author: ev.replacement });
       }
       board.ideas = ideas;
       break;

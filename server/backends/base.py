@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ..rooms.ops import Op
+from ..records import CommitResult, Committed, OpRecord, rehash, scrub
 
 __all__ = [
     "Backend",
@@ -27,26 +27,9 @@ __all__ = [
     "OpRecord",
     "RoomListener",
     "WorkshopMeta",
+    "rehash",
     "scrub",
 ]
-
-
-#: The fields of stored records and snapshots that hold a pseudonym.
-NAME_FIELDS = frozenset({"author", "by", "facilitator", "name"})
-
-
-def scrub(value: Any, name: str, replacement: str) -> Any:
-    """``value`` (parsed JSON) with every pseudonym field equal to ``name`` replaced."""
-    if isinstance(value, dict):
-        return {
-            key: replacement
-            if key in NAME_FIELDS and item == name
-            else scrub(item, name, replacement)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub(item, name, replacement) for item in value]
-    return value
 
 
 class BackendError(Exception):
@@ -55,45 +38,6 @@ class BackendError(Exception):
 
 class LogTrimmedError(BackendError):
     """The log no longer holds the ops after the requested seq (compacted)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OpRecord:
-    """An op as committed: who sent it, under which client op id, and when."""
-
-    client: str
-    cop: int
-    op: Op
-    author: str
-    role: str
-    at: int  # milliseconds since the epoch, on the committing process's clock
-
-
-@dataclass(frozen=True, slots=True)
-class Committed:
-    """An op with the sequence number the backend gave it."""
-
-    seq: int
-    record: OpRecord
-
-    def to_bytes(self) -> bytes:
-        """The stored and published form."""
-        return orjson.dumps({"seq": self.seq, **asdict(self.record)})
-
-    @classmethod
-    def from_bytes(cls, raw: bytes | str) -> "Committed":
-        """Read back what :meth:`to_bytes` wrote."""
-        data = orjson.loads(raw)
-        seq = data.pop("seq")
-        return cls(seq=seq, record=OpRecord(**data))
-
-
-@dataclass(frozen=True, slots=True)
-class CommitResult:
-    """The seq an op got; ``duplicate`` when it had been committed before (a retry)."""
-
-    seq: int
-    duplicate: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +99,9 @@ class Backend(Protocol):
     async def list_workshops(self) -> list[tuple[str, int]]:
         """Every workshop's id with its last activity (ms since the epoch: last op or creation)."""
 
-    async def scrub_author(self, workshop_id: str, name: str, replacement: str) -> None:
-        """Replace an erased pseudonym wherever it is stored: log, checkpoint, snapshots."""
+    async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
+        """Replace the erased pseudonym whose sha256 is ``digest`` wherever it is stored:
+        log, checkpoint, snapshots (whose hashes are recomputed, see ``rehash``)."""
 
     async def restore_workshop(
         self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]

@@ -26,6 +26,7 @@ from .base import (
     OpRecord,
     RoomListener,
     WorkshopMeta,
+    rehash,
     scrub,
 )
 
@@ -138,10 +139,10 @@ class EmbeddedBackend:
         finally:
             self._heads.pop(workshop_id, None)
 
-    async def scrub_author(self, workshop_id: str, name: str, replacement: str) -> None:
-        await self._run(functools.partial(self._scrub, workshop_id, name, replacement))
+    async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
+        await self._run(functools.partial(self._scrub, workshop_id, digest, replacement))
 
-    def _scrub(self, workshop_id: str, name: str, replacement: str) -> None:
+    def _scrub(self, workshop_id: str, digest: str, replacement: str) -> None:
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -152,8 +153,10 @@ class EmbeddedBackend:
                 ).fetchall()
                 for row_key, blob in rows:
                     before = orjson.loads(blob)
-                    after = scrub(before, name, replacement)
+                    after = scrub(before, digest, replacement)
                     if after != before:
+                        if table == "snapshots":
+                            after = rehash(after)
                         db.execute(
                             f"UPDATE {table} SET {column} = ? "  # noqa: S608
                             f"WHERE workshop = ? AND {key} = ?",

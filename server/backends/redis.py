@@ -59,6 +59,7 @@ from .base import (
     OpRecord,
     RoomListener,
     WorkshopMeta,
+    rehash,
     scrub,
 )
 
@@ -261,9 +262,9 @@ class RedisBackend:
             pipe.zadd(WORKSHOPS, {meta.id: int(time.time() * 1000)})
             await self._call(pipe.execute())
 
-    async def scrub_author(self, workshop_id: str, name: str, replacement: str) -> None:
-        """Rewrite the log, checkpoint and snapshots without ``name``. A stream entry
-        cannot be edited: the log is rebuilt, under WATCH of the seq so that a commit
+    async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
+        """Rewrite the log, checkpoint and snapshots without the pseudonym of ``digest``.
+        A stream entry cannot be edited: the log is rebuilt, under WATCH of the seq so that a commit
         landing meanwhile makes the rebuild start again rather than be lost."""
         log_key, seq_key = _key(workshop_id, "log"), _key(workshop_id, "seq")
         while True:
@@ -283,15 +284,14 @@ class RedisBackend:
                     if entries:
                         pipe.delete(log_key)
                         for entry_id, fields in entries:
-                            data = scrub(orjson.loads(fields[b"c"]), name, replacement)
+                            data = scrub(orjson.loads(fields[b"c"]), digest, replacement)
                             pipe.xadd(log_key, {"c": orjson.dumps(data)}, id=entry_id)
                     for key, blob in zip(snapshot_keys, snapshots, strict=True):
                         if blob is not None:
-                            pipe.set(
-                                key, orjson.dumps(scrub(orjson.loads(blob), name, replacement))
-                            )
+                            body = scrub(orjson.loads(blob), digest, replacement)
+                            pipe.set(key, orjson.dumps(rehash(body)))
                     if state is not None:
-                        scrubbed = scrub(orjson.loads(state), name, replacement)
+                        scrubbed = scrub(orjson.loads(state), digest, replacement)
                         pipe.hset(_key(workshop_id, "checkpoint"), "state", orjson.dumps(scrubbed))
                     await pipe.execute()
                     return

@@ -11,11 +11,10 @@ vote only by its voter. :meth:`Board.to_dict` therefore takes the :class:`Viewer
 is meant for; only the full form (``tombstones=True``, for storage) holds everything.
 """
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import orjson
+from ..records import content_hash, name_digest
 
 __all__ = [
     "AMBITIONS",
@@ -253,21 +252,6 @@ class Board:
         return board
 
 
-def content_hash(state: dict[str, Any]) -> str:
-    """The sha256 of a board view's canonical JSON (sorted keys), its ``seq`` left out.
-
-    The seq is left out because rejected ops still advance it: a frozen board keeps
-    the hash it was frozen with.
-    """
-    body = {k: v for k, v in state.items() if k != "seq"}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def name_digest(name: str) -> str:
-    """How an erased pseudonym is remembered: its sha256, so the name itself is gone."""
-    return hashlib.sha256(name.encode()).hexdigest()
-
-
 def erase_names(data: Any, erased: set[str], replacement: str) -> Any:
     """A copy of ``data`` (a view, a snapshot, a record) where every ``author`` whose
     digest is in ``erased`` reads ``replacement``."""
@@ -309,6 +293,8 @@ def _note(note: Note, tombstones: bool) -> dict[str, Any]:
     if tombstones:
         item["deleted"] = note.deleted
         item["private_to"] = note.private_to
+    elif note.private_to is not None:
+        item["private"] = True  # only its author's view holds it: say so
     return item
 
 

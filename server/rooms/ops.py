@@ -227,10 +227,14 @@ class Freeze(TypedDict):
 
 
 class ParticipantErase(TypedDict):
-    """Replace a pseudonym by an anonymous label wherever it signs something."""
+    """Replace a pseudonym by an anonymous label wherever it signs something.
+
+    The browser names the pseudonym; the protocol keeps only its sha256 (``digest``),
+    so the log never holds the name, and erasing it from storage never rewrites this
+    op: a replay erases alike."""
 
     kind: Literal["participant.erase"]
-    name: str
+    digest: str
 
 
 Op = (

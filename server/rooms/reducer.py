@@ -182,10 +182,11 @@ def _note_event(kind: str, note: Note) -> Event:
 
 
 def _seen_by(note: Note, event: Event) -> Applied:
-    """Everyone sees an event about a public note; only its author one about a silent note."""
+    """Everyone sees an event about a public note; only its author one about a silent
+    note, which says so (``private``): the client never has to guess."""
     if note.private_to is None:
         return Applied(event)
-    return Applied(None, {note.private_to: event})
+    return Applied(None, {note.private_to: {**event, "private": True}})
 
 
 def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
@@ -415,14 +416,24 @@ def _freeze(board: Board, ctx: Context) -> Event:
 
 
 def _erase(board: Board, op: ParticipantErase) -> Event:
+    digest = op["digest"]
     for note in board.notes.values():
-        if note.author == op["name"]:
+        if name_digest(note.author) == digest:
             note.author = ANONYMISED
     for idea in board.ideas.values():
-        if idea.author == op["name"]:
+        if name_digest(idea.author) == digest:
             idea.author = ANONYMISED
-    board.erased.add(name_digest(op["name"]))
-    return {"kind": "participant.erase", "name": op["name"], "replacement": ANONYMISED}
+    board.erased.add(digest)
+    # Every public note and idea signed anonymously now, not only those this erase
+    # re-signed: the event is then the same when a scrubbed log is replayed.
+    notes = sorted(
+        n.id
+        for n in board.notes.values()
+        if n.author == ANONYMISED and not n.deleted and n.private_to is None
+    )
+    ideas = sorted(i.id for i in board.ideas.values() if i.author == ANONYMISED and not i.deleted)
+    return {"kind": "participant.erase", "replacement": ANONYMISED, "notes": notes,
+            "ideas": ideas}  # fmt: skip
 
 
 def _live_note(board: Board, note_id: str, ctx: Context) -> Note:
