@@ -164,7 +164,7 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
     if kind == "freeze":
         return Applied(_freeze(board, ctx))
     if kind == "participant.erase":
-        return Applied(_erase(board, cast(ParticipantErase, op)))
+        return _erase(board, cast(ParticipantErase, op))
     raise AssertionError(f"unhandled op kind {kind!r}")  # protocol admits no other
 
 
@@ -415,7 +415,7 @@ def _freeze(board: Board, ctx: Context) -> Event:
     return {"kind": "freeze", **board.frozen, "hash": digest, **revealed}
 
 
-def _erase(board: Board, op: ParticipantErase) -> Event:
+def _erase(board: Board, op: ParticipantErase) -> Applied:
     digest = op["digest"]
     for note in board.notes.values():
         if name_digest(note.author) == digest:
@@ -424,16 +424,22 @@ def _erase(board: Board, op: ParticipantErase) -> Event:
         if name_digest(idea.author) == digest:
             idea.author = ANONYMISED
     board.erased.add(digest)
-    # Every public note and idea signed anonymously now, not only those this erase
-    # re-signed: the event is then the same when a scrubbed log is replayed.
-    notes = sorted(
-        n.id
-        for n in board.notes.values()
-        if n.author == ANONYMISED and not n.deleted and n.private_to is None
+    # The event lists every note and idea signed anonymously now, not only those this
+    # erase re-signed: it is then the same when a scrubbed log is replayed. A silent
+    # note is listed for its author only.
+    signed = sorted(
+        (n for n in board.notes.values() if n.author == ANONYMISED and not n.deleted),
+        key=lambda n: n.id,
     )
     ideas = sorted(i.id for i in board.ideas.values() if i.author == ANONYMISED and not i.deleted)
-    return {"kind": "participant.erase", "replacement": ANONYMISED, "notes": notes,
-            "ideas": ideas}  # fmt: skip
+
+    def event(owner: str | None) -> Event:
+        notes = [n.id for n in signed if n.private_to in (None, owner)]
+        return {"kind": "participant.erase", "replacement": ANONYMISED, "notes": notes,
+                "ideas": ideas}  # fmt: skip
+
+    owners = sorted({n.private_to for n in signed if n.private_to is not None})
+    return Applied(event(None), {owner: event(owner) for owner in owners})
 
 
 def _live_note(board: Board, note_id: str, ctx: Context) -> Note:
