@@ -5,7 +5,7 @@
 // it, and either way the next render shows the truth. Renders are batched per frame.
 
 import { currentLang, label, setLang, t, translate } from "./i18n.js";
-import { applyEvent, applyIntent, boardFromState, copyBoard, emptyBoard, stateOf, subjectOf } from "./model.js";
+import { applyFrame, applyIntent, boardFromState, copyBoard, emptyBoard, stateOf, subjectOf } from "./model.js";
 import { BoardView } from "./board.js";
 import { Connection } from "./socket.js";
 import { announce, toast } from "./notice.js";
@@ -211,23 +211,17 @@ function enter(workshop, token, name) {
         me = msg.sid;
         role = msg.role;
         store.saveMeta(workshop, { ...store.loadMeta(workshop), role }); // for a reload offline
-        if (msg.state) server = boardFromState(msg.state, server);
-        for (const event of msg.events ?? []) {
-          if (event.seq > server.seq) applyEvent(server, event.op);
-        }
-        server.seq = msg.seq;
+        server = applyFrame(server, msg);
         saveBoardSoon();
         break;
       case "event":
         if (msg.seq <= server.seq) return; // already applied (the welcome carried it)
-        applyEvent(server, msg.op);
-        server.seq = msg.seq;
+        server = applyFrame(server, msg);
         saveBoardSoon();
         tell(msg.op);
         break;
       case "reset":
-        server = boardFromState(msg.state, server);
-        server.seq = msg.seq;
+        server = applyFrame(server, msg);
         saveBoardSoon();
         break;
       case "ack":

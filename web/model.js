@@ -1,11 +1,17 @@
 // The board as plain data, and the pure functions that change it: no DOM, no I/O.
 //
 // Two kinds of change reach a board. Server events are resolved (they carry the
-// position the server chose) and apply without deciding anything. Intents are this
-// browser's own unacknowledged ops: applyIntent() guesses their outcome, the way the
-// server's reducer would, so the page can show them at once; the server's event
-// replaces the guess when it comes. Note and column objects are never mutated, only
-// replaced, so the DOM layer can spot changes by identity.
+// position the server chose, and say when a note is private to this browser) and apply
+// without deciding anything: applyFrame() takes the server's frames, applyEvent() one
+// event. Intents are this browser's own unacknowledged ops: applyIntent() guesses their
+// outcome, the way the server's reducer would, so the page can show them at once; the
+// server's event replaces the guess when it comes. What nobody but the server knows (is
+// this note private? how many votes are left?) is never guessed: a pending note shows as
+// pending, and its privacy arrives with its event. Note and column objects are never
+// mutated, only replaced, so the DOM layer can spot changes by identity.
+//
+// The same functions replay the event streams recorded from a real server
+// (tests/streams/, tests/node/): viewOf() must then equal the server's view.
 
 export const COLOURS = ["yellow", "pink", "blue", "green", "orange", "purple"];
 export const AMBITIONS = ["ancrage", "transition", "travail", "consommation"];
@@ -55,7 +61,7 @@ export function emptyBoard() {
 }
 
 /** A board from the server's state (welcome or reset frame, or the copy kept here). */
-export function boardFromState(state, previous = null) {
+export function boardFromState(state) {
   const board = emptyBoard();
   board.seq = state.seq;
   const orientations = new Map((state.orientations ?? []).map((o) => [o.id, o]));
@@ -66,13 +72,8 @@ export function boardFromState(state, previous = null) {
       ...("statement" in extra ? { statement: extra.statement, locked: extra.locked } : {}),
     });
   }
-  // the server never says which notes are silent; this browser remembers its own, until
-  // a state says a reveal happened since
-  const revealed = Boolean(state.tools?.revealed && !previous?.flow.tools?.revealed);
-  for (const n of state.notes) {
-    const private_ = n.private ?? previous?.notes.get(n.id)?.private ?? false;
-    board.notes.set(n.id, { deleted: false, ...n, private: private_ && !revealed });
-  }
+  // a note is private when the server's view says so (only its author's view holds it)
+  for (const n of state.notes) board.notes.set(n.id, { deleted: false, ...n, private: n.private === true });
   for (const i of state.ideas ?? []) board.ideas.set(i.id, { deleted: false, ...i });
   const votes = state.votes ?? {};
   board.flow = {
@@ -115,14 +116,10 @@ export function liveColumns(board) {
   return [...board.columns.values()].filter((c) => !c.deleted).sort(byPos);
 }
 
-function fullNote(ev, private_ = false) {
+function fullNote(ev) {
   const { id, text, author, colour, ambitions, column, pos } = ev;
-  return { id, text, author, colour, ambitions, column, pos, deleted: false, private: private_ };
-}
-
-/** Whether a note added now is seen by its author only (silent writing is on). */
-export function isSilent(board) {
-  return Boolean(board.flow.tools?.silent);
+  // the event says whether only this browser sees the note: never inferred from the tools
+  return { id, text, author, colour, ambitions, column, pos, deleted: false, private: ev.private === true };
 }
 
 /** Apply one resolved server event to the board. */
@@ -130,11 +127,8 @@ export function applyEvent(board, ev) {
   const { notes, columns } = board;
   switch (ev.kind) {
     case "note.add":
-      // an add we hear of while silent writing is on is our own silent note
-      notes.set(ev.id, fullNote(ev, isSilent(board)));
-      break;
     case "note.restore":
-      notes.set(ev.id, fullNote(ev, notes.get(ev.id)?.private ?? false));
+      notes.set(ev.id, fullNote(ev));
       break;
     case "note.edit": {
       const note = notes.get(ev.id);
@@ -154,7 +148,7 @@ export function applyEvent(board, ev) {
       break;
     }
     case "column.add":
-      columns.set(ev.id, { id: ev.id, title: ev.title, pos: ev.pos, deleted: false });
+      columns.set(ev.id, { id: ev.id, title: ev.title, pos: ev.pos, deleted: false, statement: "", locked: false });
       break;
     case "column.rename": {
       const column = columns.get(ev.id);
@@ -227,9 +221,7 @@ function applyFlowEvent(board, ev) {
       break;
     case "reveal":
     case "freeze":
-      for (const [id, note] of board.notes) {
-        if (note.private) board.notes.set(id, { ...note, private: false });
-      }
+      // the event lists the notes it makes everyone's, each as a public note.add
       for (const note of ev.notes) board.notes.set(note.id, fullNote(note));
       setFlow(board, { tools: ev.tools, counts: ev.counts });
       if (ev.kind === "freeze") setFlow(board, { frozen: { seq: ev.seq, at: ev.at, by: ev.by, hash: ev.hash }, timer: null });
@@ -281,7 +273,7 @@ export function applyIntent(board, op, author) {
       notes.set(op.id, {
         id: op.id, text: op.text, author, colour: op.colour ?? "yellow",
         ambitions: op.ambitions ?? [], column, pos: posAt(liveNotes(board, column), op.index),
-        deleted: false, private: isSilent(board),
+        deleted: false, private: false, // the server's event says whether it is private
       });
       return true;
     }
@@ -318,6 +310,7 @@ export function applyIntent(board, op, author) {
       if (columns.has(op.id)) return false;
       columns.set(op.id, {
         id: op.id, title: op.title, pos: posAt(liveColumns(board), op.index), deleted: false,
+        statement: "", locked: false,
       });
       return true;
     case "column.rename": {
@@ -401,4 +394,74 @@ export function subjectOf(op) {
   if (op.kind.startsWith("vote.")) return `v:${op.column}`;
   if (op.kind.startsWith("idea.")) return `i:${op.id}`;
   return op.id ? `c:${op.id}` : `f:${op.kind}`;
+}
+
+/**
+ * Apply one server frame that carries the board (welcome, event, reset) and return the
+ * board to keep: the same object, changed in place, or a new one from a full state.
+ * Other frames leave it as it is. An event this board already holds (its seq is not
+ * past the board's) is skipped: a welcome's catch-up may overlap what was applied.
+ */
+export function applyFrame(board, msg) {
+  switch (msg.type) {
+    case "welcome": {
+      const next = msg.state ? boardFromState(msg.state) : board;
+      for (const frame of msg.events ?? []) {
+        if (frame.seq > next.seq) applyEvent(next, frame.op);
+      }
+      next.seq = msg.seq;
+      return next;
+    }
+    case "event":
+      if (msg.seq <= board.seq) return board;
+      applyEvent(board, msg.op);
+      board.seq = msg.seq;
+      return board;
+    case "reset": {
+      const next = boardFromState(msg.state);
+      next.seq = msg.seq;
+      return next;
+    }
+    default:
+      return board;
+  }
+}
+
+function noteView(note) {
+  const { id, text, author, colour, ambitions, column, pos } = note;
+  const view = { id, text, author, colour, ambitions, column, pos };
+  if (note.private) view.private = true;
+  return view;
+}
+
+/**
+ * The board as the server's view for this reader shows it (GET /api/workshops/ID, or a
+ * welcome's state): live items only, in the server's order. `role` decides whether the
+ * reader has a ballot (observers have none). Only `contributors` is left out: no event
+ * carries it, so a board kept up by events holds the count of its last full state.
+ */
+export function viewOf(board, role) {
+  const columns = liveColumns(board);
+  const live = new Set(columns.map((c) => c.id));
+  const notes = [...board.notes.values()].filter((n) => !n.deleted).sort((x, y) => {
+    const a = x.column ?? "";
+    const b = y.column ?? "";
+    if (a !== b) return a < b ? -1 : 1;
+    return byPos(x, y);
+  });
+  const ideas = [...board.ideas.values()]
+    .filter((i) => !i.deleted && live.has(i.column))
+    .sort((x, y) => (x.column !== y.column ? (x.column < y.column ? -1 : 1) : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const { phase, tools, timer, frozen, mine, left, counts } = board.flow;
+  const votes = { counts };
+  if (role !== "observer") Object.assign(votes, { mine, left });
+  return {
+    seq: board.seq, phase,
+    columns: columns.map(({ id, title, pos }) => ({ id, title, pos })),
+    notes: notes.map(noteView),
+    orientations: columns.map(({ id, statement, locked }) => ({ id, statement, locked })),
+    ideas: ideas.map(({ id, column, text, author }) => ({ id, column, text, author })),
+    tools, timer, frozen: frozen && { seq: frozen.seq, at: frozen.at, by: frozen.by },
+    votes,
+  };
 }
