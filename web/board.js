@@ -19,6 +19,10 @@ const keyOf = (column) => column ?? POOL;
 const domKey = (key) => (key === POOL ? "pool" : `c-${key}`);
 const columnOf = (key) => (key === POOL ? null : key);
 const DELETE_CONFIRM_TIME = 5000; // ms a column's delete button waits for its confirmation
+const POOL_ROWS_SHOWN = 8; // findings in the pool past which it offers to show them all
+// a note longer than this (or with more lines) is clamped, with a button to read it whole
+const LONG_TEXT = 140;
+const LONG_LINES = 5;
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -70,8 +74,12 @@ export class BoardView {
     this.focusAfter = null;
     this.lanes = el("div", "lanes");
     root.append(this.lanes);
-    this.addColumnForm = this.makeAddColumn();
-    this.lanes.append(this.makeColumn(POOL), this.addColumnForm);
+    this.poolOpen = false;
+    this.orientHead = this.makeOrientHead();
+    // the orientations' own grid: as many side by side as the width takes, never sideways
+    this.grid = el("div", "columns");
+    this.lanes.append(this.makeColumn(POOL), this.orientHead, this.grid);
+    this.showPoolMore(0);
     root.addEventListener("click", (event) => this.onClick(event));
     root.addEventListener("keydown", (event) => this.onKey(event));
     document.addEventListener("keydown", (event) => this.undoDelete(event));
@@ -95,43 +103,81 @@ export class BoardView {
     this.root.classList.toggle("readonly", readOnly);
   }
 
+  /** Whether this reader may shape the orientations (add, rename, move, word, delete). */
+  setShaping(canShape) {
+    this.root.classList.toggle("can-shape", canShape);
+  }
+
+  showPoolMore(n) {
+    const { more, list } = this.columns.get(POOL);
+    more.hidden = n <= POOL_ROWS_SHOWN;
+    list.classList.toggle("capped", !this.poolOpen);
+    more.setAttribute("aria-expanded", String(this.poolOpen));
+    label(more, this.poolOpen ? "pool.less" : "pool.more", this.poolOpen ? undefined : { n });
+  }
+
   // -- building ----------------------------------------------------------------------
 
   makeColumn(key) {
-    const section = el("section", key === POOL ? "col pool" : "col");
+    const pool = key === POOL;
+    const section = el("section", pool ? "col pool" : "col");
     section.dataset.col = key;
     const head = el("header", "col-head");
     const title = el("h2", "col-title");
     title.id = `col-${domKey(key)}`;
-    if (key === POOL) label(title, "pool.title");
+    if (pool) label(title, "pool.title");
     const count = el("span", "col-count");
-    const shown = el("span");
+    const shown = el("span", "", "0");
     shown.setAttribute("aria-hidden", "true");
     count.append(shown, el("span", "vh"));
     const status = el("span", "badge status");
-    head.append(title, count, status);
-    if (key !== POOL) {
-      const tools = el("div", "col-tools editor-only");
-      tools.append(
-        iconButton("column-left", "column.left", "◀"),
-        iconButton("column-right", "column.right", "▶"),
-        iconButton("rename-column", "column.rename", "✎"),
-        iconButton("delete-column", "column.delete", "✕"),
-      );
-      head.append(tools);
-    }
-    const list = el("ul", "notes");
+    const meta = el("div", "col-meta");
+    meta.append(count, status);
+    head.append(title, meta);
+    const list = el("ul", pool ? "notes pool-notes scroll-y capped" : "notes");
     list.setAttribute("aria-labelledby", title.id);
     const composer = this.makeComposer(key);
-    section.append(head, list, composer);
-    if (key !== POOL && this.parts) {
-      const { top, bottom } = this.parts.make(key);
+    let more = null;
+    let menu = null;
+    if (pool) {
+      // the pool shows a few rows and scrolls inside; this button shows it whole
+      more = el("button", "quiet pool-more");
+      more.type = "button";
+      more.dataset.action = "pool-more";
+      more.setAttribute("aria-expanded", "false");
+      meta.append(more);
+      section.append(head, composer, list);
+    } else {
+      menu = this.makeMenu(key);
+      meta.append(menu.box);
+      section.append(head, list, composer);
+    }
+    if (!pool && this.parts) {
+      const { top, bottom, badges, items } = this.parts.make(key);
+      status.before(badges);
+      menu.items.prepend(...items);
       head.after(top);
       section.append(bottom);
     }
     const caption = composer.querySelector("label");
-    this.columns.set(key, { section, title, count, list, status, caption });
+    this.columns.set(key, { section, title, count, list, status, caption, more, menu });
     return section;
+  }
+
+  /** An orientation's menu (rename, move, delete; the parts add statement and lock). */
+  makeMenu(key) {
+    const box = el("details", "col-menu popover shaper-only");
+    const summary = el("summary", "icon");
+    summary.textContent = "⋯";
+    const items = el("div", "popover-body menu");
+    items.append(
+      button("rename-column", "column.rename"),
+      button("column-left", "column.moveLeft"),
+      button("column-right", "column.moveRight"),
+      button("delete-column", "column.delete", "danger-text"),
+    );
+    box.append(summary, items);
+    return { box, summary, items };
   }
 
   makeComposer(key) {
@@ -147,9 +193,16 @@ export class BoardView {
     input.dataset.i18nPlaceholder = "note.new";
     input.placeholder = t("note.new");
     input.value = this.drafts.load(`new.${domKey(key)}`) ?? "";
-    const submit = el("button", "primary");
+    const submit = el("button", key === POOL ? "primary" : "primary icon");
     submit.type = "submit";
-    label(submit, "note.add");
+    if (key === POOL) label(submit, "note.add");
+    else {
+      // a narrow column: the sign alone, its name for screen readers
+      submit.textContent = "+";
+      submit.dataset.i18nLabel = "note.add";
+      submit.setAttribute("aria-label", t("note.add"));
+      submit.title = t("note.add");
+    }
     form.append(caption, input, submit);
     input.addEventListener("input", () => this.drafts.save(`new.${domKey(key)}`, input.value || null));
     input.addEventListener("keydown", (event) => {
@@ -170,29 +223,36 @@ export class BoardView {
     return form;
   }
 
-  makeAddColumn() {
-    const form = el("form", "col col-add editor-only");
-    const caption = el("label", "");
+  /** The orientations' heading row: their title, their number, and the form to add one. */
+  makeOrientHead() {
+    const head = el("div", "orient-head");
+    const title = el("h2", "orient-title");
+    label(title, "orient.title");
+    const count = el("span", "col-count orient-count");
+    const form = el("form", "col-add editor-only shaper-only");
+    const caption = el("label", "vh");
     caption.htmlFor = "new-column";
     label(caption, "column.new");
     const input = el("input");
     input.id = "new-column";
     input.maxLength = 200;
     input.autocomplete = "off";
-    input.dataset.i18nPlaceholder = "column.title";
-    input.placeholder = t("column.title");
+    input.dataset.i18nPlaceholder = "column.new";
+    input.placeholder = t("column.new");
     const submit = el("button", "primary");
     submit.type = "submit";
     label(submit, "column.add");
     form.append(caption, input, submit);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const title = input.value.trim();
-      if (!title) return;
-      this.onOp({ kind: "column.add", id: newId("c"), title });
+      const text = input.value.trim();
+      if (!text) return;
+      this.onOp({ kind: "column.add", id: newId("c"), title: text });
       input.value = "";
     });
-    return form;
+    head.append(title, count, form);
+    this.orientCount = count;
+    return head;
   }
 
   makeNote(id) {
@@ -205,6 +265,10 @@ export class BoardView {
     grip.title = t("note.grip");
     grip.setAttribute("aria-hidden", "true"); // for pointers only: the keyboard has M
     const text = el("p", "note-text");
+    const more = el("button", "note-more quiet");
+    more.type = "button";
+    more.dataset.action = "more";
+    more.hidden = true;
     const tags = el("ul", "note-tags");
     const foot = el("div", "note-foot");
     const author = el("span", "note-author");
@@ -218,15 +282,21 @@ export class BoardView {
       iconButton("delete", "note.delete", "✕", false),
     );
     foot.append(author, secret, status, held, actions);
-    li.append(grip, text, tags, foot);
-    const entry = { li, text, tags, author, status, held, secret, note: null };
+    li.append(grip, text, more, tags, foot);
+    const entry = { li, text, more, tags, author, status, held, secret, note: null };
     this.notes.set(id, entry);
     return entry;
   }
 
   fillNote(entry, note) {
     const old = entry.note;
-    if (!old || old.text !== note.text) entry.text.textContent = note.text;
+    if (!old || old.text !== note.text) {
+      entry.text.textContent = note.text;
+      const long = note.text.length > LONG_TEXT || note.text.split("\n").length > LONG_LINES;
+      entry.more.hidden = !long;
+      entry.li.classList.toggle("long", long);
+      if (long) this.showMore(entry);
+    }
     if (!old || old.colour !== note.colour) entry.li.dataset.colour = note.colour;
     if (!old || old.author !== note.author) label(entry.author, "note.by", { name: note.author });
     if (!old || Boolean(old.private) !== Boolean(note.private)) {
@@ -267,7 +337,7 @@ export class BoardView {
         continue;
       }
       if (!this.columns.has(id)) {
-        this.lanes.insertBefore(this.makeColumn(id), this.addColumnForm);
+        this.grid.append(this.makeColumn(id));
         columnsMoved = true;
         touched.add(id); // to show its count
       }
@@ -306,6 +376,9 @@ export class BoardView {
       }
     }
     if (columnsMoved) this.orderColumns();
+    const orientations = liveColumns(view).length;
+    if (this.orientCount.textContent !== String(orientations)) this.orientCount.textContent = String(orientations);
+    this.root.style.setProperty("--orientations", String(Math.max(1, orientations)));
     for (const key of touched) this.orderNotes(key);
     this.parts?.update(view, this.columns);
     // moving a focused element through the DOM blurs it: give the focus back
@@ -317,11 +390,11 @@ export class BoardView {
   }
 
   orderColumns() {
-    let cursor = this.columns.get(POOL).section.nextElementSibling;
+    let cursor = this.grid.firstElementChild;
     for (const column of liveColumns(this.view)) {
       const { section } = this.columns.get(column.id);
       if (section === cursor) cursor = cursor.nextElementSibling;
-      else this.lanes.insertBefore(section, cursor);
+      else this.grid.insertBefore(section, cursor);
     }
   }
 
@@ -340,6 +413,7 @@ export class BoardView {
     const [shown, spoken] = column.count.children;
     shown.textContent = String(wanted.length);
     label(spoken, "column.countLabel", { n: wanted.length });
+    if (key === POOL) this.showPoolMore(wanted.length);
   }
 
   dropNote(id) {
@@ -401,6 +475,20 @@ export class BoardView {
     }
   }
 
+  /** Show a clamped note whole, or clamp it again. */
+  toggleMore(id) {
+    const entry = this.notes.get(id);
+    if (!entry) return;
+    entry.li.classList.toggle("expanded");
+    this.showMore(entry);
+  }
+
+  showMore(entry) {
+    const open = entry.li.classList.contains("expanded");
+    label(entry.more, open ? "note.less" : "note.more");
+    entry.more.setAttribute("aria-expanded", String(open));
+  }
+
   columnTitle(key) {
     return key === POOL ? t("pool.title") : this.view?.columns.get(key)?.title ?? "";
   }
@@ -460,6 +548,8 @@ export class BoardView {
     if (!target || !this.root.contains(target)) return;
     const noteId = target.closest(".note")?.dataset.id;
     const key = target.closest(".col")?.dataset.col;
+    const menu = target.closest("details.col-menu");
+    if (menu && target.dataset.action !== "delete-column") menu.open = false; // done with it
     switch (target.dataset.action) {
       case "edit": this.openEditor(noteId); break;
       case "move": this.openMover(noteId); break;
@@ -469,6 +559,11 @@ export class BoardView {
       case "rename-column": this.openRename(key); break;
       case "delete-column": this.confirmDeleteColumn(target, key); break;
       case "close": this.closePanel(noteId); break;
+      case "more": this.toggleMore(noteId); break;
+      case "pool-more":
+        this.poolOpen = !this.poolOpen;
+        this.showPoolMore(liveNotes(this.view, null).length);
+        break;
       default: throw new Error(`Unexpected action ${target.dataset.action}`);
     }
   }
@@ -491,7 +586,7 @@ export class BoardView {
       if (next) { event.preventDefault(); next.focus(); }
     } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       // to the note at the same height in the next column that has notes
-      const sections = [...this.lanes.querySelectorAll(":scope > section.col")];
+      const sections = [...this.lanes.querySelectorAll("section.col")];
       const here = sections.indexOf(li.closest("section.col"));
       const index = [...li.parentNode.querySelectorAll(":scope > .note")].indexOf(li);
       const step = event.key === "ArrowRight" ? 1 : -1;

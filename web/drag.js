@@ -116,6 +116,13 @@ export function enableDrag(root, hooks) {
       if (x < box.left + EDGE) { lanes.scrollLeft -= SCROLL_STEP; moved = true; }
       if (x > box.right - EDGE) { lanes.scrollLeft += SCROLL_STEP; moved = true; }
     }
+    // a list that scrolls by itself (the pool shows a few rows): scroll it near its edges
+    const inner = document.elementFromPoint(x, y)?.closest(".scroll-y");
+    if (inner && inner.scrollHeight > inner.clientHeight) {
+      const box = inner.getBoundingClientRect();
+      if (y < box.top + EDGE / 2) { inner.scrollTop -= SCROLL_STEP; moved = true; }
+      if (y > box.bottom - EDGE / 2) { inner.scrollTop += SCROLL_STEP; moved = true; }
+    }
     if (moved) follow();
     drag.frame = requestAnimationFrame(autoScroll);
   }

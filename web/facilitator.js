@@ -11,16 +11,19 @@ import { label, t } from "./i18n.js";
 import { linkCard } from "./home.js";
 import { announce, toast } from "./notice.js";
 import { pref, setPref } from "./store.js";
+import { showJoinScreen } from "./joinscreen.js";
+import { PHASES } from "./flow.js";
 import { $ } from "./dom.js";
 
 const ANONYMOUS = "Participant·e anonyme"; // the server's replacement name
 
 /** Ask a yes/no question in the page's dialog; resolves true on yes. */
-export function confirmAction({ title, text, ok }) {
+export function confirmAction({ title, text, ok, danger = true }) {
   const dialog = $("confirm");
   label($("confirm-title"), title);
   label($("confirm-text"), text.key, text.params);
   label($("confirm-ok"), ok);
+  $("confirm-ok").className = danger ? "danger" : "primary";
   dialog.returnValue = "";
   dialog.showModal(); // focus starts on « Annuler »: the safe answer
   return new Promise((resolve) => {
@@ -37,10 +40,23 @@ export function wireFacilitator({ send, api, view, workshop }) {
   };
   const failed = (error) => say("fac.failed", { message: error.message });
 
-  $("phase-next").addEventListener("click", () => {
+  $("phase-next").addEventListener("click", async () => {
+    const phase = view().flow.phase;
+    if (phase >= PHASES) return;
+    const yes = await confirmAction({
+      title: "fac.phaseTitle",
+      text: { key: "fac.phaseConfirm", params: { closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } } },
+      ok: "fac.phaseOk",
+      danger: false,
+    });
+    // the board may have moved on while the question was open: never skip a phase
+    if (!yes || view().flow.phase !== phase) return;
     send({ kind: "phase.next" });
     announce(t("fac.phaseClosing"));
   });
+  const joinScreen = () => showJoinScreen({ workshop, title: $("ws-title").textContent });
+  $("join-open").addEventListener("click", joinScreen);
+  $("join-open-2").addEventListener("click", joinScreen);
   $("snapshot-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = $("snapshot-label");
@@ -107,9 +123,9 @@ export function wireFacilitator({ send, api, view, workshop }) {
     say("fac.erased", { name });
   });
 
-  const showLinks = (links) => {
+  const showLinks = (links, id) => {
     const list = $("new-links");
-    list.replaceChildren(...Object.entries(links).map(([role, link]) => linkCard(role, link)));
+    list.replaceChildren(...Object.entries(links).map(([role, link]) => linkCard(role, link, { workshop: id })));
     $("new-links-box").hidden = false;
     $("new-links-title").focus();
   };
@@ -131,7 +147,7 @@ export function wireFacilitator({ send, api, view, workshop }) {
         location.replace(body.link);
         return;
       }
-      showLinks({ [role]: body.link });
+      showLinks({ [role]: body.link }, workshop);
       say("fac.rotated", { role: { key: `role.${role}` } });
     } catch (error) {
       failed(error);
@@ -165,7 +181,7 @@ export function wireFacilitator({ send, api, view, workshop }) {
     try {
       const body = await api.json("/reopen", { method: "POST" });
       remember(body.id, body.title, body.links);
-      showLinks(body.links);
+      showLinks(body.links, body.id);
       say("fac.reopened");
     } catch (error) {
       failed(error);

@@ -12,6 +12,8 @@ import { $, el, text } from "./dom.js";
 export const PHASES = 5;
 // seconds left at which the countdown is read out, besides its start and its end
 const MILESTONES = [300, 60, 10];
+// seconds « Temps écoulé » stays on screen after the end, before the countdown clears itself
+const OVER_SHOWN = 10;
 
 /** mm:ss (or h:mm:ss) of a number of seconds. */
 export function clock(seconds) {
@@ -74,24 +76,34 @@ export class FlowView {
       if (n === phase) item.setAttribute("aria-current", "step");
       else item.removeAttribute("aria-current");
     }
+    label($("phase-now"), "fac.phaseNow", { phase: { key: `phase.${phase}` } });
     const next = $("phase-next");
     if (phase < PHASES) {
-      label(next, "fac.phaseNext", { closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } });
+      label(next, "fac.phaseGo", { n: phase + 1 });
+      next.dataset.i18nLabel = "fac.phaseNext";
+      next.dataset.i18nArgs = JSON.stringify({ closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } });
+      next.title = t("fac.phaseNext", { closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } });
+      next.setAttribute("aria-label", next.title);
       next.disabled = false;
     } else {
       label(next, "fac.lastPhase");
+      delete next.dataset.i18nLabel;
+      next.removeAttribute("aria-label");
+      next.title = "";
       next.disabled = true;
     }
   }
 
   showTools(flow) {
     const tools = flow.tools ?? {};
-    $("tool-silent").hidden = !tools.silent;
+    const silent = $("tool-silent");
+    silent.hidden = !tools.silent;
+    if (tools.silent) label(silent, this.role === "participant" ? "tool.silentOn" : "tool.silentShort");
     $("silent-toggle").checked = Boolean(tools.silent);
     const voting = $("tool-voting");
     if (tools.voting) {
-      // participants see their own budget; the facilitator's screen is often projected
-      if (flow.left !== null && flow.left !== undefined && this.role !== "observer") {
+      // a participant sees their own budget; nobody else has one (and a wall shows none)
+      if (this.role === "participant" && flow.left !== null && flow.left !== undefined) {
         label(voting, "tool.votingLeft", { left: flow.left, budget: tools.budget });
       } else label(voting, "tool.voting", { budget: tools.budget });
       voting.hidden = false;
@@ -102,6 +114,13 @@ export class FlowView {
     $("vote-budget").value = String(tools.budget ?? 3);
     $("vote-open").hidden = Boolean(tools.voting);
     $("vote-close").hidden = !tools.voting;
+    // the server has no separate round, reopen or silent-notes reveal yet: one reveal does both
+    $("vote-reopen").hidden = true;
+    $("vote-round").hidden = true;
+    $("reveal-notes").hidden = true;
+    label($("reveal"), "fac.reveal");
+    label($("vote-now"), tools.voting ? "fac.voteStateOpen" : flow.counts ? "fac.voteStateRevealed" : "fac.voteStateNone",
+      { budget: tools.budget });
     const hidden = (flow.mine && Object.keys(flow.mine).length) || tools.voting || tools.silent;
     $("reveal").disabled = !hidden && Boolean(tools.revealed);
   }
@@ -126,6 +145,8 @@ export class FlowView {
     if (this.timerEnds === null) return;
     const left = (this.timerEnds - Date.now()) / 1000;
     const box = $("timer");
+    // a finished countdown clears itself: nobody has to stop it for the screen to be calm
+    box.hidden = left < -OVER_SHOWN;
     label(box, left > 0 ? "timer.left" : "timer.over", { time: clock(left) });
     box.classList.toggle("urgent", left > 0 && left <= 60);
     box.classList.toggle("over", left <= 0);

@@ -1,10 +1,12 @@
-// The first page: create a workshop, then show its three links, each with a QR code
-// drawn by the server. The links carry their secret after "#", so it is posted in a
+// The first page: create a workshop, then show its three links: the participant's and
+// the observer's with a QR code drawn by the server, the facilitator's without one and
+// hidden until asked for. The links carry their secret after "#", so it is posted in a
 // body to get the QR code and never travels in a URL the server could log.
 
 import { label, t } from "./i18n.js";
 import { toast } from "./notice.js";
 import { pref, setPref } from "./store.js";
+import { loadQr, showJoinScreen } from "./joinscreen.js";
 
 const ROLES = ["facilitator", "participant", "observer"];
 const RECENT_KEPT = 10;
@@ -64,17 +66,26 @@ function showLinks(workshop) {
   const box = document.getElementById("links");
   const list = document.getElementById("link-list");
   document.getElementById("links-title").textContent = workshop.title;
-  list.replaceChildren(...ROLES.map((role) => linkCard(role, workshop.links[role])));
+  list.replaceChildren(...ROLES.filter((role) => workshop.links[role]).map((role) => (
+    linkCard(role, workshop.links[role], { workshop: workshop.id, title: workshop.title })
+  )));
   box.hidden = false;
   box.querySelector("h2").focus();
 }
 
-/** A link's card: its role, QR code, the link itself, copy and open buttons. */
-export function linkCard(role, link) {
+/**
+ * A link's card. The participant's and observer's carry a QR code; the facilitator's never
+ * does, and its text stays hidden until asked for: a home page or a drawer may end up on
+ * the projector, and that link gives every right over the workshop.
+ */
+export function linkCard(role, link, { workshop = null, title = null } = {}) {
   const card = document.createElement("li");
   card.className = `link-card role-${role}`;
-  const title = document.createElement("h3");
-  label(title, `role.${role}`);
+  const heading = document.createElement("h3");
+  label(heading, `role.${role}`);
+  const hint = document.createElement("p");
+  hint.className = "hint";
+  label(hint, role === "facilitator" ? "home.facHint" : `link.${role}Hint`);
   const url = document.createElement("a");
   url.className = "link-url";
   url.href = link;
@@ -89,6 +100,7 @@ export function linkCard(role, link) {
       await navigator.clipboard.writeText(link);
       label(copy, "link.copied");
     } catch {
+      url.hidden = false;
       getSelection().selectAllChildren(url); // no clipboard (plain http): select it for Ctrl+C
     }
   });
@@ -98,27 +110,41 @@ export function linkCard(role, link) {
   open.target = "_blank";
   open.rel = "noopener";
   label(open, "link.open");
-  actions.append(copy, open);
+  if (role === "facilitator") {
+    label(heading, "home.facTitle");
+    open.className = "button primary";
+    open.target = "_self";
+    label(open, "home.openBoard");
+    url.hidden = true;
+    const show = document.createElement("button");
+    show.type = "button";
+    label(show, "home.facShow");
+    show.setAttribute("aria-expanded", "false");
+    show.addEventListener("click", () => {
+      url.hidden = !url.hidden;
+      show.setAttribute("aria-expanded", String(!url.hidden));
+    });
+    actions.append(open, copy, show);
+    card.append(heading, hint, actions, url);
+    return card;
+  }
   const qr = document.createElement("img");
-  qr.className = "qr";
-  qr.width = 220;
-  qr.height = 220;
+  qr.className = `qr qr-${role}`;
+  qr.width = role === "participant" ? 220 : 120;
+  qr.height = qr.width;
   qr.dataset.i18nLabel = "link.qr";
   qr.dataset.i18nArgs = JSON.stringify({ role: { key: `role.${role}` } });
   qr.alt = t("link.qr", { role: { key: `role.${role}` } });
   loadQr(qr, link);
-  card.append(title, qr, url, actions);
+  actions.append(copy, open);
+  if (role === "participant" && workshop) {
+    const project = document.createElement("button");
+    project.type = "button";
+    project.className = "primary";
+    label(project, "home.joinScreen");
+    project.addEventListener("click", () => showJoinScreen({ workshop, title, link }));
+    actions.prepend(project);
+  }
+  card.append(heading, hint, qr, url, actions);
   return card;
-}
-
-async function loadQr(img, link) {
-  const response = await fetch("/api/qr", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ link }),
-  });
-  if (!response.ok) return;
-  const svg = await response.text();
-  // a data: URL is what the CSP allows for images; an <img> never runs what is inside
-  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
 }

@@ -15,6 +15,7 @@ import { FlowView } from "./flow.js";
 import { Snapshots } from "./snapshots.js";
 import { Api } from "./api.js";
 import { wireFacilitator } from "./facilitator.js";
+import { Screen } from "./screen.js";
 import * as store from "./store.js";
 import { $ } from "./dom.js";
 
@@ -22,6 +23,7 @@ const SAVED_FOR = 5000; // ms a note shows "saved" after its ack
 const SAVE_BOARD_EVERY = 1000; // ms between two copies of the board into localStorage
 const RECORD_RETRY = 500; // ms before asking again for a record another process still stores
 const DRAW_MEASURE = "atelier.draw";
+const NEWS_SHOWN = 8000; // ms a piece of flow news stays in the toolbar
 
 function start() {
   translate(document);
@@ -31,6 +33,10 @@ function start() {
     console.warn("Atelier works without its offline copy:", error);
   });
   $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
+  $("skip").addEventListener("click", (event) => {
+    event.preventDefault(); // a fragment would replace the link's key (and reload the page)
+    $("board").focus();
+  });
   const match = location.pathname.match(/^\/w\/([A-Za-z0-9_-]{1,64})\/?$/);
   if (match) {
     // another key in the same page is another person's link: start afresh
@@ -46,13 +52,19 @@ function problem(key) {
   $("problem").hidden = false;
 }
 
-function openWorkshop(workshop) {
+async function openWorkshop(workshop) {
   const token = new URLSearchParams(location.hash.slice(1)).get("k");
   if (!token) {
     problem("join.noKey");
     return;
   }
-  loadMeta(workshop, token);
+  // the role decides whether to ask for a pseudonym: an observer (the wall, the public)
+  // is never asked; the link's role comes from the server, or from the last visit offline
+  const meta = (await loadMeta(workshop, token)) ?? store.loadMeta(workshop);
+  if (meta?.role === "observer") {
+    enter(workshop, token, t("observer.name"));
+    return;
+  }
   const name = store.pref("name", "");
   if (name) {
     enter(workshop, token, name);
@@ -71,6 +83,7 @@ function openWorkshop(workshop) {
   });
 }
 
+/** The workshop's title and territory (and this link's role), shown in the header. */
 async function loadMeta(workshop, token) {
   const show = (meta) => {
     $("ws-title").textContent = meta.title;
@@ -86,22 +99,23 @@ async function loadMeta(workshop, token) {
     });
     if (response.status === 404) {
       problem("join.badLink");
-      return;
+      return null;
     }
-    if (!response.ok) return;
+    if (!response.ok) return null;
     const body = await response.json();
-    const meta = { ...store.loadMeta(workshop), title: body.title, territory: body.territory };
+    const meta = { ...store.loadMeta(workshop), title: body.title, territory: body.territory, role: body.role };
     store.saveMeta(workshop, meta);
     show(meta);
+    return meta;
   } catch {
-    // offline: the cached title will do
+    return null; // offline: the cached title (and role) will do
   }
 }
 
 function enter(workshop, token, name) {
   $("board-page").hidden = false;
   $("status").hidden = false;
-  $("tools-board").hidden = false;
+  $("toolbar").hidden = false;
   const drafts = {
     load: (subject) => store.loadDraft(workshop, subject),
     save: (subject, value) => store.saveDraft(workshop, subject, value),
@@ -128,6 +142,8 @@ function enter(workshop, token, name) {
     parts,
   });
   const snapshots = new Snapshots(api);
+  const screen = new Screen();
+  let presentedFor = null; // the role presentation mode was last chosen for
   const flow = new FlowView({ onRecordNeeded: () => showRecord(0) });
   let shown = server; // the last view drawn, for the facilitator's pick of names
   wireFacilitator({ send, api, workshop, view: () => shown });
@@ -173,7 +189,17 @@ function enter(workshop, token, name) {
     shown = view;
     const frozen = Boolean(view.flow.frozen);
     document.body.dataset.role = role ?? "";
+    $("tools-name").hidden = role === "observer";
+    label($("drawer-label"), role === "facilitator" ? "drawer.facilitator" : "drawer.other");
+    label($("drawer-title"), role === "facilitator" ? "drawer.facilitator" : "drawer.other");
+    if (role && presentedFor !== role) {
+      presentedFor = role;
+      // the observer link is the wall's: it opens in presentation mode
+      if (role === "observer" && store.pref("present.observer", true)) screen.present(true, { focus: false });
+      $("panel-facilitator").open = role === "facilitator";
+    }
     board.setReadOnly(role !== "participant" && role !== "facilitator" || frozen);
+    board.setShaping(role === "facilitator");
     label($("readonly"), frozen ? "board.frozen" : "board.readonly");
     $("readonly").hidden = !(frozen || role === "observer");
     board.update(view);
@@ -190,6 +216,7 @@ function enter(workshop, token, name) {
     // the cost of each draw, for the browser's performance tools (and the perf checks)
     if (performance.getEntriesByName(DRAW_MEASURE).length >= 500) performance.clearMeasures(DRAW_MEASURE);
     performance.measure(DRAW_MEASURE, { start: started });
+    screen.fitSoon();
   }
 
   function saveBoardSoon() {
@@ -269,12 +296,11 @@ function enter(workshop, token, name) {
     render();
   }
 
-  /** Say what the flow's events change for everyone (live region and a toast). */
+  /** Say what the flow's events change for everyone (live region and the toolbar's news). */
   function tell(ev) {
     const say = (key, params) => {
-      const text = t(key, params);
-      announce(text);
-      toast(text);
+      announce(t(key, params));
+      news(key, params);
     };
     switch (ev.kind) {
       case "phase.next":
@@ -297,6 +323,16 @@ function enter(workshop, token, name) {
       default:
         break;
     }
+  }
+
+  let newsTimer = 0;
+  /** A line of news in the toolbar: it never covers the board, and clears itself. */
+  function news(key, params) {
+    const line = $("news");
+    label(line, key, params);
+    line.hidden = false;
+    clearTimeout(newsTimer);
+    newsTimer = setTimeout(() => { line.hidden = true; }, NEWS_SHOWN);
   }
 
   function showHolders() {

@@ -1,7 +1,10 @@
 // Messages to people: the live region screen readers announce, and short-lived toasts.
 
-const TOAST_TIME = 8000; // ms: long enough to reach the undo button
-const TOASTS_SHOWN = 3; // older toasts make way: a burst of news must not cover the board
+const TOAST_TIME = 5000; // ms a plain message stays
+const ACTION_TIME = 8000; // ms a message with a button stays: long enough to reach « Annuler »
+// older toasts make way: a burst of messages must not cover the board (one on a phone,
+// where the toast is a thin strip at the bottom and the page keeps room for it)
+const NARROW = "(max-width: 40rem)";
 
 /** Say something to screen readers (the same text twice is still announced). */
 export function announce(text) {
@@ -29,7 +32,8 @@ export function toast(text, action = null) {
     item.append(button);
   }
   box.append(item);
-  while (box.children.length > TOASTS_SHOWN) box.firstElementChild.remove();
-  setTimeout(close, TOAST_TIME);
+  const shown = matchMedia(NARROW).matches ? 1 : 2;
+  while (box.children.length > shown) box.firstElementChild.remove();
+  setTimeout(close, action ? ACTION_TIME : TOAST_TIME);
   return item;
 }

@@ -28,28 +28,34 @@ export class OrientationParts {
     this.view = null;
   }
 
-  /** The nodes of a new column: top goes under its heading, bottom under its composer. */
+  /**
+   * The nodes of a new column: top goes under its heading, bottom under its composer,
+   * badges (lock, votes) beside its title, items into its menu.
+   */
   make(id) {
     const top = el("div", "orientation");
     const statementBox = el("div", "statement-box");
-    const statementLabel = el("h3", "statement-label", "orientation.statement");
+    const statementLabel = el("h3", "statement-label vh", "orientation.statement");
     const statement = el("p", "statement");
-    const editStatement = action("orientation.formulate", "editor-only unlocked-only",
+    // an orientation not yet worded: who may word it sees the button in its place
+    const editStatement = action("orientation.formulate", "quiet statement-add editor-only shaper-only unlocked-only",
       () => this.openStatement(id));
     statementBox.append(statementLabel, statement, editStatement);
-    const lockRow = el("div", "lock-row");
+    const badges = el("span", "col-badges");
     const lockBadge = el("span", "badge lock");
-    const lock = action("orientation.lock", "editor-only facilitator-only", () => {
+    const tally = el("span", "badge tally");
+    badges.append(lockBadge, tally);
+    const menuStatement = action("orientation.formulate", "unlocked-only", () => this.openStatement(id));
+    const lock = action("orientation.lock", "facilitator-only", () => {
       const column = this.view.columns.get(id);
       this.onOp({ kind: column.locked ? "column.unlock" : "column.lock", id });
     });
-    lockRow.append(lockBadge, lock);
-    const votes = el("div", "votes");
-    const tally = el("span", "tally");
-    const voteAdd = action("vote.add", "editor-only voting-only", () => this.vote(id, "vote.add"));
-    const voteRemove = action("vote.remove", "editor-only voting-only", () => this.vote(id, "vote.remove"));
-    votes.append(tally, voteAdd, voteRemove);
-    top.append(statementBox, lockRow, votes);
+    const votes = el("div", "votes editor-only");
+    const voteRemove = action("vote.remove", "vote-remove", () => this.vote(id, "vote.remove"));
+    const mineBox = el("span", "vote-mine");
+    const voteAdd = action("vote.add", "primary vote-add", () => this.vote(id, "vote.add"));
+    votes.append(voteRemove, mineBox, voteAdd);
+    top.append(statementBox, votes);
 
     const bottom = el("details", "ideas");
     const summary = el("summary");
@@ -78,10 +84,10 @@ export class OrientationParts {
     });
     bottom.append(summary, ideaList, form);
     this.parts.set(id, {
-      top, bottom, statement, statementBox, editStatement, lockBadge, lock, tally, voteAdd,
-      voteRemove, summary, ideaList, shown: null,
+      top, bottom, statement, statementBox, editStatement, menuStatement, lockBadge, lock, tally,
+      votes, voteAdd, voteRemove, mineBox, summary, ideaList, shown: null,
     });
-    return { top, bottom };
+    return { top, bottom, badges, items: [menuStatement, lock] };
   }
 
   title(id) {
@@ -120,10 +126,12 @@ export class OrientationParts {
       label(part.statement, "orientation.noStatement");
       part.statement.classList.add("empty");
     }
-    label(part.editStatement, "orientation.formulate");
-    part.editStatement.dataset.i18nLabel = "orientation.formulateIn";
-    part.editStatement.dataset.i18nArgs = JSON.stringify({ column: title });
-    part.editStatement.setAttribute("aria-label", t("orientation.formulateIn", { column: title }));
+    part.statementBox.classList.toggle("is-empty", !column.statement);
+    for (const node of [part.editStatement, part.menuStatement]) {
+      node.dataset.i18nLabel = "orientation.formulateIn";
+      node.dataset.i18nArgs = JSON.stringify({ column: title });
+      node.setAttribute("aria-label", t("orientation.formulateIn", { column: title }));
+    }
     if (column.locked) label(part.lockBadge, "orientation.locked");
     else {
       delete part.lockBadge.dataset.i18n;
@@ -132,18 +140,17 @@ export class OrientationParts {
     label(part.lock, column.locked ? "orientation.unlock" : "orientation.lock");
     const flow = view.flow;
     const mine = flow.mine?.[id] ?? 0;
-    const counts = flow.counts;
-    if (counts) label(part.tally, "vote.count", { n: counts[id] ?? 0 });
-    else if (flow.tools?.voting || mine) label(part.tally, "vote.mine", { n: mine });
+    // counts are everyone's once revealed; before that, only the reader's own ballot shows
+    if (flow.counts) label(part.tally, "vote.count", { n: flow.counts[id] ?? 0 });
     else {
       delete part.tally.dataset.i18n;
       part.tally.textContent = "";
     }
     const open = Boolean(flow.tools?.voting);
-    part.voteAdd.hidden = !open;
-    part.voteRemove.hidden = !open;
-    part.voteAdd.disabled = open && !flow.left;
-    part.voteRemove.disabled = open && !mine;
+    part.votes.hidden = !open;
+    if (open) label(part.mineBox, "vote.mine", { n: mine });
+    part.voteAdd.disabled = !flow.left;
+    part.voteRemove.disabled = !mine;
     for (const [button, key] of [[part.voteAdd, "vote.addTo"], [part.voteRemove, "vote.removeFrom"]]) {
       button.dataset.i18nLabel = key;
       button.dataset.i18nArgs = JSON.stringify({ column: title });
@@ -193,7 +200,8 @@ export class OrientationParts {
       this.drafts.save(`stmt.${id}`, null);
       form.remove();
       part.editStatement.hidden = false;
-      part.editStatement.focus();
+      part.statement.hidden = false;
+      part.statement.closest(".col")?.querySelector(".col-menu > summary")?.focus();
     };
     form.addEventListener("keydown", (event) => {
       if (event.key === "Escape") { event.preventDefault(); close(); }
@@ -207,6 +215,7 @@ export class OrientationParts {
       close();
     });
     part.editStatement.hidden = true;
+    part.statement.hidden = true;
     part.statementBox.append(form);
     input.focus();
   }
