@@ -25,7 +25,9 @@ def violations(page: Page) -> list[dict[str, Any]]:
             });
             return result.violations.map((v) => ({
                 id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, summary: n.failureSummary })),
+                nodes: v.nodes.slice(0, 5).map((n) => ({
+                    target: n.target, summary: n.failureSummary,
+                })),
             }));
         }""",
         TAGS,

@@ -79,17 +79,10 @@ export class FlowView {
     label($("phase-now"), "fac.phaseNow", { phase: { key: `phase.${phase}` } });
     const next = $("phase-next");
     if (phase < PHASES) {
-      label(next, "fac.phaseGo", { n: phase + 1 });
-      next.dataset.i18nLabel = "fac.phaseNext";
-      next.dataset.i18nArgs = JSON.stringify({ closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } });
-      next.title = t("fac.phaseNext", { closed: { key: `phase.${phase}` }, opened: { key: `phase.${phase + 1}` } });
-      next.setAttribute("aria-label", next.title);
+      label(next, "fac.phaseGo", { n: phase + 1 }); // the confirmation says what it closes
       next.disabled = false;
     } else {
       label(next, "fac.lastPhase");
-      delete next.dataset.i18nLabel;
-      next.removeAttribute("aria-label");
-      next.title = "";
       next.disabled = true;
     }
   }
