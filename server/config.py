@@ -51,6 +51,9 @@ class Settings:
     max_bad_frames: int = 20
     #: Workshops untouched for this many days are deleted with all their data (0: never).
     retention_days: int = 0
+    #: Seconds a room stays open in a process after its last socket left (then it closes,
+    #: leaving a checkpoint behind).
+    room_idle_seconds: float = 30.0
 
     @property
     def room_limits(self) -> RoomLimits:
