@@ -308,6 +308,8 @@ def test_the_join_screen_projects_the_participant_link_and_never_the_facilitator
     expect(screen.get_by_role("heading", name="Rejoindre l'atelier")).to_be_visible()
     expect(screen.locator("#join-screen-link")).to_have_text(links["participant"])
     expect(screen.locator("#join-screen-qr")).to_have_js_property("complete", True)
+    # the test server listens on 127.0.0.1: the screen warns that phones cannot open that
+    expect(screen.locator("#join-screen-warn")).to_contain_text("les téléphones ne pourront pas")
     qr = screen.locator("#join-screen-qr").bounding_box()
     assert qr is not None and qr["width"] >= 500, qr  # readable from the back of the room
     # nothing on screen holds the facilitator's secret: not the join screen, not the page

@@ -345,6 +345,13 @@ export class BoardView {
       if (entry.title.textContent !== column.title) {
         entry.title.textContent = column.title;
         label(entry.caption, "note.newIn", { column: column.title }); // which column it goes to
+        const summary = entry.menu?.summary;
+        if (summary) {
+          summary.dataset.i18nLabel = "column.menu";
+          summary.dataset.i18nArgs = JSON.stringify({ column: column.title });
+          summary.setAttribute("aria-label", t("column.menu", { column: column.title }));
+          summary.title = summary.getAttribute("aria-label");
+        }
       }
       if (!old || old.pos !== column.pos) columnsMoved = true;
     }

@@ -11,6 +11,8 @@ import { label, t } from "./i18n.js";
 import { pref, setPref } from "./store.js";
 import { $ } from "./dom.js";
 
+const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
+
 /** The participant link this browser knows for a workshop, or null. */
 export function knownParticipantLink(workshop) {
   return pref("workshops", []).find((w) => w.id === workshop)?.links?.participant ?? null;
@@ -60,6 +62,8 @@ export function showJoinScreen({ workshop, title, link = null }) {
     $("join-screen-known").hidden = false;
     form.hidden = true;
     $("join-screen-link").textContent = known;
+    // a link on this machine's loopback address opens nothing on a phone: say so, here
+    $("join-screen-warn").hidden = !LOOPBACK.test(new URL(known, location.href).hostname);
     const qr = $("join-screen-qr");
     qr.alt = t("joinscreen.qr");
     qr.dataset.i18nLabel = "joinscreen.qr";

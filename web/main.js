@@ -33,6 +33,7 @@ function start() {
     console.warn("Atelier works without its offline copy:", error);
   });
   $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
+  closePopovers();
   $("skip").addEventListener("click", (event) => {
     event.preventDefault(); // a fragment would replace the link's key (and reload the page)
     $("board").focus();
@@ -44,6 +45,23 @@ function start() {
     openWorkshop(match[1]);
   }
   else startHome();
+}
+
+/** A popover (a menu, the presence list) closes on Escape or on a click elsewhere. */
+function closePopovers() {
+  document.addEventListener("click", (event) => {
+    for (const open of document.querySelectorAll("details.popover[open]")) {
+      if (!open.contains(event.target)) open.open = false;
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const open = event.key === "Escape" && event.target.closest?.("details.popover[open]");
+    if (!open) return;
+    event.preventDefault();
+    event.stopPropagation(); // Escape closes the menu, not the drawer or presentation too
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
 }
 
 function problem(key) {
