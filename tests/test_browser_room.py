@@ -422,3 +422,35 @@ def test_messages_stay_calm_on_a_phone_and_a_finished_countdown_clears_itself(
     assert server_state(server, workshop)["timer"] is not None  # nobody stopped it
     watched.assert_clean()
     page.context.close()
+
+
+def test_a_join_screen_on_another_machine_takes_only_the_participant_link(
+    browser: Browser, server: ServerProcess, room: dict[str, Any]
+) -> None:
+    """A facilitator whose browser did not create the workshop is asked once for the
+    participant link; the facilitator's or the observer's link is refused, never shown."""
+    watched = open_as(browser, room["links"]["facilitator"], "Claire", viewport=WALL)
+    page = watched.page
+    page.locator("#join-open").click()
+    screen = page.locator("#join-screen")
+    field = screen.get_by_label("Lien participant")
+    expect(field).to_be_focused()
+    expect(screen.locator("#join-screen-known")).to_be_hidden()
+    for wrong in (room["links"]["facilitator"], room["links"]["observer"], "http://x/w/a#k=b"):
+        field.fill(wrong)
+        field.press("Enter")
+        expect(field).to_have_js_property(
+            "validationMessage", "Ce lien n'est pas le lien participant de cet atelier."
+        )
+        expect(screen.locator("#join-screen-known")).to_be_hidden()
+    field.fill(room["links"]["participant"])
+    field.press("Enter")
+    expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
+    expect(screen.locator("#join-screen-qr")).to_have_js_property("complete", True)
+    secret = room["links"]["facilitator"].split("#k=")[1]
+    assert secret not in screen.inner_text()
+    page.keyboard.press("Escape")
+    page.locator("#join-open").click()  # kept: no question the second time
+    expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
+    watched.assert_clean()
+    page.context.close()

@@ -55,7 +55,7 @@ export function emptyBoard() {
     seq: 0, notes: new Map(), columns: new Map(), ideas: new Map(),
     flow: {
       phase: 1, tools: null, timer: null, frozen: null, mine: {}, left: null, counts: null,
-      contributors: 0,
+      contributors: 0, firstPhase: undefined, silentWaiting: undefined,
     },
   };
 }
@@ -80,15 +80,18 @@ export function boardFromState(state) {
     phase: state.phase ?? 1, tools: state.tools ?? null, timer: state.timer ?? null,
     frozen: state.frozen ?? null, mine: votes.mine ?? {}, left: votes.left ?? null,
     counts: votes.counts ?? null, contributors: state.contributors ?? 0,
+    // a server before issue 10 sends neither: they stay unknown rather than guessed
+    firstPhase: state.first_phase, silentWaiting: state.silent_waiting,
   };
   return board;
 }
 
 /** The board as JSON-ready state, tombstones included (to keep it in localStorage). */
 export function stateOf(board) {
-  const { phase, tools, timer, frozen, mine, left, counts, contributors } = board.flow;
+  const { phase, tools, timer, frozen, mine, left, counts, contributors, firstPhase, silentWaiting } = board.flow;
   return {
     seq: board.seq, phase, tools, timer, frozen, contributors,
+    first_phase: firstPhase, silent_waiting: silentWaiting,
     votes: { counts, mine, left }, columns: [...board.columns.values()],
     notes: [...board.notes.values()], ideas: [...board.ideas.values()],
   };
@@ -129,6 +132,7 @@ export function applyEvent(board, ev) {
     case "note.add":
     case "note.restore":
       notes.set(ev.id, fullNote(ev));
+      if (ev.silent_waiting !== undefined) setFlow(board, waiting(ev)); // the author's own count
       break;
     case "note.edit": {
       const note = notes.get(ev.id);
@@ -145,6 +149,7 @@ export function applyEvent(board, ev) {
     case "note.delete": {
       const note = notes.get(ev.id);
       if (note) notes.set(ev.id, { ...note, deleted: true }); // kept, so undo can show it again
+      if (ev.silent_waiting !== undefined) setFlow(board, waiting(ev));
       break;
     }
     case "column.add":
@@ -178,6 +183,11 @@ function setFlow(board, change) {
   board.flow = { ...board.flow, ...change };
 }
 
+/** The count of waiting silent notes an event carries, as a flow change (or none). */
+function waiting(ev) {
+  return ev.silent_waiting === undefined ? {} : { silentWaiting: ev.silent_waiting };
+}
+
 /** The workshop-flow events: kept in the board's data, so nothing is lost or misapplied. */
 function applyFlowEvent(board, ev) {
   switch (ev.kind) {
@@ -208,10 +218,28 @@ function applyFlowEvent(board, ev) {
     case "snapshot.take":
       break;
     case "tools.set":
+      // turning silent writing off shows what it hid, in this event (as public note.adds)
+      for (const note of ev.notes ?? []) board.notes.set(note.id, fullNote(note));
       setFlow(board, {
         tools: ev.tools,
+        counts: ev.tools.revealed ? board.flow.counts : null, // counts hide while votes change
+        ...waiting(ev),
+        // a server before vote.round cleared the ballots when a vote opened (new_round)
         ...(ev.new_round ? { mine: {}, left: ev.tools.budget, counts: null } : {}),
       });
+      break;
+    case "vote.round": // a new round: every ballot cleared, the vote open
+      setFlow(board, { tools: ev.tools, mine: {}, left: ev.tools.budget, counts: null });
+      break;
+    case "votes.reveal":
+      setFlow(board, { tools: ev.tools, counts: ev.counts });
+      break;
+    case "notes.reveal":
+      for (const note of ev.notes) board.notes.set(note.id, fullNote(note));
+      setFlow(board, waiting(ev));
+      break;
+    case "silent.waiting": // how many silent notes wait, never what they say
+      setFlow(board, waiting(ev));
       break;
     case "timer.start":
       setFlow(board, { timer: ev.ends_at });
@@ -223,7 +251,7 @@ function applyFlowEvent(board, ev) {
     case "freeze":
       // the event lists the notes it makes everyone's, each as a public note.add
       for (const note of ev.notes) board.notes.set(note.id, fullNote(note));
-      setFlow(board, { tools: ev.tools, counts: ev.counts });
+      setFlow(board, { tools: ev.tools, counts: ev.counts, ...waiting(ev) });
       if (ev.kind === "freeze") setFlow(board, { frozen: { seq: ev.seq, at: ev.at, by: ev.by, hash: ev.hash }, timer: null });
       break;
     case "participant.erase": {
@@ -452,11 +480,14 @@ export function viewOf(board, role) {
   const ideas = [...board.ideas.values()]
     .filter((i) => !i.deleted && live.has(i.column))
     .sort((x, y) => (x.column !== y.column ? (x.column < y.column ? -1 : 1) : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  const { phase, tools, timer, frozen, mine, left, counts } = board.flow;
+  const { phase, tools, timer, frozen, mine, left, counts, firstPhase, silentWaiting } = board.flow;
   const votes = { counts };
   if (role !== "observer") Object.assign(votes, { mine, left });
+  const known = {}; // what a server before issue 10 does not say is left out, as it leaves it
+  if (firstPhase !== undefined) known.first_phase = firstPhase;
+  if (silentWaiting !== undefined) known.silent_waiting = silentWaiting;
   return {
-    seq: board.seq, phase,
+    seq: board.seq, phase, ...known,
     columns: columns.map(({ id, title, pos }) => ({ id, title, pos })),
     notes: notes.map(noteView),
     orientations: columns.map(({ id, statement, locked }) => ({ id, statement, locked })),
