@@ -77,9 +77,28 @@ export function wireFacilitator({ send, api, view, workshop }) {
     announce(t("fac.voteOpened", { budget })); // the event's toast follows for everyone
   });
   $("vote-close").addEventListener("click", () => send({ kind: "tools.set", voting: false }));
+  $("vote-round").addEventListener("click", async () => {
+    const budget = Number($("vote-budget").value);
+    if (!(budget >= 1 && budget <= 20)) return;
+    const yes = await confirmAction({
+      title: "fac.roundTitle", text: { key: "fac.roundConfirm", params: { budget } }, ok: "fac.roundOk",
+    });
+    if (yes) send({ kind: "vote.round", budget });
+  });
+  $("reveal-votes").addEventListener("click", () => {
+    send({ kind: "votes.reveal" });
+    announce(t("fac.revealed"));
+  });
+  $("reveal-notes").addEventListener("click", () => {
+    send({ kind: "notes.reveal" });
+    announce(t("fac.revealed"));
+  });
   $("reveal").addEventListener("click", () => {
     send({ kind: "reveal" });
     announce(t("fac.revealed"));
+  });
+  $("shaping-toggle").addEventListener("change", (event) => {
+    send({ kind: "tools.set", shaping: event.target.checked });
   });
   $("timer-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -56,8 +56,11 @@ export class FlowView {
     this.view = view;
     this.role = role;
     const flow = view.flow;
-    if (!prev || prev.flow.phase !== flow.phase) this.showPhase(flow.phase);
-    if (!prev || prev.flow.tools !== flow.tools || prev.flow.left !== flow.left || prev.flow.counts !== flow.counts) {
+    if (!prev || prev.flow.phase !== flow.phase || prev.flow.firstPhase !== flow.firstPhase) {
+      this.showPhase(flow.phase, flow.firstPhase ?? 1);
+    }
+    if (!prev || prev.flow.tools !== flow.tools || prev.flow.left !== flow.left
+      || prev.flow.counts !== flow.counts || prev.flow.silentWaiting !== flow.silentWaiting) {
       this.showTools(flow);
     }
     if (flow.timer !== this.timerEnds) this.startTimer(flow.timer);
@@ -69,10 +72,16 @@ export class FlowView {
     }
   }
 
-  showPhase(phase) {
+  /** The phases: before `first`, held elsewhere; then closed, current, to come. */
+  showPhase(phase, first) {
     for (const item of $("phases").children) {
       const n = Number(item.dataset.phase);
-      item.classList.toggle("done", n < phase);
+      const elsewhere = n < first;
+      item.classList.toggle("elsewhere", elsewhere);
+      item.classList.toggle("done", n < phase && !elsewhere);
+      const note = item.querySelector(".phase-elsewhere");
+      if (elsewhere && !note) item.append(el("span", "vh phase-elsewhere", "phase.elsewhere"));
+      if (!elsewhere) note?.remove();
       if (n === phase) item.setAttribute("aria-current", "step");
       else item.removeAttribute("aria-current");
     }
@@ -89,10 +98,23 @@ export class FlowView {
 
   showTools(flow) {
     const tools = flow.tools ?? {};
+    // a server of issue 10 says how many silent notes wait, keeps ballots when a vote
+    // closes and has its own ops for a new round and for each reveal (its tools carry
+    // `shaping`); before it, one reveal did both and opening a vote cleared the ballots
+    const rounds = "shaping" in tools;
+    const waiting = flow.silentWaiting;
     const silent = $("tool-silent");
     silent.hidden = !tools.silent;
-    if (tools.silent) label(silent, this.role === "participant" ? "tool.silentOn" : "tool.silentShort");
+    if (tools.silent) {
+      if (this.role === "participant") label(silent, "tool.silentOn");
+      else if (this.role === "facilitator" && waiting !== undefined) label(silent, "tool.silentFac", { n: waiting });
+      else label(silent, "tool.silentShort");
+    }
     $("silent-toggle").checked = Boolean(tools.silent);
+    if (waiting === undefined) $("silent-waiting").textContent = "";
+    else label($("silent-waiting"), waiting ? "fac.silentWaiting" : "fac.silentNone", { n: waiting });
+    $("reveal-notes").hidden = !rounds;
+    $("reveal-notes").disabled = !waiting;
     const voting = $("tool-voting");
     if (tools.voting) {
       // a participant sees their own budget; nobody else has one (and a wall shows none)
@@ -107,15 +129,17 @@ export class FlowView {
     $("vote-budget").value = String(tools.budget ?? 3);
     $("vote-open").hidden = Boolean(tools.voting);
     $("vote-close").hidden = !tools.voting;
-    // the server has no separate round, reopen or silent-notes reveal yet: one reveal does both
-    $("vote-reopen").hidden = true;
-    $("vote-round").hidden = true;
-    $("reveal-notes").hidden = true;
-    label($("reveal"), "fac.reveal");
-    label($("vote-now"), tools.voting ? "fac.voteStateOpen" : flow.counts ? "fac.voteStateRevealed" : "fac.voteStateNone",
-      { budget: tools.budget });
+    $("vote-round").hidden = !rounds;
+    $("reveal-votes").hidden = !rounds;
+    $("reveal").hidden = rounds; // the one reveal of a server before issue 10
+    $("shaping-group").hidden = !rounds;
+    $("shaping-toggle").checked = Boolean(tools.shaping);
+    const state = tools.voting ? "fac.voteStateOpen"
+      : flow.counts ? "fac.voteStateRevealed" : rounds ? "fac.voteStateClosed2" : "fac.voteStateNone";
+    label($("vote-now"), state, { budget: tools.budget });
     const hidden = (flow.mine && Object.keys(flow.mine).length) || tools.voting || tools.silent;
     $("reveal").disabled = !hidden && Boolean(tools.revealed);
+    $("reveal-votes").disabled = Boolean(tools.revealed) && !tools.voting;
   }
 
   /** A new countdown (or none): show it and say it once. */

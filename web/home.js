@@ -26,7 +26,9 @@ export function startHome() {
       const response = await fetch("/api/workshops", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ title: data.get("title"), territory: data.get("territory") }),
+        body: JSON.stringify({
+          title: data.get("title"), territory: data.get("territory"), phase: Number(data.get("phase")),
+        }),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? response.statusText);

@@ -217,7 +217,8 @@ function enter(workshop, token, name) {
       $("panel-facilitator").open = role === "facilitator";
     }
     board.setReadOnly(role !== "participant" && role !== "facilitator" || frozen);
-    board.setShaping(role === "facilitator");
+    // shaping the orientations is the facilitator's, and participants' once opened to them
+    board.setShaping(role === "facilitator" || (role === "participant" && view.flow.tools?.shaping === true));
     label($("readonly"), frozen ? "board.frozen" : "board.readonly");
     $("readonly").hidden = !(frozen || role === "observer");
     board.update(view);
@@ -261,9 +262,10 @@ function enter(workshop, token, name) {
         break;
       case "event":
         if (msg.seq <= server.seq) return; // already applied (the welcome carried it)
+        const before = server.flow;
         server = applyFrame(server, msg);
         saveBoardSoon();
-        tell(msg.op);
+        tell(msg.op, before);
         break;
       case "reset":
         server = applyFrame(server, msg);
@@ -315,7 +317,7 @@ function enter(workshop, token, name) {
   }
 
   /** Say what the flow's events change for everyone (live region and the toolbar's news). */
-  function tell(ev) {
+  function tell(ev, before) {
     const say = (key, params) => {
       announce(t(key, params));
       news(key, params);
@@ -329,7 +331,18 @@ function enter(workshop, token, name) {
         snapshots.changed();
         break;
       case "tools.set":
-        if (ev.new_round) say("flow.voteOpened", { budget: ev.tools.budget });
+        if (ev.tools.voting && !before.tools?.voting) say("flow.voteOpened", { budget: ev.tools.budget });
+        else if (!ev.tools.voting && before.tools?.voting) say("flow.voteClosed");
+        if (ev.notes?.length) say("flow.notesRevealed");
+        break;
+      case "vote.round":
+        say("flow.roundOpened", { budget: ev.tools.budget });
+        break;
+      case "votes.reveal":
+        say("flow.votesRevealed");
+        break;
+      case "notes.reveal":
+        say("flow.notesRevealed");
         break;
       case "reveal":
         say("flow.revealed");
