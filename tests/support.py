@@ -203,7 +203,9 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
         del columns[event["id"]]
         for moved in event["notes"]:
             notes[moved["id"]].update(column=None, pos=moved["pos"])
-    elif kind in ("reveal", "freeze"):  # silent notes become everyone's (freeze reveals too)
+    elif kind in ("reveal", "freeze", "notes.reveal", "tools.set"):
+        # silent notes become everyone's: a reveal of them (freeze reveals too), or silent
+        # writing turned off (tools.set lists what it hid); each as a public note.add
         for shown in event.get("notes", []):
             apply_event(board, shown)
     elif kind == "participant.erase":
@@ -216,8 +218,9 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
 
 #: Events of the workshop's flow that change neither notes nor columns.
 FLOW_KINDS = frozenset({
-    "phase.next", "snapshot.take", "tools.set", "timer.start", "timer.stop", "column.state",
-    "column.lock", "column.unlock", "idea.add", "idea.delete", "vote.add", "vote.remove",
+    "phase.next", "snapshot.take", "timer.start", "timer.stop", "column.state", "column.lock",
+    "column.unlock", "idea.add", "idea.delete", "vote.add", "vote.remove", "vote.round",
+    "votes.reveal", "silent.waiting",
 })  # fmt: skip
 
 

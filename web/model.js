@@ -183,6 +183,12 @@ function setFlow(board, change) {
   board.flow = { ...board.flow, ...change };
 }
 
+/** Votes left of a ballot under a budget: the server's own definition of `left`. */
+function votesLeft(mine, budget) {
+  const used = Object.values(mine ?? {}).reduce((sum, n) => sum + n, 0);
+  return Math.max(0, budget - used);
+}
+
 /** The count of waiting silent notes an event carries, as a flow change (or none). */
 function waiting(ev) {
   return ev.silent_waiting === undefined ? {} : { silentWaiting: ev.silent_waiting };
@@ -223,6 +229,7 @@ function applyFlowEvent(board, ev) {
       setFlow(board, {
         tools: ev.tools,
         counts: ev.tools.revealed ? board.flow.counts : null, // counts hide while votes change
+        left: votesLeft(board.flow.mine, ev.tools.budget), // the budget may have changed
         ...waiting(ev),
         // a server before vote.round cleared the ballots when a vote opened (new_round)
         ...(ev.new_round ? { mine: {}, left: ev.tools.budget, counts: null } : {}),
@@ -406,6 +413,9 @@ function applyFlowIntent(board, op, author) {
     case "snapshot.take":
     case "tools.set":
     case "reveal":
+    case "notes.reveal":
+    case "votes.reveal":
+    case "vote.round":
     case "timer.start":
     case "timer.stop":
     case "freeze":

@@ -31,17 +31,14 @@ export class Screen {
     $("present-exit").addEventListener("click", () => this.present(false));
     $("drawer-toggle").addEventListener("click", () => this.drawer(!this.drawerOpen()));
     $("drawer-close").addEventListener("click", () => this.drawer(false));
-    $("drawer").addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && !event.target.closest("details.popover[open]")) {
+    document.addEventListener("keydown", (event) => {
+      // Escape closes the drawer, or leaves presentation mode; a dialog or a menu takes
+      // it first (the focus may be anywhere: on the board, or lost with a closed dialog)
+      if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]")) return;
+      if (this.drawerOpen()) {
         event.preventDefault();
         this.drawer(false);
-      }
-    });
-    document.addEventListener("keydown", (event) => {
-      // Escape leaves presentation mode, unless a dialog or the drawer takes it first
-      if (event.key === "Escape" && this.presenting && !document.querySelector("dialog[open]")) {
-        this.present(false);
-      }
+      } else if (this.presenting) this.present(false);
     });
     addEventListener("resize", () => this.fitSoon());
     // the drawer starts under the header, whose height changes with its content
