@@ -112,6 +112,12 @@ class Store(Protocol):
     async def delete_workshop(self, workshop_id: str) -> None:
         """Erase the workshop and everything stored for it: log, states, snapshots."""
 
+    async def usage(self) -> dict[str, int]:
+        """Bytes stored per workshop (log, checkpoint, snapshots), for operators."""
+
+    async def size(self) -> int:
+        """Bytes the store holds in all (the database's files, or Redis's memory)."""
+
     async def list_workshops(self) -> list[tuple[str, int]]:
         """Every workshop's id with its last activity (ms since the epoch: last op or creation)."""
 

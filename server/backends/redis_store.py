@@ -214,6 +214,21 @@ class RedisStore:
         await call(self._redis.delete(*keys))
         await call(self._redis.zrem(WORKSHOPS, workshop_id))
 
+    async def usage(self) -> dict[str, int]:
+        """Bytes per workshop, as Redis's MEMORY USAGE counts its keys."""
+        used: dict[str, int] = {}
+        async for raw in self._redis.scan_iter(match="atelier:{*", count=1000):
+            name = raw.decode()
+            workshop_id = name[len("atelier:{") : name.index("}")]
+            size: Any = await call(self._redis.memory_usage(raw))
+            used[workshop_id] = used.get(workshop_id, 0) + int(size or 0)
+        return used
+
+    async def size(self) -> int:
+        """Redis's used memory (all of it: Atelier's keys and Redis's own)."""
+        memory: Any = await call(self._redis.info("memory"))
+        return int(memory["used_memory"])
+
     async def list_workshops(self) -> list[tuple[str, int]]:
         """Every workshop with its last activity (ms), from the activity sorted set."""
         rows: list[Any] = await call(self._redis.zrange(WORKSHOPS, 0, -1, withscores=True))

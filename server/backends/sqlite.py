@@ -169,6 +169,26 @@ class SqliteStore:
             db.execute("ROLLBACK")
             raise
 
+    async def usage(self) -> dict[str, int]:
+        return await self._run(self._usage)
+
+    def _usage(self) -> dict[str, int]:
+        db = self._conn()
+        used: dict[str, int] = {}
+        for query in (
+            "SELECT workshop, SUM(LENGTH(record)) FROM ops GROUP BY workshop",
+            "SELECT workshop, LENGTH(state) FROM checkpoints",
+            "SELECT workshop, SUM(LENGTH(body)) FROM snapshots GROUP BY workshop",
+            "SELECT id, LENGTH(meta) FROM workshops",
+        ):
+            for workshop, size in db.execute(query):
+                used[workshop] = used.get(workshop, 0) + int(size or 0)
+        return used
+
+    async def size(self) -> int:
+        files = [self._path, Path(f"{self._path}-wal"), Path(f"{self._path}-shm")]
+        return sum(f.stat().st_size for f in files if f.exists())
+
     async def list_workshops(self) -> list[tuple[str, int]]:
         rows = await self._run(
             lambda: self._conn().execute("SELECT id, touched FROM workshops ORDER BY id").fetchall()
