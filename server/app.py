@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .backends import Backends, open_backends
-from .backends.base import Bus, Store, WorkshopMeta
+from .backends.base import Bus, StorageFullError, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
 from .config import Settings
 from .flow_api import MAX_UPLOAD, FlowApi, Reply
@@ -72,6 +72,12 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _storage_full(request: Request, exc: Exception) -> Response:
+    """The disk or Redis is at its floor: 507, and try again later (never a traceback)."""
+    return JSONResponse({"error": "storage_full", "message": str(exc)}, status_code=507,
+                        headers={"retry-after": "60"})  # fmt: skip
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -272,7 +278,13 @@ class _Api:
 
 def create_app(settings: Settings, backends: Backends | None = None) -> Starlette:
     """Build the ASGI app; the store and bus start and stop with the app's lifespan."""
-    backends = backends or open_backends(settings.redis_url, settings.data_dir)
+    backends = backends or open_backends(
+        settings.redis_url,
+        settings.data_dir,
+        keep=settings.log_keep,
+        min_free_bytes=settings.min_free_disk_mb * 2**20,
+        redis_headroom=settings.redis_min_headroom_mb * 2**20,
+    )
     store, bus = backends.store, backends.bus
     registry = RoomRegistry(store, bus, node_id=secrets.token_hex(4),
                             idle_seconds=settings.room_idle_seconds,
@@ -317,7 +329,10 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
         Mount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"),
     ]
     app = Starlette(
-        routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)], lifespan=lifespan
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        lifespan=lifespan,
+        exception_handlers={StorageFullError: _storage_full},
     )
     app.state.registry = registry
     app.state.backends = backends

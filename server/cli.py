@@ -1,18 +1,13 @@
 """The ``atelier`` command."""
 
 import argparse
-import asyncio
 import logging
-import sys
 from pathlib import Path
 
-import orjson
 import uvicorn
 
-from .backends import open_backends
-from .backends.base import Store
+from . import admin
 from .config import Settings
-from .transfer import TransferError, dumps, export_workshop, import_workshop
 
 __all__ = ["main"]
 
@@ -57,25 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     _option(serve, "--retention-days", "delete workshops untouched for this many days "
             "(ATELIER_RETENTION_DAYS, default %s: never)", _DEFAULTS.retention_days,
             int)  # fmt: skip
-    for name, text in (
-        ("export", "write a whole workshop (board, snapshots, official record) as JSON"),
-        ("import", "recreate a workshop from an 'atelier export' file"),
-        ("demo", "create demo workshops from the seed's examples and print their links"),
-    ):
-        sub = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-        if name == "export":
-            sub.add_argument("workshop", help="the workshop's id (in its links: /w/ID)")
-            sub.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-        elif name == "import":
-            sub.add_argument("file", type=Path, help="a file written by 'atelier export'")
-        else:
-            sub.add_argument("--base", default="http://127.0.0.1:8000", metavar="URL",
-                             help="the server's public address, for the links "
-                             "(default %(default)s)")  # fmt: skip
-        _option(sub, "--data", "the embedded backend's directory "
-                "(ATELIER_DATA, default ./%s)", _DEFAULTS.data, Path)  # fmt: skip
-        sub.add_argument("--redis", dest="redis_url", metavar="URL",
-                         help="use this Redis instead (ATELIER_REDIS_URL)")  # fmt: skip
+    admin.add_commands(commands)
     return parser
 
 
@@ -93,53 +70,7 @@ def main(argv: list[str] | None = None) -> None:
             args["origins"] = tuple(args["origins"])
         serve(Settings.from_env(**args))
         return
-    settings = Settings.from_env(data=args["data"], redis_url=args["redis_url"])
-    try:
-        if command == "export":
-            document = asyncio.run(_export(settings, args["workshop"]))
-            if args["output"] is None:
-                sys.stdout.buffer.write(document)
-            else:
-                args["output"].write_bytes(document)
-        elif command == "demo":
-            _demo(settings, args["base"].rstrip("/"))
-        else:
-            asyncio.run(_import(settings, orjson.loads(args["file"].read_bytes())))
-    except (TransferError, OSError, orjson.JSONDecodeError) as error:
-        sys.exit(f"atelier {command}: {error}")
-
-
-def _store(settings: Settings) -> Store:
-    """The store the settings name (the bus is the server's business, not the CLI's)."""
-    return open_backends(settings.redis_url, settings.data_dir).store
-
-
-def _demo(settings: Settings, base_url: str) -> None:
-    from .demo import run
-
-    for workshop in run(_store(settings), base_url):
-        print(f"{workshop['territory']}")
-        for role, link in workshop["links"].items():
-            print(f"  {role:<12} {link}")
-
-
-async def _export(settings: Settings, workshop_id: str) -> bytes:
-    backend = _store(settings)
-    await backend.start()
-    try:
-        return dumps(await export_workshop(backend, workshop_id, settings.room_limits))
-    finally:
-        await backend.close()
-
-
-async def _import(settings: Settings, document: object) -> None:
-    backend = _store(settings)
-    await backend.start()
-    try:
-        meta = await import_workshop(backend, document)
-    finally:
-        await backend.close()
-    print(f"imported workshop {meta.id} ({meta.title}); its links work as before")
+    admin.run(command, args)
 
 
 def serve(settings: Settings) -> None:

@@ -7,6 +7,7 @@ again gives the same bytes.
 """
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -71,8 +72,16 @@ def dumps(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
-async def import_workshop(backend: Store, document: Any) -> WorkshopMeta:
-    """Recreate an exported workshop under its own id (which must be free)."""
+async def import_workshop(
+    backend: Store,
+    document: Any,
+    *,
+    replace: bool = False,
+    before_replace: Callable[[str], Awaitable[None]] | None = None,
+) -> WorkshopMeta:
+    """Recreate an exported workshop under its own id: a free one, or (``replace``) the
+    workshop there is deleted first, after ``before_replace`` (which closes its sockets
+    on every process)."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise TransferError(f"not an Atelier workshop export ({FORMAT})")
     try:
@@ -83,6 +92,10 @@ async def import_workshop(backend: Store, document: Any) -> WorkshopMeta:
     if not isinstance(seq, int) or not isinstance(board, dict) or not isinstance(snapshots, list):
         raise TransferError("the export's seq, board or snapshots have the wrong type")
     if await backend.get_workshop(meta.id) is not None:
-        raise TransferError(f"a workshop {meta.id!r} exists already here")
+        if not replace:
+            raise TransferError(f"a workshop {meta.id!r} exists already here (--replace?)")
+        if before_replace is not None:
+            await before_replace(meta.id)
+        await backend.delete_workshop(meta.id)
     await backend.restore_workshop(meta, seq, board, snapshots)
     return meta
