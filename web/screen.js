@@ -22,6 +22,7 @@ export class Screen {
     this.presenting = false;
     this.fitTimer = null;
     this.drawerReturn = null;
+    this.fullscreen = false; // presentation mode asked the browser for the full screen
     $("zoom-in").addEventListener("click", () => this.step(1));
     $("zoom-out").addEventListener("click", () => this.step(-1));
     $("zoom-reset").addEventListener("click", () => this.setZoom(100));
@@ -41,6 +42,12 @@ export class Screen {
       } else if (this.presenting) this.present(false);
     });
     addEventListener("resize", () => this.fitSoon());
+    document.addEventListener("fullscreenchange", () => {
+      if (!document.fullscreenElement && this.fullscreen) {
+        this.fullscreen = false;
+        if (this.presenting) this.present(false);
+      }
+    });
     // the drawer starts under the header, whose height changes with its content
     new ResizeObserver(() => {
       document.documentElement.style.setProperty("--top-h", `${$("top").offsetHeight}px`);
@@ -111,12 +118,26 @@ export class Screen {
     }, FIT_EVERY);
   }
 
-  /** Presentation mode: large type, no controls, every orientation at once. */
+  /**
+   * Presentation mode: large type, no controls, every orientation at once. Asked for by a
+   * click, it also fills the screen: the browser's address bar, which holds this link's
+   * key, is then off the wall; leaving full screen (Escape) leaves presentation mode too.
+   */
   present(on, { focus = true } = {}) {
     this.presenting = on;
     document.body.classList.toggle("presenting", on);
     $("present-bar").hidden = !on;
     if (on) this.drawer(false);
+    if (on && focus) {
+      document.documentElement.requestFullscreen?.().then(() => {
+        this.fullscreen = true;
+      }).catch(() => {
+        // refused (no user gesture, an iframe, a kiosk): presentation mode still holds
+      });
+    } else if (!on && document.fullscreenElement) {
+      this.fullscreen = false;
+      document.exitFullscreen().catch(() => {});
+    }
     if (focus) (on ? $("present-exit") : $("present")).focus();
     this.fitSoon();
   }
