@@ -87,10 +87,10 @@ DEMOS: dict[str, dict[str, Any]] = {
 
 def build_board(demo: dict[str, Any]) -> Board:
     """The demo's board in phase 4, its orientations formulated and its findings sorted."""
-    board = Board()
+    board = Board.new(4)  # the workshop runs phase 4; the earlier ones were held elsewhere
     facilitator = Context("Animation", "facilitator", "demo-facilitator")
     participant = Context("Diagnostic", "participant", "demo-participant")
-    ops: list[tuple[Context, dict[str, Any]]] = [(facilitator, {"kind": "phase.next"})] * 3
+    ops: list[tuple[Context, dict[str, Any]]] = []
     orientations: list[_Orientation] = demo["orientations"]
     for i, (title, statement, findings, ideas) in enumerate(orientations, 1):
         ops.append((facilitator, {"kind": "column.add", "id": f"o{i}", "title": title}))

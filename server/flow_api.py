@@ -20,12 +20,12 @@ from .exports import FORMATS, Document
 from .exports.csv_import import CsvImportError, read_findings
 from .exports.json_export import BoardImportError, board_from_export
 from .rooms.diff import diff
-from .rooms.model import Board, Viewer, erase_names
+from .rooms.model import PHASES, Board, Viewer, erase_names
 from .rooms.record import RECORD_ID
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
 
-__all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop"]
+__all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop", "start_phase"]
 
 #: The largest CSV or JSON file one may import, in bytes.
 MAX_UPLOAD = 4 * 1024 * 1024
@@ -51,6 +51,16 @@ def _json(data: Any, status: int = 200) -> Reply:
 
 def _error(status: int, code: str, message: str) -> Reply:
     return _json({"error": code, "message": message}, status)
+
+
+def start_phase(value: Any) -> int | None:
+    """The phase a new workshop starts in: phase 4 when none is asked, else 1 to 5;
+    None when what was asked is no phase."""
+    if value is None:
+        return 4
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= len(PHASES):
+        return None
+    return value
 
 
 async def new_workshop(

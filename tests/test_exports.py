@@ -41,7 +41,7 @@ async def workshop_session(server: ServerProcess, ws: dict[str, Any]) -> FlowCli
         (ana, {"kind": "note.add", "id": "n2", "text": "=SOMME(A1:A2) <b>pas du HTML</b>",
                "column": "c2", "colour": "pink"}),
         (ana, {"kind": "note.add", "id": "n3", "text": "Constat ; non trié, avec \"guillemets\""}),
-        (ana, {"kind": "column.state", "id": "c1",
+        (fac, {"kind": "column.state", "id": "c1",
                "statement": "Faire de la coopération un moteur"}),
         (ana, {"kind": "idea.add", "id": "i1", "column": "c1", "text": "Un club d'entreprises"}),
         (fac, {"kind": "tools.set", "voting": True, "budget": 2}),

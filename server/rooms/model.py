@@ -5,6 +5,11 @@ Pure data, no I/O. A note whose ``column`` is ``None`` sits in the pool of unsor
 findings. Deleted notes and columns stay as tombstones so their ids are never reused
 and a late client can still be told they went away.
 
+A workshop starts in the phase it runs (:meth:`Board.new`, phase 4 unless asked
+otherwise); ``first_phase`` remembers it, so earlier phases read as held elsewhere and
+no snapshot ever stands for them. ``Board()`` itself is the empty board of a workshop
+stored before that (phase 1, orientations open to everyone), so old logs replay alike.
+
 Some of the board is private until the facilitator reveals it: a note written while
 silent writing is on is seen only by its author's client (``Note.private_to``), and a
 vote only by its voter. :meth:`Board.to_dict` therefore takes the :class:`Viewer` it
@@ -115,6 +120,9 @@ class Tools:
     voting: bool = False
     budget: int = 3
     revealed: bool = False  # the current round's vote counts are public
+    # participants may shape the orientations; True only for boards stored before the
+    # switch existed (everyone could then): Board.new() starts with it off
+    shaping: bool = True
 
 
 @dataclass(slots=True)
@@ -125,6 +133,7 @@ class Board:
     columns: dict[str, Column] = field(default_factory=dict)
     seq: int = 0
     phase: int = 1
+    first_phase: int = 1  # the phase the workshop started in: those before, held elsewhere
     tools: Tools = field(default_factory=Tools)
     timer: int | None = None  # when the countdown ends, ms since the epoch
     ideas: dict[str, Idea] = field(default_factory=dict)
@@ -134,6 +143,19 @@ class Board:
     # digests of erased pseudonyms (never the names): snapshots, immutable, still hold
     # them, so they are anonymised again whenever they are served
     erased: set[str] = field(default_factory=set)
+
+    @classmethod
+    def new(cls, phase: int = 4) -> "Board":
+        """The board a new workshop starts from: in ``phase``, shaping the facilitator's."""
+        if not 1 <= phase <= len(PHASES):
+            raise ValueError(f"a phase is 1 to {len(PHASES)}")
+        board = cls(phase=phase, first_phase=phase)
+        board.tools.shaping = False
+        return board
+
+    def silent_waiting(self) -> int:
+        """How many silent notes wait for the reveal (everyone may know how many)."""
+        return sum(1 for n in self.notes.values() if n.private_to is not None and not n.deleted)
 
     def live_notes(self, column: str | None) -> list[Note]:
         """The live notes of one column (or of the pool), in board order."""
@@ -193,6 +215,7 @@ class Board:
         data: dict[str, Any] = {
             "seq": self.seq,
             "phase": self.phase,
+            "first_phase": self.first_phase,
             "columns": [_column(c, tombstones) for c in columns],
             "notes": [_note(n, tombstones) for n in notes],
             "orientations": [_orientation(c) for c in columns],
@@ -200,6 +223,7 @@ class Board:
             "tools": asdict(self.tools),
             "timer": self.timer,
             "frozen": self.frozen,
+            "silent_waiting": self.silent_waiting(),
         }
         if tombstones:
             data["votes"] = {c: dict(sorted(b.items())) for c, b in sorted(self.votes.items())}
@@ -222,9 +246,14 @@ class Board:
     def from_dict(cls, data: dict[str, Any]) -> "Board":
         """Rebuild a board saved with ``to_dict(tombstones=True)``.
 
-        Boards saved before the flow existed (no phase, tools…) load with its defaults.
+        Boards saved before the flow existed (no phase, tools…) load with its defaults;
+        those saved before issue 10 started in phase 1 with shaping open to everyone.
         """
-        board = cls(seq=int(data["seq"]), phase=int(data.get("phase", 1)))
+        board = cls(
+            seq=int(data["seq"]),
+            phase=int(data.get("phase", 1)),
+            first_phase=int(data.get("first_phase", 1)),
+        )
         statements = {o["id"]: o for o in data.get("orientations", [])}
         for c in data["columns"]:
             extra = statements.get(c["id"], {})

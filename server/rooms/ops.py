@@ -22,6 +22,7 @@ __all__ = [
     "MAX_NOTE_TEXT",
     "MAX_STATEMENT",
     "MAX_TIMER",
+    "SHAPING_KINDS",
     "ColumnAdd",
     "ColumnDelete",
     "ColumnLock",
@@ -36,6 +37,7 @@ __all__ = [
     "NoteEdit",
     "NoteMove",
     "NoteRestore",
+    "NotesReveal",
     "Op",
     "ParticipantErase",
     "PhaseNext",
@@ -46,6 +48,8 @@ __all__ = [
     "TimerStop",
     "ToolsSet",
     "Vote",
+    "VoteRound",
+    "VotesReveal",
 ]
 
 MAX_NOTE_TEXT = 1000
@@ -82,6 +86,9 @@ FACILITATOR_KINDS = frozenset(
         "snapshot.take",
         "tools.set",
         "reveal",
+        "notes.reveal",
+        "votes.reveal",
+        "vote.round",
         "timer.start",
         "timer.stop",
         "column.lock",
@@ -89,6 +96,12 @@ FACILITATOR_KINDS = frozenset(
         "freeze",
         "participant.erase",
     }
+)
+
+#: The ops that shape the orientations: the facilitator's, and the participants' only
+#: while the facilitator has opened shaping to them (``tools.set {shaping: true}``).
+SHAPING_KINDS = frozenset(
+    {"column.add", "column.rename", "column.move", "column.delete", "column.state"}
 )
 
 
@@ -197,18 +210,41 @@ class SnapshotTake(TypedDict):
 
 
 class ToolsSet(TypedDict):
-    """Switch silent writing and voting; opening a vote starts a fresh round."""
+    """Switch silent writing, voting and who may shape the orientations.
+
+    Closing a vote keeps its ballots and reopening it continues the same round (a new
+    round is :class:`VoteRound`); turning silent writing off reveals the notes it hid."""
 
     kind: Literal["tools.set"]
     silent: NotRequired[bool]
     voting: NotRequired[bool]
     budget: NotRequired[int]
+    shaping: NotRequired[bool]
 
 
 class Reveal(TypedDict):
-    """Show every silent note and the vote counts to everyone."""
+    """Show every silent note and the vote counts to everyone (both reveals at once)."""
 
     kind: Literal["reveal"]
+
+
+class NotesReveal(TypedDict):
+    """Show every silent note written so far to everyone; silent writing goes on."""
+
+    kind: Literal["notes.reveal"]
+
+
+class VotesReveal(TypedDict):
+    """Close the vote and show its counts to everyone."""
+
+    kind: Literal["votes.reveal"]
+
+
+class VoteRound(TypedDict):
+    """Start a new round of votes: every ballot cleared, counts hidden, voting open."""
+
+    kind: Literal["vote.round"]
+    budget: NotRequired[int]
 
 
 class TimerStart(TypedDict):
@@ -256,6 +292,9 @@ Op = (
     | SnapshotTake
     | ToolsSet
     | Reveal
+    | NotesReveal
+    | VotesReveal
+    | VoteRound
     | TimerStart
     | TimerStop
     | Freeze

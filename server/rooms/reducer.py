@@ -25,6 +25,7 @@ from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash, n
 from .ops import (
     DEFAULT_LIMITS,
     FACILITATOR_KINDS,
+    SHAPING_KINDS,
     ColumnAdd,
     ColumnDelete,
     ColumnLock,
@@ -45,6 +46,7 @@ from .ops import (
     TimerStart,
     ToolsSet,
     Vote,
+    VoteRound,
 )
 
 __all__ = ["ANONYMISED", "Applied", "Context", "Event", "apply", "apply_op", "snapshot_id"]
@@ -110,6 +112,10 @@ def apply(board: Board, op: Op, ctx: Context) -> Applied:
         raise RoomError("forbidden", "Observers can watch but not edit.")
     if kind in FACILITATOR_KINDS and ctx.role != "facilitator":
         raise RoomError("forbidden", "Only the facilitator may do this.")
+    if kind in SHAPING_KINDS and ctx.role == "participant" and not board.tools.shaping:
+        raise RoomError(
+            "shaping_closed", "Only the facilitator shapes the orientations unless they open it."
+        )
     applied = _dispatch(board, op, ctx)
     if ctx.role == "participant":
         board.contributors.add(ctx.client)
@@ -155,6 +161,13 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
         return Applied(_tools_set(board, cast(ToolsSet, op)))
     if kind == "reveal":
         return Applied({"kind": "reveal", **_reveal(board)})
+    if kind == "notes.reveal":
+        notes = _show_silent(board)
+        return Applied({"kind": kind, "notes": notes, "silent_waiting": 0})
+    if kind == "votes.reveal":
+        return Applied({"kind": kind, **_reveal_votes(board)})
+    if kind == "vote.round":
+        return Applied(_vote_round(board, cast(VoteRound, op)))
     if kind == "timer.start":
         board.timer = ctx.at + 1000 * cast(TimerStart, op)["seconds"]
         return Applied({"kind": kind, "ends_at": board.timer})
@@ -181,12 +194,22 @@ def _note_event(kind: str, note: Note) -> Event:
     }
 
 
-def _seen_by(note: Note, event: Event) -> Applied:
+def _seen_by(board: Board, note: Note, event: Event, *, counted: bool = False) -> Applied:
     """Everyone sees an event about a public note; only its author one about a silent
-    note, which says so (``private``): the client never has to guess."""
+    note, which says so (``private``): the client never has to guess.
+
+    ``counted``: the op changed how many silent notes wait. Everyone else is then told
+    the new count (``silent.waiting``), never the text; the author's event carries it too.
+    """
     if note.private_to is None:
         return Applied(event)
-    return Applied(None, {note.private_to: {**event, "private": True}})
+    if not counted:
+        return Applied(None, {note.private_to: {**event, "private": True}})
+    waiting = board.silent_waiting()
+    return Applied(
+        {"kind": "silent.waiting", "silent_waiting": waiting},
+        {note.private_to: {**event, "private": True, "silent_waiting": waiting}},
+    )
 
 
 def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
@@ -209,7 +232,7 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         private_to=ctx.client if board.tools.silent and ctx.role != "facilitator" else None,
     )
     board.notes[note.id] = note
-    return _seen_by(note, _note_event("note.add", note))
+    return _seen_by(board, note, _note_event("note.add", note), counted=True)
 
 
 def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
@@ -222,7 +245,7 @@ def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
         note.colour = event["colour"] = op["colour"]
     if "ambitions" in op:
         note.ambitions = event["ambitions"] = list(op["ambitions"])
-    return _seen_by(note, event)
+    return _seen_by(board, note, event)
 
 
 def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
@@ -233,14 +256,16 @@ def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
     others = [n for n in board.live_notes(column) if n.id != note.id]
     note.pos = _pos_at(others, op.get("index"))
     note.column = column
-    return _seen_by(note, {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos})
+    return _seen_by(
+        board, note, {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos}
+    )
 
 
 def _note_delete(board: Board, op: NoteDelete, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
     _require_open_column(board, note.column)
     note.deleted = True
-    return _seen_by(note, {"kind": "note.delete", "id": note.id})
+    return _seen_by(board, note, {"kind": "note.delete", "id": note.id}, counted=True)
 
 
 def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
@@ -258,7 +283,7 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     note.pos = _pos_at(board.live_notes(column), None)
     note.column = column
     note.deleted = False
-    return _seen_by(note, _note_event("note.restore", note))
+    return _seen_by(board, note, _note_event("note.restore", note), counted=True)
 
 
 def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
@@ -372,39 +397,63 @@ def _phase_next(board: Board, ctx: Context) -> Event:
 
 def _tools_set(board: Board, op: ToolsSet) -> Event:
     tools = board.tools
-    new_round = op.get("voting") is True and not tools.voting
+    shown: list[Event] = []
     if "silent" in op:
+        if not op["silent"]:  # silent writing is over: what it hid is shown
+            shown = _show_silent(board)
         tools.silent = op["silent"]
     if "budget" in op:
         tools.budget = op["budget"]
     if "voting" in op:
+        if op["voting"] and not tools.voting:
+            # reopening continues the round, its ballots kept; its counts hide again
+            # while votes can still change (a new round is vote.round)
+            tools.revealed = False
         tools.voting = op["voting"]
-    if new_round:  # opening a vote starts a fresh, hidden round
-        board.votes.clear()
-        tools.revealed = False
-    return {"kind": "tools.set", "tools": _tools(board), "new_round": new_round}
+    if "shaping" in op:
+        tools.shaping = op["shaping"]
+    return {"kind": "tools.set", "tools": _tools(board), "notes": shown,
+            "silent_waiting": board.silent_waiting()}  # fmt: skip
 
 
 def _tools(board: Board) -> dict[str, Any]:
     t = board.tools
-    return {"silent": t.silent, "voting": t.voting, "budget": t.budget, "revealed": t.revealed}
+    return {"silent": t.silent, "voting": t.voting, "budget": t.budget, "revealed": t.revealed,
+            "shaping": t.shaping}  # fmt: skip
 
 
-def _reveal(board: Board) -> dict[str, Any]:
-    """Make every silent note and the vote counts public; voting closes."""
+def _vote_round(board: Board, op: VoteRound) -> Event:
+    """A fresh round: every ballot cleared, counts hidden, the vote open."""
+    board.votes.clear()
+    board.tools.revealed = False
+    board.tools.voting = True
+    if "budget" in op:
+        board.tools.budget = op["budget"]
+    return {"kind": "vote.round", "tools": _tools(board)}
+
+
+def _show_silent(board: Board) -> list[Event]:
+    """Make every silent note public; their ``note.add`` events, in board order."""
     hidden = [n for n in board.notes.values() if n.private_to is not None]
     for note in hidden:
         note.private_to = None
     shown = sorted(
         (n for n in hidden if not n.deleted), key=lambda n: (n.column or "", n.pos, n.id)
     )
+    return [_note_event("note.add", n) for n in shown]
+
+
+def _reveal_votes(board: Board) -> dict[str, Any]:
+    """Close the vote and make its counts public."""
     board.tools.voting = False
     board.tools.revealed = True
-    return {
-        "notes": [_note_event("note.add", n) for n in shown],
-        "counts": board.vote_counts(),
-        "tools": _tools(board),
-    }
+    return {"counts": board.vote_counts(), "tools": _tools(board)}
+
+
+def _reveal(board: Board) -> dict[str, Any]:
+    """Both reveals at once: every silent note, then the vote counts."""
+    notes = _show_silent(board)
+    return {"notes": notes, **_reveal_votes(board), "silent_waiting": 0}
 
 
 def _freeze(board: Board, ctx: Context) -> Event:
