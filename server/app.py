@@ -235,7 +235,10 @@ class _Api:
         body = await _read_body(request, MAX_UPLOAD)
         if body is None:
             return _too_large(MAX_UPLOAD)
-        return await self._flow(request, lambda m, r: self.flow.import_findings(m, r, body))
+        preview = request.query_params.get("preview") == "1"  # report only, commit nothing
+        return await self._flow(
+            request, lambda m, r: self.flow.import_findings(m, r, body, preview=preview)
+        )
 
     async def reopen(self, request: Request) -> Response:
         base = str(request.base_url).rstrip("/")

@@ -14,13 +14,13 @@ from typing import Any
 
 import orjson
 
-from .backends.base import Backend, BackendError, OpRecord, WorkshopMeta
+from .backends.base import Backend, BackendError, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
-from .exports.csv_import import CsvImportError, read_findings
-from .exports.json_export import BoardImportError, board_from_export
+from .imports import BoardImportError, CsvImportError, board_from_export, plan_csv
 from .rooms.diff import diff
 from .rooms.model import PHASES, Board, Viewer, erase_names
+from .rooms.ops import MAX_NOTE_TEXT, RoomLimits
 from .rooms.record import RECORD_ID
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
@@ -29,8 +29,6 @@ __all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop", "start_phase"]
 
 #: The largest CSV or JSON file one may import, in bytes.
 MAX_UPLOAD = 4 * 1024 * 1024
-#: Who signs imported findings that name no author.
-IMPORT_AUTHOR = "Import"
 #: What may name a snapshot in a URL: ``s{seq}`` or the official record.
 _SNAPSHOT_ID = re.compile(r"s[0-9]{1,15}|" + RECORD_ID)
 
@@ -93,9 +91,19 @@ async def new_workshop(
 class FlowApi:
     """The flow's HTTP calls, over this process's backend and rooms."""
 
-    def __init__(self, backend: Backend, registry: RoomRegistry) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        registry: RoomRegistry,
+        *,
+        limits: RoomLimits | None = None,
+        max_text: int = MAX_NOTE_TEXT,
+    ) -> None:
         self.backend = backend
         self.registry = registry
+        # imports are checked with the rooms' own limits: by default, the registry's
+        self.limits: RoomLimits = limits or registry._limits
+        self.max_text = max_text
 
     async def _board(self, workshop_id: str) -> Board:
         """A copy of this process's replica of the board."""
@@ -169,32 +177,37 @@ class FlowApi:
                      {"content-disposition": f'attachment; filename="{name}"',
                       "cache-control": "no-store"})  # fmt: skip
 
-    async def import_findings(self, meta: WorkshopMeta, role: str, raw: bytes) -> Reply:
-        """Add a CSV file's findings to the pool, as ops committed like a socket's."""
+    async def import_findings(
+        self, meta: WorkshopMeta, role: str, raw: bytes, *, preview: bool = False
+    ) -> Reply:
+        """Add a CSV file's findings to the pool and its action ideas under no orientation,
+        as ops checked and committed like a socket's; or, with ``preview``, only say what
+        would be added and what refused (line and reason), committing nothing."""
         if role != "facilitator":
             return _error(403, "forbidden", "Only the facilitator may import findings.")
-        try:
-            findings = read_findings(raw)
-        except CsvImportError as error:
-            return _error(400, "bad_csv", str(error))
         client = "import-" + secrets.token_hex(6)  # one import, one client: retries dedupe
         hub = await self.registry.acquire(meta.id)
         try:
+            try:
+                plan = plan_csv(raw, hub.board, client=client, limits=self.limits,
+                                max_text=self.max_text)  # fmt: skip
+            except CsvImportError as error:
+                return _json({"error": "bad_csv", "message": str(error), "line": error.line,
+                              "reason": error.reason}, 400)  # fmt: skip
+            report = plan.report()
+            if preview:
+                return _json({**report, "preview": True})
             seqs = []
-            for cop, finding in enumerate(findings, 1):
-                op: Any = {"kind": "note.add", "id": f"{client}-{cop}", "text": finding.text,
-                           "ambitions": finding.ambitions}  # fmt: skip
-                record = OpRecord(client, cop, op, finding.author or IMPORT_AUTHOR,
-                                  "facilitator", int(time.time() * 1000))  # fmt: skip
-                try:
+            for record in plan.records(client, int(time.time() * 1000)):
+                try:  # one commit each for now: the lead batches them (issue 12)
                     seqs.append((await self.backend.commit(meta.id, record)).seq)
                 except BackendError:
                     return _error(503, "unavailable", "Storage is unavailable; try again.")
             rejected = [e.code for e in [await hub.outcome(s) for s in seqs] if e is not None]
         finally:
             self.registry.release(meta.id)
-        return _json({"added": len(seqs) - len(rejected), "rejected": rejected,
-                      "seq": seqs[-1] if seqs else None})  # fmt: skip
+        return _json({**report, "preview": False, "added": len(seqs) - len(rejected),
+                      "rejected": rejected, "seq": seqs[-1] if seqs else None})  # fmt: skip
 
     async def reopen(self, meta: WorkshopMeta, role: str, base_url: str) -> Reply:
         """Copy a frozen workshop into a new one (not frozen) that links back to it."""
@@ -213,7 +226,9 @@ class FlowApi:
     async def import_board(self, raw: bytes, base_url: str) -> Reply:
         """Make a new workshop from a JSON export (the board as its reader saw it)."""
         try:
-            board, fields = board_from_export(orjson.loads(raw))
+            board, fields = board_from_export(
+                orjson.loads(raw), limits=self.limits, max_text=self.max_text
+            )
         except orjson.JSONDecodeError:
             return _error(400, "bad_json", "The file is not valid JSON.")
         except BoardImportError as error:

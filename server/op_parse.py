@@ -6,19 +6,26 @@ against the board. The same checks serve a socket's ops and an import's, so a fi
 can hold nothing a browser could not have typed.
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from fractional_indexing import FIError, validate_order_key
+
+from .op_council import COUNCIL_PARSERS
 from .op_fields import (
     ProtocolError,
     boolean,
     identifier,
     label,
     optional_identifier,
+    optional_text,
     text,
     whole_number,
 )
 from .records import name_digest
+from .rooms.council import NOTE_TYPES
+from .rooms.items import FINDING_FIELDS
 from .rooms.model import AMBITIONS, COLOURS
 from .rooms.ops import (
     MAX_BUDGET,
@@ -26,7 +33,9 @@ from .rooms.ops import (
     MAX_LABEL,
     MAX_NAME,
     MAX_NOTE_TEXT,
+    MAX_SOURCE,
     MAX_STATEMENT,
+    MAX_THEME,
     MAX_TIMER,
     Op,
 )
@@ -34,14 +43,19 @@ from .rooms.ops import (
 __all__ = ["MAX_INDEX", "OP_KINDS", "parse_op"]
 
 MAX_INDEX = 100_000
+#: A position key as the reducer makes them (fractional indexing, base 62).
+_POS = re.compile(r"[0-9A-Za-z]{2,80}")
 
 _Parser = Callable[[dict[str, Any], dict[str, Any], int], None]
 
 
-def parse_op(data: dict[str, Any], *, max_text: int = MAX_NOTE_TEXT) -> Op:
+def parse_op(data: dict[str, Any], *, max_text: int = MAX_NOTE_TEXT, imported: bool = False) -> Op:
     """The op ``data`` describes, checked field by field, or :class:`ProtocolError`.
 
     ``max_text`` is the longest note text accepted (the process's configured limit).
+    ``imported``: the op comes from an import, which may also keep a note's or a
+    column's position (``pos``) to rebuild a board as it was exported, and mark a note or
+    an idea as ``imported`` (from a file, never a pseudonym); a browser may do neither.
     """
     kind = data.get("kind")
     if not isinstance(kind, str):  # before any lookup: a list is unhashable
@@ -51,6 +65,10 @@ def parse_op(data: dict[str, Any], *, max_text: int = MAX_NOTE_TEXT) -> Op:
         raise ProtocolError("unknown_op", f"Unknown op kind {kind[:40]!r}.")
     op: dict[str, Any] = {"kind": kind}
     parser(data, op, max_text)
+    if imported and kind in ("note.add", "column.add") and data.get("pos") is not None:
+        op["pos"] = _position(data)
+    if imported and kind in ("note.add", "idea.add") and data.get("imported") is not None:
+        op["imported"] = boolean(data, "imported")
     return op  # type: ignore[return-value]
 
 
@@ -63,6 +81,9 @@ def _note_add(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     if "column" in data:
         op["column"] = optional_identifier(data, "column")
     _optional_index(data, op)
+    _finding(data, op)
+    for key in [k for k in FINDING_FIELDS if op.get(k) == ""]:
+        del op[key]  # nothing to say: the note has none
 
 
 def _note_edit(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
@@ -70,8 +91,13 @@ def _note_edit(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     if "text" in data:
         op["text"] = text(data, "text", max_text)
     _note_style(data, op)
+    _finding(data, op)
     if len(op) == 2:
-        raise ProtocolError("missing_field", "note.edit needs 'text', 'colour' or 'ambitions'.")
+        raise ProtocolError(
+            "missing_field",
+            "note.edit needs 'text', 'colour', 'ambitions', 'type', 'theme', 'source' or "
+            "'indicator'.",
+        )
 
 
 def _note_move(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
@@ -101,8 +127,16 @@ def _column_state(data: dict[str, Any], op: dict[str, Any], max_text: int) -> No
 
 
 def _idea_add(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
-    op.update(id=identifier(data, "id"), column=identifier(data, "column"))
+    # no orientation yet (null): the idea waits for one, parked for phase 5 all the same
+    op.update(id=identifier(data, "id"), column=optional_identifier(data, "column"))
     op["text"] = label(data, "text", MAX_NOTE_TEXT)
+
+
+def _idea_move(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
+    op["id"] = identifier(data, "id")
+    if "column" not in data:
+        raise ProtocolError("missing_field", "idea.move needs 'column' (null for none).")
+    op["column"] = optional_identifier(data, "column")
 
 
 # -- the flow: votes, phases, tools ------------------------------------------------------
@@ -164,6 +198,32 @@ def _note_style(data: dict[str, Any], into: dict[str, Any]) -> None:
         into["ambitions"] = [a for a in AMBITIONS if a in tags]  # one order, no repeats
 
 
+_FINDING_LIMITS = {"theme": MAX_THEME, "source": MAX_SOURCE, "indicator": MAX_SOURCE}
+
+
+def _finding(data: dict[str, Any], into: dict[str, Any]) -> None:
+    """A finding's type, theme, source and indicator, when sent ('' or null clears)."""
+    if "type" in data:
+        kind = data["type"] or ""
+        if kind and kind not in NOTE_TYPES:
+            raise ProtocolError("bad_field", f"'type' must be one of {', '.join(NOTE_TYPES)}.")
+        into["type"] = kind
+    for key, limit in _FINDING_LIMITS.items():
+        if key in data:
+            into[key] = optional_text(data, key, limit)
+
+
+def _position(data: dict[str, Any]) -> str:
+    pos = data["pos"]
+    try:
+        if not isinstance(pos, str) or not _POS.fullmatch(pos):
+            raise FIError("not a key")
+        validate_order_key(pos)
+    except FIError:
+        raise ProtocolError("bad_field", "'pos' is not a position key.") from None
+    return pos
+
+
 def _optional_index(data: dict[str, Any], into: dict[str, Any]) -> None:
     if data.get("index") is not None:
         into["index"] = whole_number(data, "index", 0, MAX_INDEX)
@@ -184,6 +244,7 @@ _PARSERS: dict[str, _Parser] = {
     "column.unlock": _by_id,
     "idea.add": _idea_add,
     "idea.delete": _by_id,
+    "idea.move": _idea_move,
     "vote.add": _vote,
     "vote.remove": _vote,
     "vote.round": _vote_round,
@@ -197,6 +258,7 @@ _PARSERS: dict[str, _Parser] = {
     "timer.stop": _bare,
     "freeze": _bare,
     "participant.erase": _participant_erase,
+    **COUNCIL_PARSERS,
 }
 
 #: Every op kind a client may send.

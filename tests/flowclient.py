@@ -12,7 +12,9 @@ FLOW_KINDS = {
     "column.state", "column.lock", "column.unlock", "idea.add", "idea.delete", "vote.add",
     "vote.remove", "phase.next", "snapshot.take", "tools.set", "reveal", "timer.start",
     "timer.stop", "freeze", "participant.erase", "notes.reveal", "votes.reveal", "vote.round",
-    "silent.waiting",
+    "silent.waiting", "idea.move", "column.documents", "cap.set", "colleges.set", "member.set",
+    "member.remove", "objection.add", "objection.answer", "objection.delete", "decision.set",
+    "vigilance.answer", "meeting.set",
 }  # fmt: skip
 
 
@@ -50,6 +52,8 @@ class FlowClient(Client):
             self._event(frame)
             return
         super()._on_frame(frame)
+        for event in [frame] if frame["type"] == "event" else frame.get("events", []):
+            finding_fields(self.board, event["op"])
 
     def _event(self, frame: dict[str, Any]) -> None:
         op = frame["op"]
@@ -71,6 +75,25 @@ class FlowClient(Client):
                 "notes": {k: dict(v) for k, v in self.board["notes"].items()},
                 "columns": {k: dict(v) for k, v in self.board["columns"].items()},
             }
+
+
+#: A finding's optional fields, which the base client's mirror does not follow.
+FINDING_KEYS = ("type", "theme", "source", "indicator", "imported")
+
+
+def finding_fields(board: dict[str, Any], event: dict[str, Any]) -> None:
+    """Mirror a note event's optional fields (present only when set; '' in an edit
+    clears one), after the base client applied the rest."""
+    note = board["notes"].get(event.get("id"))
+    if note is None or event["kind"] not in ("note.add", "note.restore", "note.edit"):
+        return
+    for key in FINDING_KEYS:
+        if event["kind"] != "note.edit":
+            note.pop(key, None)
+        if event.get(key):
+            note[key] = event[key]
+        elif key in event:
+            note.pop(key, None)
 
 
 def create_workshop(server: ServerProcess, title: str = "Atelier test",

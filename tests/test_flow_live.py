@@ -140,8 +140,12 @@ async def test_facilitator_gets_vigilance_checks_as_the_board_changes(
     await ana.connect()
     try:
         await fac.wait_for(lambda: fac.vigilance is not None, what="the first checks")
-        assert {c["code"] for c in fac.vigilance or []} == {"too_few_orientations",
-                                                            "ambition_unserved"}  # fmt: skip
+        assert {c["code"] for c in fac.vigilance or []} == {
+            "method_actions", "method_ess", "method_documents", "too_few_orientations",
+            "ambition_unserved"}  # fmt: skip
+        method = [c for c in fac.vigilance or [] if c["source"] == "method"]
+        assert [(c["point"], c["open"]) for c in method] == [
+            ("actions", True), ("ess", True), ("documents", True)]  # fmt: skip
         await ana.op({"kind": "note.add", "id": "n1", "text": "Peu de liens"})
         await fac.wait_for(
             lambda: any(c["code"] == "findings_unsorted" for c in fac.vigilance or []),

@@ -271,27 +271,34 @@ def test_ideas_park_under_a_live_orientation() -> None:
     run(board, BOB, {"kind": "idea.delete", "id": "i1"})
     assert board.to_dict()["ideas"] == []
     assert reject(board, BOB, {"kind": "idea.delete", "id": "i1"}) == "unknown_idea"
+    assert reject(board, BOB, {"kind": "idea.move", "id": "i1", "column": None}) == "unknown_idea"
 
 
-def test_vigilance_names_each_seed_point() -> None:
-    """Each point of vigilance shows up when it holds and goes away when fixed."""
+def test_atelier_advice_names_each_sign_and_says_it_is_atelier_s() -> None:
+    """Atelier's own advice shows up when it holds and goes away when fixed, labelled as
+    Atelier's (``source: "atelier"``), never as the method's."""
     board = seeded()
-    codes = {c["code"] for c in check(board)}
-    assert codes == {"too_few_orientations", "orientation_without_statement",
-                     "ambition_unserved", "findings_unsorted"}  # fmt: skip
+
+    def advice(b: Board) -> list[dict[str, Any]]:
+        return [c for c in check(b) if c["source"] == "atelier"]
+
+    assert {c["code"] for c in advice(board)} == {
+        "too_few_orientations", "orientation_without_statement", "ambition_unserved",
+        "findings_unsorted"}  # fmt: skip
     run(board, FACILITATOR, {"kind": "column.add", "id": "c2", "title": "Vide"})
-    assert {"code": "orientation_without_finding", "column": "c2",
-            "message": "« Vide » ne s'appuie sur aucun constat."} in check(board)  # fmt: skip
+    assert {"code": "orientation_without_finding", "source": "atelier", "column": "c2",
+            "message": "« Vide » ne s'appuie sur aucun constat."} in advice(board)  # fmt: skip
     for i in range(3, 8):
         run(board, FACILITATOR, {"kind": "column.add", "id": f"c{i}", "title": f"O{i}"})
-    assert "too_many_orientations" in {c["code"] for c in check(board)}
+    assert "too_many_orientations" in {c["code"] for c in advice(board)}
     fixed = Board()
     for i, ambition in enumerate(("ancrage", "transition", "travail", "consommation")):
         run(fixed, FACILITATOR, {"kind": "column.add", "id": f"c{i}", "title": f"O{i}"},
             {"kind": "column.state", "id": f"c{i}", "statement": f"Orientation {i}"},
             {"kind": "note.add", "id": f"n{i}", "text": "t", "column": f"c{i}",
              "ambitions": [ambition]})  # fmt: skip
-    assert check(fixed) == []
+    assert advice(fixed) == []
+    assert [c["source"] for c in check(fixed)] == ["method"] * 3  # the method's always stay
 
 
 def test_record_lists_orientations_with_grounds_ambitions_votes() -> None:
@@ -305,10 +312,12 @@ def test_record_lists_orientations_with_grounds_ambitions_votes() -> None:
     record = official_record(board)
     assert record["orientations"] == [
         {"id": "c1", "title": "Coopération", "statement": "Coopérer", "votes": 1, "ideas": [],
+         "decision": None, "objections": [], "documents": [], "others": [],
          "ambitions": ["ancrage"], "findings": [
-             {"id": "n1", "text": "Peu de liens", "author": "Ana", "ambitions": ["ancrage"]}]}
+             {"id": "n1", "text": "Peu de liens", "author": "Ana", "ambitions": ["ancrage"],
+              "type": "", "theme": "", "source": "", "indicator": "", "imported": False}]}
     ]  # fmt: skip
-    assert record["unsorted"][0]["id"] == "n2" and record["participants"] == 2
+    assert record["unsorted"][0]["id"] == "n2" and record["devices"] == 2
     assert record["facilitator"] == "Fanny" and record["votes"] == {"c1": 1}
     assert record["hash"] == content_hash(board.to_dict())
 

@@ -11,42 +11,67 @@ from typing import Literal, NotRequired, TypedDict
 __all__ = [
     "DEFAULT_LIMITS",
     "FACILITATOR_KINDS",
+    "IMPORT_ROLE",
     "MAX_BUDGET",
+    "MAX_COLLEGES",
+    "MAX_COLLEGE_LABEL",
     "MAX_COLUMNS",
     "MAX_COLUMN_TITLE",
+    "MAX_DOCUMENT_NAME",
     "MAX_ID",
     "MAX_IDEAS",
     "MAX_LABEL",
+    "MAX_MEMBERS",
     "MAX_NAME",
     "MAX_NOTES",
     "MAX_NOTE_TEXT",
+    "MAX_OBJECTIONS",
+    "MAX_OTHER_DOCUMENTS",
+    "MAX_PERSON",
+    "MAX_PLACE",
+    "MAX_SOURCE",
     "MAX_STATEMENT",
+    "MAX_TALLY",
+    "MAX_THEME",
     "MAX_TIMER",
     "SHAPING_KINDS",
+    "CapSet",
+    "CollegesSet",
     "ColumnAdd",
     "ColumnDelete",
+    "ColumnDocuments",
     "ColumnLock",
     "ColumnMove",
     "ColumnRename",
     "ColumnState",
+    "DecisionSet",
     "Freeze",
     "IdeaAdd",
     "IdeaDelete",
+    "IdeaMove",
+    "MeetingSet",
+    "MemberRemove",
+    "MemberSet",
     "NoteAdd",
     "NoteDelete",
     "NoteEdit",
     "NoteMove",
     "NoteRestore",
     "NotesReveal",
+    "ObjectionAdd",
+    "ObjectionAnswer",
+    "ObjectionDelete",
     "Op",
     "ParticipantErase",
     "PhaseNext",
     "Reveal",
     "RoomLimits",
     "SnapshotTake",
+    "Tally",
     "TimerStart",
     "TimerStop",
     "ToolsSet",
+    "VigilanceAnswer",
     "Vote",
     "VoteRound",
     "VotesReveal",
@@ -63,6 +88,22 @@ MAX_LABEL = 100
 MAX_IDEAS = 2000
 MAX_BUDGET = 20
 MAX_TIMER = 4 * 3600  # seconds
+MAX_THEME = 80  # a finding's theme ("Mobilité"...)
+MAX_SOURCE = 200  # where a finding comes from, or its indicator
+MAX_PERSON = 80  # a member's name, who raised an objection
+MAX_COLLEGE_LABEL = 80
+MAX_COLLEGES = 12
+MAX_MEMBERS = 300
+MAX_OBJECTIONS = 500
+MAX_OTHER_DOCUMENTS = 5  # framework documents named by hand, per orientation
+MAX_DOCUMENT_NAME = 80
+MAX_PLACE = 200
+MAX_TALLY = 100_000  # votes for, against or abstaining, in one collège
+
+#: The role of the ops an import commits (a CSV of findings, a board's JSON): no link
+#: grants it, so no browser can send as it. It may do what the facilitator may; the
+#: notes and ideas it adds are marked ``imported`` (never a pseudonym to erase).
+IMPORT_ROLE = "import"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +139,32 @@ FACILITATOR_KINDS = frozenset(
     }
 )
 
+#: The instance de co-décision's record-keeping, and the answers to the method's points
+#: of vigilance: the facilitator's (or whoever holds their link) alone.
+FACILITATOR_KINDS = FACILITATOR_KINDS | {
+    "colleges.set",
+    "member.set",
+    "member.remove",
+    "objection.add",
+    "objection.answer",
+    "objection.delete",
+    "decision.set",
+    "vigilance.answer",
+    "meeting.set",
+}
+
 #: The ops that shape the orientations: the facilitator's, and the participants' only
 #: while the facilitator has opened shaping to them (``tools.set {shaping: true}``).
 SHAPING_KINDS = frozenset(
-    {"column.add", "column.rename", "column.move", "column.delete", "column.state"}
-)
+    {"column.add", "column.rename", "column.move", "column.delete", "column.state",
+     "column.documents", "cap.set"}
+)  # fmt: skip
 
 
 class NoteAdd(TypedDict):
+    """A finding; ``type``, ``theme``, ``source`` and ``indicator`` as the diagnostic gave
+    them ('' for none). ``pos`` only from an import (it keeps the exported order)."""
+
     kind: Literal["note.add"]
     id: str
     text: str
@@ -113,6 +172,12 @@ class NoteAdd(TypedDict):
     ambitions: NotRequired[list[str]]
     column: NotRequired[str | None]
     index: NotRequired[int]
+    type: NotRequired[str]
+    theme: NotRequired[str]
+    source: NotRequired[str]
+    indicator: NotRequired[str]
+    pos: NotRequired[str]  # only from an import
+    imported: NotRequired[bool]  # only from an import
 
 
 class NoteEdit(TypedDict):
@@ -121,6 +186,10 @@ class NoteEdit(TypedDict):
     text: NotRequired[str]
     colour: NotRequired[str]
     ambitions: NotRequired[list[str]]
+    type: NotRequired[str]
+    theme: NotRequired[str]
+    source: NotRequired[str]
+    indicator: NotRequired[str]
 
 
 class NoteMove(TypedDict):
@@ -145,6 +214,7 @@ class ColumnAdd(TypedDict):
     id: str
     title: str
     index: NotRequired[int]
+    pos: NotRequired[str]  # only from an import
 
 
 class ColumnRename(TypedDict):
@@ -178,12 +248,21 @@ class ColumnLock(TypedDict):
 
 
 class IdeaAdd(TypedDict):
-    """Park an action idea under an orientation, for phase 5."""
+    """Park an action idea for phase 5, under an orientation or none yet (``column`` null)."""
 
     kind: Literal["idea.add"]
     id: str
-    column: str
+    column: NotRequired[str | None]
     text: str
+    imported: NotRequired[bool]  # only from an import
+
+
+class IdeaMove(TypedDict):
+    """Put a parked idea under another orientation, or under none (null)."""
+
+    kind: Literal["idea.move"]
+    id: str
+    column: str | None
 
 
 class IdeaDelete(TypedDict):
@@ -262,6 +341,96 @@ class Freeze(TypedDict):
     kind: Literal["freeze"]
 
 
+class ColumnDocuments(TypedDict):
+    """The framework documents an orientation feeds: codes of ``council.DOCUMENTS`` and
+    others named by hand."""
+
+    kind: Literal["column.documents"]
+    id: str
+    documents: list[str]
+    others: list[str]
+
+
+class CapSet(TypedDict):
+    """« Le cap du territoire »: the ambition the territory sets itself, in a few lines."""
+
+    kind: Literal["cap.set"]
+    text: str
+
+
+class CollegesSet(TypedDict):
+    """The collèges of the instance de co-décision, in order: ``[{id, label}]``."""
+
+    kind: Literal["colleges.set"]
+    colleges: list[dict[str, str]]
+
+
+class MemberSet(TypedDict):
+    """Record (or correct) a member present: a name and a collège."""
+
+    kind: Literal["member.set"]
+    id: str
+    name: str
+    college: str
+
+
+class MemberRemove(TypedDict):
+    kind: Literal["member.remove"]
+    id: str
+
+
+class ObjectionAdd(TypedDict):
+    """An objection raised in a consent round on an orientation, and by whom ('' unsaid)."""
+
+    kind: Literal["objection.add"]
+    id: str
+    column: str
+    text: str
+    by: str
+
+
+class ObjectionAnswer(TypedDict):
+    """The answer the instance gave an objection ('' takes it back)."""
+
+    kind: Literal["objection.answer"]
+    id: str
+    answer: str
+
+
+class ObjectionDelete(TypedDict):
+    kind: Literal["objection.delete"]
+    id: str
+
+
+#: One collège's votes on a decision (``college`` None: the whole instance at once).
+Tally = TypedDict("Tally", {"college": str | None, "for": int, "against": int, "abstain": int})
+
+
+class DecisionSet(TypedDict):
+    """The instance's decision on an orientation, or None to take it back."""
+
+    kind: Literal["decision.set"]
+    column: str
+    decision: dict[str, object] | None  # {outcome, method, amendment, tally}
+
+
+class VigilanceAnswer(TypedDict):
+    """The facilitator's answer to one of the method's points of vigilance ('' none)."""
+
+    kind: Literal["vigilance.answer"]
+    point: str
+    text: str
+
+
+class MeetingSet(TypedDict):
+    """Where and when the session is held, and the time zone its dates are read in."""
+
+    kind: Literal["meeting.set"]
+    place: NotRequired[str]
+    date: NotRequired[str]
+    timezone: NotRequired[str]
+
+
 class ParticipantErase(TypedDict):
     """Replace a pseudonym by an anonymous label wherever it signs something.
 
@@ -287,6 +456,18 @@ Op = (
     | ColumnLock
     | IdeaAdd
     | IdeaDelete
+    | IdeaMove
+    | ColumnDocuments
+    | CapSet
+    | CollegesSet
+    | MemberSet
+    | MemberRemove
+    | ObjectionAdd
+    | ObjectionAnswer
+    | ObjectionDelete
+    | DecisionSet
+    | VigilanceAnswer
+    | MeetingSet
     | Vote
     | PhaseNext
     | SnapshotTake

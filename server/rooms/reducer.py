@@ -20,11 +20,15 @@ from typing import Any, cast
 
 from fractional_indexing import generate_key_between
 
+from .council_ops import COUNCIL_KINDS, apply_council
 from .errors import RoomError
+from .items import FINDING_FIELDS
+from .lookup import live_column, open_column, require_open_column
 from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash, name_digest
 from .ops import (
     DEFAULT_LIMITS,
     FACILITATOR_KINDS,
+    IMPORT_ROLE,
     SHAPING_KINDS,
     ColumnAdd,
     ColumnDelete,
@@ -34,6 +38,7 @@ from .ops import (
     ColumnState,
     IdeaAdd,
     IdeaDelete,
+    IdeaMove,
     NoteAdd,
     NoteDelete,
     NoteEdit,
@@ -48,6 +53,7 @@ from .ops import (
     Vote,
     VoteRound,
 )
+from .views import idea_view, note_fields
 
 __all__ = ["ANONYMISED", "Applied", "Context", "Event", "apply", "apply_op", "snapshot_id"]
 
@@ -55,6 +61,8 @@ Event = dict[str, Any]
 
 #: What an erased pseudonym becomes.
 ANONYMISED = "Participant·e anonyme"
+
+FACILITATOR, PARTICIPANT = "facilitator", "participant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +118,14 @@ def apply(board: Board, op: Op, ctx: Context) -> Applied:
         raise RoomError("frozen", "The board is frozen: it is the official record now.")
     if ctx.role == "observer":
         raise RoomError("forbidden", "Observers can watch but not edit.")
-    if kind in FACILITATOR_KINDS and ctx.role != "facilitator":
+    if kind in FACILITATOR_KINDS and ctx.role not in (FACILITATOR, IMPORT_ROLE):
         raise RoomError("forbidden", "Only the facilitator may do this.")
-    if kind in SHAPING_KINDS and ctx.role == "participant" and not board.tools.shaping:
+    if kind in SHAPING_KINDS and ctx.role == PARTICIPANT and not board.tools.shaping:
         raise RoomError(
             "shaping_closed", "Only the facilitator shapes the orientations unless they open it."
         )
     applied = _dispatch(board, op, ctx)
-    if ctx.role == "participant":
+    if ctx.role == PARTICIPANT:
         board.contributors.add(ctx.client)
     return applied
 
@@ -150,6 +158,10 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
         return Applied(_idea_add(board, cast(IdeaAdd, op), ctx))
     if kind == "idea.delete":
         return Applied(_idea_delete(board, cast(IdeaDelete, op)))
+    if kind == "idea.move":
+        return Applied(_idea_move(board, cast(IdeaMove, op)))
+    if kind in COUNCIL_KINDS:
+        return Applied(apply_council(board, op))
     if kind in ("vote.add", "vote.remove"):
         return _vote(board, cast(Vote, op), ctx)
     if kind == "phase.next":
@@ -182,16 +194,7 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
 
 
 def _note_event(kind: str, note: Note) -> Event:
-    return {
-        "kind": kind,
-        "id": note.id,
-        "text": note.text,
-        "author": note.author,
-        "colour": note.colour,
-        "ambitions": note.ambitions,
-        "column": note.column,
-        "pos": note.pos,
-    }
+    return {"kind": kind, **note_fields(note)}
 
 
 def _seen_by(board: Board, note: Note, event: Event, *, counted: bool = False) -> Applied:
@@ -218,8 +221,8 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
     if board.count_live_notes() >= ctx.limits.notes:
         raise RoomError("too_many_notes", f"This board already holds {ctx.limits.notes} notes.")
     column = op.get("column")
-    _require_open_column(board, column)
-    pos = _pos_at(board.live_notes(column), op.get("index"))
+    require_open_column(board, column)
+    ordered = board.live_notes(column)
     note = Note(
         id=op["id"],
         text=op["text"],
@@ -227,9 +230,14 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         colour=op.get("colour", "yellow"),
         ambitions=list(op.get("ambitions", [])),
         column=column,
-        pos=pos,
+        pos=_imported_pos(ordered, op, ctx) or _pos_at(ordered, op.get("index")),
         # silent writing is the participants'; the facilitator's notes (imports too) stay public
-        private_to=ctx.client if board.tools.silent and ctx.role != "facilitator" else None,
+        private_to=ctx.client if board.tools.silent and ctx.role == PARTICIPANT else None,
+        type=op.get("type", ""),
+        theme=op.get("theme", ""),
+        source=op.get("source", ""),
+        indicator=op.get("indicator", ""),
+        imported=_imported(op, ctx),
     )
     board.notes[note.id] = note
     return _seen_by(board, note, _note_event("note.add", note), counted=True)
@@ -237,7 +245,7 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
 
 def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
-    _require_open_column(board, note.column)
+    require_open_column(board, note.column)
     event: Event = {"kind": "note.edit", "id": note.id}
     if "text" in op:
         note.text = event["text"] = op["text"]
@@ -245,14 +253,18 @@ def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
         note.colour = event["colour"] = op["colour"]
     if "ambitions" in op:
         note.ambitions = event["ambitions"] = list(op["ambitions"])
+    for key in FINDING_FIELDS:
+        if key in op:  # '' clears it
+            setattr(note, key, op[key])  # type: ignore[literal-required]
+            event[key] = op[key]  # type: ignore[literal-required]
     return _seen_by(board, note, event)
 
 
 def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
     column = op["column"]
-    _require_open_column(board, note.column)
-    _require_open_column(board, column)
+    require_open_column(board, note.column)
+    require_open_column(board, column)
     others = [n for n in board.live_notes(column) if n.id != note.id]
     note.pos = _pos_at(others, op.get("index"))
     note.column = column
@@ -263,7 +275,7 @@ def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
 
 def _note_delete(board: Board, op: NoteDelete, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
-    _require_open_column(board, note.column)
+    require_open_column(board, note.column)
     note.deleted = True
     return _seen_by(board, note, {"kind": "note.delete", "id": note.id}, counted=True)
 
@@ -279,7 +291,7 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     column = note.column
     if column is not None and (column not in board.columns or board.columns[column].deleted):
         column = None  # its column went away meanwhile: it comes back to the pool
-    _require_open_column(board, column)
+    require_open_column(board, column)
     note.pos = _pos_at(board.live_notes(column), None)
     note.column = column
     note.deleted = False
@@ -293,29 +305,29 @@ def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
         raise RoomError(
             "too_many_columns", f"This board already holds {ctx.limits.columns} columns."
         )
-    column = Column(
-        id=op["id"], title=op["title"], pos=_pos_at(board.live_columns(), op.get("index"))
-    )
+    ordered = board.live_columns()
+    pos = _imported_pos(ordered, op, ctx) or _pos_at(ordered, op.get("index"))
+    column = Column(id=op["id"], title=op["title"], pos=pos)
     board.columns[column.id] = column
     return {"kind": "column.add", "id": column.id, "title": column.title, "pos": column.pos}
 
 
 def _column_rename(board: Board, op: ColumnRename) -> Event:
-    column = _open_column(board, op["id"])
+    column = open_column(board, op["id"])
     column.title = op["title"]
     return {"kind": "column.rename", "id": column.id, "title": column.title}
 
 
 def _column_move(board: Board, op: ColumnMove) -> Event:
     # moving a locked column is allowed: the lock guards its content, not the order
-    column = _live_column(board, op["id"])
+    column = live_column(board, op["id"])
     others = [c for c in board.live_columns() if c.id != column.id]
     column.pos = _pos_at(others, op["index"])
     return {"kind": "column.move", "id": column.id, "pos": column.pos}
 
 
 def _column_delete(board: Board, op: ColumnDelete) -> Applied:
-    column = _open_column(board, op["id"])
+    column = open_column(board, op["id"])
     moved: list[tuple[Note, dict[str, str]]] = []
     last = _last_pos(board.live_notes(None))
     for note in board.live_notes(column.id):
@@ -323,23 +335,28 @@ def _column_delete(board: Board, op: ColumnDelete) -> Applied:
         note.column, note.pos = None, last
         moved.append((note, {"id": note.id, "pos": note.pos}))
     column.deleted = True
+    # its ideas wait under no orientation, rather than vanish with it
+    ideas = sorted(i.id for i in board.ideas.values() if i.column == column.id and not i.deleted)
+    for idea_id in ideas:
+        board.ideas[idea_id].column = None
     # a silent note that went back to the pool is news for its author only
     public = [entry for note, entry in moved if note.private_to is None]
-    applied = Applied({"kind": "column.delete", "id": column.id, "notes": public})
+    applied = Applied({"kind": "column.delete", "id": column.id, "notes": public, "ideas": ideas})
     for owner in sorted({n.private_to for n, _ in moved if n.private_to is not None}):
         own = [entry for note, entry in moved if note.private_to in (None, owner)]
-        applied.private[owner] = {"kind": "column.delete", "id": column.id, "notes": own}
+        applied.private[owner] = {"kind": "column.delete", "id": column.id, "notes": own,
+                                  "ideas": ideas}  # fmt: skip
     return applied
 
 
 def _column_state(board: Board, op: ColumnState) -> Event:
-    column = _open_column(board, op["id"])
+    column = open_column(board, op["id"])
     column.statement = op["statement"]
     return {"kind": "column.state", "id": column.id, "statement": column.statement}
 
 
 def _column_lock(board: Board, op: ColumnLock) -> Event:
-    column = _live_column(board, op["id"])
+    column = live_column(board, op["id"])
     column.locked = op["kind"] == "column.lock"
     return {"kind": op["kind"], "id": column.id}
 
@@ -349,25 +366,46 @@ def _idea_add(board: Board, op: IdeaAdd, ctx: Context) -> Event:
         raise RoomError("id_taken", f"An idea with id {op['id']!r} already exists.")
     if sum(1 for i in board.ideas.values() if not i.deleted) >= ctx.limits.ideas:
         raise RoomError("too_many_ideas", f"This board already holds {ctx.limits.ideas} ideas.")
-    column = _live_column(board, op["column"])
-    idea = Idea(id=op["id"], column=column.id, text=op["text"], author=ctx.author)
+    column = op.get("column")
+    if column is not None:
+        live_column(board, column)
+    idea = Idea(id=op["id"], column=column, text=op["text"], author=ctx.author,
+                imported=_imported(op, ctx))  # fmt: skip
     board.ideas[idea.id] = idea
-    return {"kind": "idea.add", "id": idea.id, "column": idea.column, "text": idea.text,
-            "author": idea.author}  # fmt: skip
+    return {"kind": "idea.add", **idea_view(idea, storage=False)}
 
 
 def _idea_delete(board: Board, op: IdeaDelete) -> Event:
-    idea = board.ideas.get(op["id"])
-    if idea is None or idea.deleted:
-        raise RoomError("unknown_idea", f"There is no idea {op['id']!r} on this board.")
+    idea = _live_idea(board, op["id"])
     idea.deleted = True
     return {"kind": "idea.delete", "id": idea.id}
+
+
+def _idea_move(board: Board, op: IdeaMove) -> Event:
+    idea = _live_idea(board, op["id"])
+    column = op["column"]
+    if column is not None:
+        live_column(board, column)
+    idea.column = column
+    return {"kind": "idea.move", "id": idea.id, "column": column}
+
+
+def _live_idea(board: Board, idea_id: str) -> Idea:
+    idea = board.ideas.get(idea_id)
+    if idea is None or idea.deleted:
+        raise RoomError("unknown_idea", f"There is no idea {idea_id!r} on this board.")
+    # under a deleted orientation (a board stored before column.delete moved its ideas
+    # out), an idea is in no view: it does not exist
+    column = None if idea.column is None else board.columns.get(idea.column)
+    if column is not None and column.deleted:
+        raise RoomError("unknown_idea", f"There is no idea {idea_id!r} on this board.")
+    return idea
 
 
 def _vote(board: Board, op: Vote, ctx: Context) -> Applied:
     if not board.tools.voting:
         raise RoomError("voting_closed", "Voting is not open.")
-    column = _live_column(board, op["column"])
+    column = live_column(board, op["column"])
     ballot = board.votes.setdefault(ctx.client, {})
     if op["kind"] == "vote.add":
         if sum(ballot.values()) >= board.tools.budget:
@@ -472,6 +510,14 @@ def _erase(board: Board, op: ParticipantErase) -> Applied:
     for idea in board.ideas.values():
         if name_digest(idea.author) == digest:
             idea.author = ANONYMISED
+    # the storage scrub rewrites every name field (records.NAME_FIELDS): the members'
+    # names and who raised an objection too, so this replica must forget them alike
+    for member in board.members.values():
+        if name_digest(member.name) == digest:
+            member.name = ANONYMISED
+    for objection in board.objections.values():
+        if objection.by and name_digest(objection.by) == digest:
+            objection.by = ANONYMISED
     board.erased.add(digest)
     # The event lists every note and idea signed anonymously now, not only those this
     # erase re-signed: it is then the same when a scrubbed log is replayed. A silent
@@ -481,11 +527,13 @@ def _erase(board: Board, op: ParticipantErase) -> Applied:
         key=lambda n: n.id,
     )
     ideas = sorted(i.id for i in board.ideas.values() if i.author == ANONYMISED and not i.deleted)
+    members = sorted(m.id for m in board.members.values() if m.name == ANONYMISED)
+    objections = sorted(o.id for o in board.objections.values() if o.by == ANONYMISED)
 
     def event(owner: str | None) -> Event:
         notes = [n.id for n in signed if n.private_to in (None, owner)]
         return {"kind": "participant.erase", "replacement": ANONYMISED, "notes": notes,
-                "ideas": ideas}  # fmt: skip
+                "ideas": ideas, "members": members, "objections": objections}  # fmt: skip
 
     owners = sorted({n.private_to for n in signed if n.private_to is not None})
     return Applied(event(None), {owner: event(owner) for owner in owners})
@@ -499,23 +547,22 @@ def _live_note(board: Board, note_id: str, ctx: Context) -> Note:
     return note
 
 
-def _live_column(board: Board, column_id: str) -> Column:
-    column = board.columns.get(column_id)
-    if column is None or column.deleted:
-        raise RoomError("unknown_column", f"There is no column {column_id!r} on this board.")
-    return column
+def _imported(op: Any, ctx: Context) -> bool:
+    """Whether an item comes from a file: an import says so (a board's export keeps its
+    participants' notes as theirs); nothing else can."""
+    return ctx.role == IMPORT_ROLE and op.get("imported") is True
 
 
-def _open_column(board: Board, column_id: str) -> Column:
-    column = _live_column(board, column_id)
-    if column.locked:
-        raise RoomError("locked", "The facilitator has locked this orientation.")
-    return column
-
-
-def _require_open_column(board: Board, column_id: str | None) -> None:
-    if column_id is not None:
-        _open_column(board, column_id)
+def _imported_pos(ordered: list[Note] | list[Column], op: Any, ctx: Context) -> str | None:
+    """The position an import gives (it keeps the exported order), checked to come after
+    every item already there, so that positions stay distinct and increasing."""
+    pos = op.get("pos") if ctx.role == IMPORT_ROLE else None
+    if pos is None:
+        return None
+    last = _last_pos(ordered)
+    if last is not None and pos <= last:
+        raise RoomError("bad_position", "An imported item must come after those before it.")
+    return str(pos)
 
 
 def _pos_at(ordered: list[Note] | list[Column], index: int | None) -> str:
