@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .exports.csv_import import CsvImportError, Row, Sheet, read_sheet
-from .exports.json_export import BoardImportError, read_export
+from .exports.json_export import BoardImportError, ExportPlan, read_export
 from .op_fields import ProtocolError
 from .op_parse import parse_op
 from .records import OpRecord
@@ -126,6 +126,7 @@ def board_from_export(
     if not (isinstance(plan.phase, int) and isinstance(plan.first_phase, int)
             and 1 <= plan.first_phase <= plan.phase <= len(PHASES)):  # fmt: skip
         raise BoardImportError("The phase must be 1 to 5, and not before the first one.")
+    _within(plan, limits)
     board = Board.new(plan.phase)
     board.first_phase = plan.first_phase
     for seq, (what, author, raw) in enumerate(plan.ops, 1):
@@ -138,6 +139,18 @@ def board_from_export(
     _restore(board, plan.counts, plan.revealed, plan.contributors, plan.timer)
     board.seq = 0
     return board, {"title": plan.title, "territory": plan.territory}
+
+
+def _within(plan: ExportPlan, limits: RoomLimits) -> None:
+    """Refuse at once a board over the room's limits (the replay would refuse it at the
+    first item past them, after replaying all those before)."""
+    for kind, limit, code in (("note.add", limits.notes, "too_many_notes"),
+                              ("column.add", limits.columns, "too_many_columns"),
+                              ("idea.add", limits.ideas, "too_many_ideas")):  # fmt: skip
+        count = sum(1 for _, _, op in plan.ops if op.get("kind") == kind)
+        if count > limit:
+            what = kind.split(".")[0]
+            raise BoardImportError(f"{count} {what}s: a board here holds at most {limit} ({code}).")
 
 
 def _restore(board: Board, counts: Any, revealed: bool, contributors: Any, timer: Any) -> None:

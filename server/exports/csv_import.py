@@ -111,6 +111,7 @@ def read_sheet(raw: bytes) -> Sheet:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    start = 1  # the line the record being read starts on
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -135,7 +136,7 @@ def read_sheet(raw: bytes) -> Sheet:
             else:
                 rows.append(found)
     except csv.Error as error:  # a field past the csv module's limit, a stray quote...
-        raise CsvImportError(f"unreadable CSV ({error})", reader.line_num) from None
+        raise CsvImportError(f"unreadable CSV ({error})", start) from None
     return Sheet(rows, refused, used, unused)
 
 

@@ -67,7 +67,9 @@ def _orientation(doc: Document, number: int, o: dict[str, Any]) -> list[str]:
     if o["votes"] is not None:
         lines += ["", f"*Votes* : {o['votes']}"]
     lines.append("")
-    lines += [f"- {_md(finding_line(n))}" for n in o["findings"]]
+    if o["findings"]:
+        lines += ["*Constats d'appui* :", ""]
+        lines += [f"- {_md(finding_line(n))}" for n in o["findings"]]
     if o["ideas"]:
         lines += ["", "*Idées d'actions (phase 5)* :"]
         lines += [f"- {_md(i['text'])} — {_md(i['author'])}" for i in o["ideas"]]
