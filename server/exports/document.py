@@ -8,6 +8,7 @@ phase 5, the points of vigilance), so the formats agree. Dates are read in the
 workshop's time zone.
 """
 
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,9 +76,11 @@ class Document:
         return str(self.state.get("cap", ""))
 
     def when(self, ms: int) -> str:
-        """A time in ms since the epoch, in the workshop's time zone."""
+        """A time in ms since the epoch, in the workshop's time zone (in UTC, and saying
+        so, where this machine's zone database lacks it)."""
         local = local_time(ms, self.timezone)
-        return f"{local:%d/%m/%Y %H:%M} ({self.timezone})"
+        zone = self.timezone if isinstance(local.tzinfo, zoneinfo.ZoneInfo) else "UTC"
+        return f"{local:%d/%m/%Y %H:%M} ({zone})"
 
     def facts(self) -> list[tuple[str, str]]:
         """The lines under the title: territory, place, date, phase, source, hash..."""
