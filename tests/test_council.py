@@ -10,10 +10,12 @@ from typing import Any
 import orjson
 import pytest
 from atelier.op_fields import ProtocolError
-from atelier.op_parse import parse_op
+from atelier.op_parse import OP_KINDS, parse_op
 from atelier.protocol import parse
 from atelier.records import name_digest
+from atelier.rooms.council_ops import COUNCIL_KINDS
 from atelier.rooms.errors import RoomError
+from atelier.rooms.flow_ops import FLOW_KINDS
 from atelier.rooms.model import ANONYMOUS, Board
 from atelier.rooms.ops import IMPORT_ROLE
 from atelier.rooms.reducer import ANONYMISED, Context, apply, apply_op
@@ -21,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .support import check_client_frame
-from .test_flow_reducer import check_event
+from .test_flow_reducer import PROTOCOL_SCHEMA, check_event
 from .test_room_controls import ANA, FACILITATOR, OBSERVER, reject, run, started
 
 IMPORT = Context("Diagnostic", IMPORT_ROLE, "import-1", 5_000)
@@ -465,3 +467,16 @@ def test_a_corrected_member_keeps_their_place_and_a_collège_in_use_stays() -> N
     assert event["colleges"] == keep and board.to_dict()["colleges"] == keep
     code = reject(board, FACILITATOR, {"kind": "colleges.set", "colleges": keep[:1]})
     assert code == "college_in_use"
+
+
+def test_every_op_kind_is_parsed_applied_and_in_the_schema() -> None:
+    """The parser's kinds, the schema's ops and the kinds the reducer applies are one list."""
+    schema_ops = {
+        name.split(":", 1)[1] for name in PROTOCOL_SCHEMA["$defs"] if name.startswith("op:")
+    }
+    assert schema_ops == set(OP_KINDS)
+    own = {"note.add", "note.edit", "note.move", "note.delete", "note.restore", "column.add",
+           "column.rename", "column.move", "column.delete", "column.state", "column.lock",
+           "column.unlock", "idea.add", "idea.delete", "idea.move"}  # fmt: skip
+    assert own | COUNCIL_KINDS | FLOW_KINDS == set(OP_KINDS)
+    assert not (own & COUNCIL_KINDS) and not (own & FLOW_KINDS) and not (COUNCIL_KINDS & FLOW_KINDS)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from .flowclient import FLOW_KINDS
 from .support import ROOT, apply_event, canonical, check_server_frame
 
-_SCHEMA = orjson.loads((ROOT / "docs" / "protocol.schema.json").read_bytes())
+PROTOCOL_SCHEMA = orjson.loads((ROOT / "docs" / "protocol.schema.json").read_bytes())
 _EVENT_SCHEMAS: dict[str, jsonschema.Draft202012Validator] = {}
 
 
@@ -27,7 +27,7 @@ def check_event(event: dict[str, Any]) -> None:
     test can check thousands of events in the time ``oneOf`` takes for a few hundred)."""
     kind = event["kind"]
     if kind not in _EVENT_SCHEMAS:
-        schema = {k: v for k, v in _SCHEMA.items() if k != "oneOf"}
+        schema = {k: v for k, v in PROTOCOL_SCHEMA.items() if k != "oneOf"}
         _EVENT_SCHEMAS[kind] = jsonschema.Draft202012Validator(
             {**schema, "$ref": f"#/$defs/event:{kind}"}
         )

@@ -1,9 +1,13 @@
 """The board of one workshop: findings (sticky notes), orientation columns and the pool,
-with the workshop's flow: phase, tools, timer, votes and the freeze.
+with the workshop's flow (phase, tools, timer, votes, the freeze) and what the official
+record keeps of the instance de co-décision (its collèges and members, the objections and
+decisions, « le cap du territoire », the answers to the method's points of vigilance, the
+place and date of the session).
 
-Pure data, no I/O. A note whose ``column`` is ``None`` sits in the pool of unsorted
-findings. Deleted notes and columns stay as tombstones so their ids are never reused
-and a late client can still be told they went away.
+Pure data, no I/O. The items are in ``items.py`` and ``council.py``, their JSON shapes in
+``views.py``. A note whose ``column`` is ``None`` sits in the pool of unsorted findings.
+Deleted notes and columns stay as tombstones so their ids are never reused and a late
+client can still be told they went away.
 
 A workshop starts in the phase it runs (:meth:`Board.new`, phase 4 unless asked
 otherwise); ``first_phase`` remembers it, so earlier phases read as held elsewhere and

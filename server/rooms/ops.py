@@ -1,8 +1,9 @@
 """The ops a client may ask of a room (intents) and the limits on their fields.
 
-An op is a plain dict told apart by its ``kind``. ``atelier.protocol`` checks every
-field of an op against these shapes and limits before it reaches the reducer, so
-the reducer only has to check the op against the board.
+An op is a plain dict told apart by its ``kind``. ``atelier.op_parse`` checks every
+field of an op against these shapes and limits before it reaches the reducer (a
+socket's ops and an import's alike), so the reducer only has to check the op against
+the board.
 """
 
 from dataclasses import dataclass

@@ -12,21 +12,23 @@ deterministic: the role in the committed record is checked by every replica alik
 and a freeze is final for every op ordered after it, whichever process sent it.
 
 Some events are private (a silent note, a vote): :func:`apply` says who sees which
-version of the event in an :class:`Applied`.
+version of the event in an :class:`Applied`. The notes, columns and ideas are applied
+here; the flow (votes, phases, tools, reveals, freeze, erasure) in ``flow_ops.py``, the
+instance de co-décision's record in ``council_ops.py``.
 """
 
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fractional_indexing import generate_key_between
 
+from .context import Applied, Context, Event
 from .council_ops import COUNCIL_KINDS, apply_council
 from .errors import RoomError
+from .flow_ops import ANONYMISED, FLOW_KINDS, apply_flow, snapshot_id
 from .items import FINDING_FIELDS
 from .lookup import live_column, open_column, require_open_column
-from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash, name_digest
+from .model import Board, Column, Idea, Note
 from .ops import (
-    DEFAULT_LIMITS,
     FACILITATOR_KINDS,
     IMPORT_ROLE,
     SHAPING_KINDS,
@@ -45,56 +47,12 @@ from .ops import (
     NoteMove,
     NoteRestore,
     Op,
-    ParticipantErase,
-    RoomLimits,
-    SnapshotTake,
-    TimerStart,
-    ToolsSet,
-    Vote,
-    VoteRound,
 )
-from .views import idea_view, note_fields
+from .views import idea_view, note_event
 
 __all__ = ["ANONYMISED", "Applied", "Context", "Event", "apply", "apply_op", "snapshot_id"]
 
-Event = dict[str, Any]
-
-#: What an erased pseudonym becomes.
-ANONYMISED = "Participant·e anonyme"
-
 FACILITATOR, PARTICIPANT = "facilitator", "participant"
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who committed an op, and where it sits in the log (from the committed record)."""
-
-    author: str
-    role: str = "participant"
-    client: str = ""
-    at: int = 0  # ms since the epoch, as the committing process stamped it
-    seq: int = 0
-    limits: RoomLimits = DEFAULT_LIMITS
-
-
-@dataclass(slots=True)
-class Applied:
-    """An op's resolved event: ``event`` for everyone, except the clients in ``private``,
-    who get their own version instead (``event`` is None when only they may know)."""
-
-    event: Event | None
-    private: dict[str, Event] = field(default_factory=dict)
-
-    def for_client(self, client: str | None) -> Event | None:
-        """The version of the event this client is shown, if any."""
-        if client is not None and client in self.private:
-            return self.private[client]
-        return self.event
-
-
-def snapshot_id(seq: int) -> str:
-    """The id of the snapshot an op committed at ``seq`` takes."""
-    return f"s{seq}"
 
 
 def apply_op(board: Board, op: Op, ctx: Context | str) -> Event:
@@ -162,39 +120,9 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
         return Applied(_idea_move(board, cast(IdeaMove, op)))
     if kind in COUNCIL_KINDS:
         return Applied(apply_council(board, op))
-    if kind in ("vote.add", "vote.remove"):
-        return _vote(board, cast(Vote, op), ctx)
-    if kind == "phase.next":
-        return Applied(_phase_next(board, ctx))
-    if kind == "snapshot.take":
-        label = cast(SnapshotTake, op)["label"]
-        return Applied({"kind": kind, "snapshot": snapshot_id(ctx.seq), "label": label})
-    if kind == "tools.set":
-        return Applied(_tools_set(board, cast(ToolsSet, op)))
-    if kind == "reveal":
-        return Applied({"kind": "reveal", **_reveal(board)})
-    if kind == "notes.reveal":
-        notes = _show_silent(board)
-        return Applied({"kind": kind, "notes": notes, "silent_waiting": 0})
-    if kind == "votes.reveal":
-        return Applied({"kind": kind, **_reveal_votes(board)})
-    if kind == "vote.round":
-        return Applied(_vote_round(board, cast(VoteRound, op)))
-    if kind == "timer.start":
-        board.timer = ctx.at + 1000 * cast(TimerStart, op)["seconds"]
-        return Applied({"kind": kind, "ends_at": board.timer})
-    if kind == "timer.stop":
-        board.timer = None
-        return Applied({"kind": kind})
-    if kind == "freeze":
-        return Applied(_freeze(board, ctx))
-    if kind == "participant.erase":
-        return _erase(board, cast(ParticipantErase, op))
+    if kind in FLOW_KINDS:
+        return apply_flow(board, op, ctx)
     raise AssertionError(f"unhandled op kind {kind!r}")  # protocol admits no other
-
-
-def _note_event(kind: str, note: Note) -> Event:
-    return {"kind": kind, **note_fields(note)}
 
 
 def _seen_by(board: Board, note: Note, event: Event, *, counted: bool = False) -> Applied:
@@ -240,7 +168,7 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         imported=_imported(op, ctx),
     )
     board.notes[note.id] = note
-    return _seen_by(board, note, _note_event("note.add", note), counted=True)
+    return _seen_by(board, note, note_event("note.add", note), counted=True)
 
 
 def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
@@ -295,7 +223,7 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     note.pos = _pos_at(board.live_notes(column), None)
     note.column = column
     note.deleted = False
-    return _seen_by(board, note, _note_event("note.restore", note), counted=True)
+    return _seen_by(board, note, note_event("note.restore", note), counted=True)
 
 
 def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
@@ -400,143 +328,6 @@ def _live_idea(board: Board, idea_id: str) -> Idea:
     if column is not None and column.deleted:
         raise RoomError("unknown_idea", f"There is no idea {idea_id!r} on this board.")
     return idea
-
-
-def _vote(board: Board, op: Vote, ctx: Context) -> Applied:
-    if not board.tools.voting:
-        raise RoomError("voting_closed", "Voting is not open.")
-    column = live_column(board, op["column"])
-    ballot = board.votes.setdefault(ctx.client, {})
-    if op["kind"] == "vote.add":
-        if sum(ballot.values()) >= board.tools.budget:
-            raise RoomError("no_votes_left", "You have used all your votes.")
-        ballot[column.id] = ballot.get(column.id, 0) + 1
-    else:
-        if ballot.get(column.id, 0) <= 0:
-            raise RoomError("no_vote", "You have no vote on this orientation.")
-        ballot[column.id] -= 1
-        if not ballot[column.id]:
-            del ballot[column.id]
-    mine = dict(sorted(ballot.items()))
-    left = max(0, board.tools.budget - sum(mine.values()))  # the budget may have shrunk
-    # a vote stays the voter's secret until the reveal: only their client hears of it
-    event = {"kind": op["kind"], "column": column.id, "mine": mine, "left": left}
-    return Applied(None, {ctx.client: event})
-
-
-def _phase_next(board: Board, ctx: Context) -> Event:
-    if board.phase >= len(PHASES):
-        raise RoomError("last_phase", "This is the last phase.")
-    closed = board.phase
-    board.phase += 1
-    return {"kind": "phase.next", "phase": board.phase, "snapshot": snapshot_id(ctx.seq),
-            "label": PHASES[closed - 1]}  # fmt: skip
-
-
-def _tools_set(board: Board, op: ToolsSet) -> Event:
-    tools = board.tools
-    shown: list[Event] = []
-    if "silent" in op:
-        if not op["silent"]:  # silent writing is over: what it hid is shown
-            shown = _show_silent(board)
-        tools.silent = op["silent"]
-    if "budget" in op:
-        tools.budget = op["budget"]
-    if "voting" in op:
-        if op["voting"] and not tools.voting:
-            # reopening continues the round, its ballots kept; its counts hide again
-            # while votes can still change (a new round is vote.round)
-            tools.revealed = False
-        tools.voting = op["voting"]
-    if "shaping" in op:
-        tools.shaping = op["shaping"]
-    return {"kind": "tools.set", "tools": _tools(board), "notes": shown,
-            "silent_waiting": board.silent_waiting()}  # fmt: skip
-
-
-def _tools(board: Board) -> dict[str, Any]:
-    t = board.tools
-    return {"silent": t.silent, "voting": t.voting, "budget": t.budget, "revealed": t.revealed,
-            "shaping": t.shaping}  # fmt: skip
-
-
-def _vote_round(board: Board, op: VoteRound) -> Event:
-    """A fresh round: every ballot cleared, counts hidden, the vote open."""
-    board.votes.clear()
-    board.tools.revealed = False
-    board.tools.voting = True
-    if "budget" in op:
-        board.tools.budget = op["budget"]
-    return {"kind": "vote.round", "tools": _tools(board)}
-
-
-def _show_silent(board: Board) -> list[Event]:
-    """Make every silent note public; their ``note.add`` events, in board order."""
-    hidden = [n for n in board.notes.values() if n.private_to is not None]
-    for note in hidden:
-        note.private_to = None
-    shown = sorted(
-        (n for n in hidden if not n.deleted), key=lambda n: (n.column or "", n.pos, n.id)
-    )
-    return [_note_event("note.add", n) for n in shown]
-
-
-def _reveal_votes(board: Board) -> dict[str, Any]:
-    """Close the vote and make its counts public."""
-    board.tools.voting = False
-    board.tools.revealed = True
-    return {"counts": board.vote_counts(), "tools": _tools(board)}
-
-
-def _reveal(board: Board) -> dict[str, Any]:
-    """Both reveals at once: every silent note, then the vote counts."""
-    notes = _show_silent(board)
-    return {"notes": notes, **_reveal_votes(board), "silent_waiting": 0}
-
-
-def _freeze(board: Board, ctx: Context) -> Event:
-    revealed = _reveal(board)  # the record is public: nothing stays hidden
-    board.frozen = {"seq": ctx.seq, "at": ctx.at, "by": ctx.author}
-    board.timer = None
-    digest = content_hash(board.to_dict(viewer=ANONYMOUS))
-    return {"kind": "freeze", **board.frozen, "hash": digest, **revealed}
-
-
-def _erase(board: Board, op: ParticipantErase) -> Applied:
-    digest = op["digest"]
-    for note in board.notes.values():
-        if name_digest(note.author) == digest:
-            note.author = ANONYMISED
-    for idea in board.ideas.values():
-        if name_digest(idea.author) == digest:
-            idea.author = ANONYMISED
-    # the storage scrub rewrites every name field (records.NAME_FIELDS): the members'
-    # names and who raised an objection too, so this replica must forget them alike
-    for member in board.members.values():
-        if name_digest(member.name) == digest:
-            member.name = ANONYMISED
-    for objection in board.objections.values():
-        if objection.by and name_digest(objection.by) == digest:
-            objection.by = ANONYMISED
-    board.erased.add(digest)
-    # The event lists every note and idea signed anonymously now, not only those this
-    # erase re-signed: it is then the same when a scrubbed log is replayed. A silent
-    # note is listed for its author only.
-    signed = sorted(
-        (n for n in board.notes.values() if n.author == ANONYMISED and not n.deleted),
-        key=lambda n: n.id,
-    )
-    ideas = sorted(i.id for i in board.ideas.values() if i.author == ANONYMISED and not i.deleted)
-    members = sorted(m.id for m in board.members.values() if m.name == ANONYMISED)
-    objections = sorted(o.id for o in board.objections.values() if o.by == ANONYMISED)
-
-    def event(owner: str | None) -> Event:
-        notes = [n.id for n in signed if n.private_to in (None, owner)]
-        return {"kind": "participant.erase", "replacement": ANONYMISED, "notes": notes,
-                "ideas": ideas, "members": members, "objections": objections}  # fmt: skip
-
-    owners = sorted({n.private_to for n in signed if n.private_to is not None})
-    return Applied(event(None), {owner: event(owner) for owner in owners})
 
 
 def _live_note(board: Board, note_id: str, ctx: Context) -> Note:

@@ -18,6 +18,7 @@ __all__ = [
     "idea_from",
     "idea_view",
     "member_view",
+    "note_event",
     "note_fields",
     "note_from",
     "note_view",
@@ -46,6 +47,11 @@ def note_fields(note: Note) -> dict[str, Any]:
     if note.imported:
         item["imported"] = True
     return item
+
+
+def note_event(kind: str, note: Note) -> dict[str, Any]:
+    """A note's event (``note.add``, ``note.restore``): the kind and its public fields."""
+    return {"kind": kind, **note_fields(note)}
 
 
 def note_view(note: Note, storage: bool) -> dict[str, Any]:
