@@ -20,15 +20,16 @@ from starlette.websockets import WebSocket
 
 from .backends import Backends, open_backends
 from .backends.base import Bus, StorageFullError, Store, WorkshopMeta
-from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
+from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
-from .flow_api import MAX_UPLOAD, FlowApi, Reply
+from .flow_api import MAX_UPLOAD, FlowApi, Reply, new_workshop, start_phase
 from .headers import SecurityHeadersMiddleware
 from .limits import Guards
 from .metrics import CONTENT_TYPE, render, watch_rooms
 from .qr import qr_svg
 from .retention import stale_workshops
 from .rooms.hub import revocation
+from .rooms.model import Board
 from .rooms.registry import RoomRegistry
 from .web_files import web_dir
 from .ws import serve_socket
@@ -98,7 +99,8 @@ class _Api:
         self.bus = bus
         self.registry = registry
         self.settings = settings
-        self.flow = FlowApi(backend, registry)
+        self.flow = FlowApi(backend, registry, limits=settings.room_limits,
+                            max_text=settings.max_note_text)  # fmt: skip
         self.guards = Guards.from_limits(
             settings.max_connections_per_address, settings.workshops_per_hour
         )
@@ -124,21 +126,17 @@ class _Api:
             if not isinstance(value, str) or len(value) > MAX_TITLE:
                 return _error(400, "bad_field", f"'{key}' must be text of {MAX_TITLE} chars max.")
             fields[key] = value.strip()
-        secrets_by_role = {role: new_secret() for role in ROLES}
-        meta = WorkshopMeta(
-            id=new_workshop_id(),
-            title=fields["title"] or "Atelier",
-            territory=fields["territory"],
-            created_at=int(time.time() * 1000),
-            token_hashes={role: hash_secret(s) for role, s in secrets_by_role.items()},
-        )
-        await self.backend.create_workshop(meta)
+        phase = start_phase(data.get("phase"))  # the phase it runs: 4 unless asked
+        if phase is None:
+            return _error(400, "bad_field", "'phase' must be a whole number from 1 to 5.")
+        shaping = data.get("shaping", False)  # participants shape orientations from the start
+        if not isinstance(shaping, bool):
+            return _error(400, "bad_field", "'shaping' must be true or false.")
         base = str(request.base_url).rstrip("/")
-        links = {role: f"{base}/w/{meta.id}#k={s}" for role, s in secrets_by_role.items()}
-        return JSONResponse(
-            {"id": meta.id, "title": meta.title, "territory": meta.territory, "links": links},
-            status_code=201,
-        )
+        board = Board.new(phase, shaping=shaping)
+        created = await new_workshop(self.backend, board, previous=None, base_url=base,
+                                     **fields)  # fmt: skip
+        return JSONResponse(created, status_code=201)
 
     async def _authorize(self, request: Request) -> tuple[WorkshopMeta, str] | None:
         """The workshop and the role its ``Authorization: Bearer <link secret>`` grants."""
@@ -242,7 +240,10 @@ class _Api:
         body = await _read_body(request, MAX_UPLOAD)
         if body is None:
             return _too_large(MAX_UPLOAD)
-        return await self._flow(request, lambda m, r: self.flow.import_findings(m, r, body))
+        preview = request.query_params.get("preview") == "1"  # report only, commit nothing
+        return await self._flow(
+            request, lambda m, r: self.flow.import_findings(m, r, body, preview=preview)
+        )
 
     async def reopen(self, request: Request) -> Response:
         base = str(request.base_url).rstrip("/")

@@ -394,7 +394,7 @@ async def test_board_limits_are_configurable(tmp_path: Path) -> None:
     env = {"ATELIER_MAX_NOTES": "3", "ATELIER_MAX_COLUMNS": "2"}
     server = ServerProcess(tmp_path / "data", env=env).start()
     try:
-        workshop = server.create_workshop()
+        workshop = server.create_workshop(shaping=True)
         c = client(server, workshop)
         await c.connect()
         answers = [await c.op({"kind": "note.add", "id": f"n{n}", "text": "x"}) for n in range(4)]
