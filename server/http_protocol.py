@@ -34,10 +34,17 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._head_deadline: asyncio.TimerHandle | None = None
         self._head_bytes = 0
         self._refused = False  # answered 431: whatever else comes is dropped
+        self._in_head = True  # reading a request's line and headers
 
     def data_received(self, data: bytes) -> None:
-        if not self._refused:
-            super().data_received(data)
+        if self._refused:
+            return
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        # judged after parsing: a chunk that ends the head may carry a large body too
+        if self._in_head and self._head_bytes > self.max_head_bytes:
+            self._refuse()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -49,19 +56,11 @@ class _GuardedProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = 0
         self._arm()
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
-        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._disarm()
+        self._in_head = False
         if not self._refused:
             super().on_headers_complete()
 
@@ -73,13 +72,18 @@ class _GuardedProtocol(HttpToolsProtocol):
         if not self._refused:
             super().on_message_complete()
 
-    def _count(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > self.max_head_bytes and not self._refused:
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._in_head, self._head_bytes = True, 0  # the next request's head
+
+    def _refuse(self) -> None:
+        if not self.transport.is_closing():
             self._refused = True
             self._disarm()
             self.transport.write(_TOO_LARGE)
-            self.transport.close()
+            # close a moment later: closing with the rest of the head unread would reset
+            # the connection, and the client might lose the answer
+            self.loop.call_later(1.0, self.transport.close)
 
     def _arm(self) -> None:
         if self._head_deadline is None:
