@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from .support import Client, RedisProcess, ServerProcess, free_port, wait_until
+from .support import ROOT, Client, RedisProcess, ServerProcess, free_port, wait_until
 
 JSON = {"content-type": "application/json"}
 
@@ -321,3 +321,27 @@ def metrics(proc: ServerProcess) -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             samples[name] = float(value)
     return samples
+
+
+def test_every_metric_the_dashboard_plots_is_exposed(server: ServerProcess) -> None:
+    """deploy/grafana-dashboard.json parses, and each metric its queries name is one the
+    server declares (so no panel stays empty for a typo)."""
+    dashboard = orjson.loads((ROOT / "deploy" / "grafana-dashboard.json").read_bytes())
+    queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    named = {m for q in queries for m in re.findall(r"\b((?:atelier|process|python)_\w+)", q)}
+    text = httpx.get(f"{server.base}/metrics").text
+    declared = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    for name in named:
+        base = re.sub(r"_(bucket|total|count|sum|created)$", "", name)
+        assert name in declared or base in declared, name
+    assert len(dashboard["panels"]) >= 10
+
+
+def test_privacy_notice_is_served_in_french_and_english(server: ServerProcess) -> None:
+    """/privacy.html: the in-app notice, French first, English after, no script."""
+    page = httpx.get(f"{server.base}/privacy.html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="fr">' in page.text and 'lang="en"' in page.text
+    assert page.text.index("Vos données") < page.text.index("Your data")
+    assert "<script" not in page.text and "style=" not in page.text
+    assert "6.1.e" in page.text and "CNIL" in page.text
