@@ -21,8 +21,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from .backends.base import Backend, WorkshopMeta
-from .backends.embedded import EmbeddedBackend
+from .backends import Backends, open_backends
+from .backends.base import Bus, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
 from .config import Settings
 from .flow_api import MAX_UPLOAD, FlowApi, Reply
@@ -40,7 +40,7 @@ from .web_files import web_dir
 from .workers import WorkerPool
 from .ws import serve_socket
 
-__all__ = ["create_app", "make_backend"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +49,21 @@ MAX_BODY = 16 * 1024
 MAX_TITLE = 200
 
 
-def make_backend(settings: Settings) -> Backend:
-    """The Redis backend when a URL is given, else the embedded one."""
-    if settings.redis_url:
-        from .backends.redis import RedisBackend  # only imported when asked for
-
-        return RedisBackend(settings.redis_url)
-    return EmbeddedBackend(settings.data_dir)
-
-
-async def erase_workshop(backend: Backend, workshop_id: str) -> None:
+async def erase_workshop(store: Store, bus: Bus, workshop_id: str) -> None:
     """Close the workshop's sockets on every process, then delete all its data."""
-    await backend.publish_presence(workshop_id, revocation("*"))
-    await backend.delete_workshop(workshop_id)
+    await bus.publish_presence(workshop_id, revocation("*"))
+    await store.delete_workshop(workshop_id)
 
 
-async def _purge_forever(backend: Backend, days: int) -> None:
+async def _purge_forever(store: Store, bus: Bus, days: int) -> None:
     """Apply the retention setting now, then every hour."""
     while True:
         try:
-            for workshop_id in await stale_workshops(backend, days):
+            for workshop_id in await stale_workshops(store, days):
                 log.info(
                     "retention: deleting workshop %s, untouched for %d days", workshop_id, days
                 )
-                await erase_workshop(backend, workshop_id)
+                await erase_workshop(store, bus, workshop_id)
         except Exception:
             log.exception("retention purge failed; trying again in an hour")
         await asyncio.sleep(3600)
@@ -113,9 +104,15 @@ class _Api:
     """The HTTP handlers, sharing the process's backend and rooms."""
 
     def __init__(
-        self, backend: Backend, registry: RoomRegistry, settings: Settings, workers: WorkerPool
+        self,
+        backend: Store,
+        bus: Bus,
+        registry: RoomRegistry,
+        settings: Settings,
+        workers: WorkerPool,
     ) -> None:
-        self.backend = backend
+        self.backend = backend  # the store
+        self.bus = bus
         self.registry = registry
         self.settings = settings
         self.workers = workers
@@ -235,7 +232,7 @@ class _Api:
         secret = new_secret()
         hashes = {**meta.token_hashes, target: hash_secret(secret)}
         await self.backend.update_workshop(dataclasses.replace(meta, token_hashes=hashes))
-        await self.backend.publish_presence(meta.id, revocation(target))
+        await self.bus.publish_presence(meta.id, revocation(target))
         base = self._base(request)
         return JSONResponse({"role": target, "link": f"{base}/w/{meta.id}#k={secret}"})
 
@@ -247,7 +244,7 @@ class _Api:
         meta, role = found
         if role != "facilitator":
             return _error(403, "forbidden", "Only the facilitator can delete a workshop.")
-        await erase_workshop(self.backend, meta.id)
+        await erase_workshop(self.backend, self.bus, meta.id)
         return Response(status_code=204)
 
     # -- the workshop's flow: snapshots, exports, imports, reopening (server/flow_api.py)
@@ -322,21 +319,24 @@ class _Api:
         await serve_socket(ws, self.backend, self.registry, self.settings, self.guards)
 
 
-def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
-    """Build the ASGI app; the backend starts and stops with the app's lifespan."""
-    backend = backend or make_backend(settings)
-    registry = RoomRegistry(backend, node_id=secrets.token_hex(4), limits=settings.room_limits)
+def create_app(settings: Settings, backends: Backends | None = None) -> Starlette:
+    """Build the ASGI app; the store and bus start and stop with the app's lifespan."""
+    backends = backends or open_backends(settings.redis_url, settings.data_dir)
+    store, bus = backends.store, backends.bus
+    registry = RoomRegistry(store, bus, node_id=secrets.token_hex(4),
+                            idle_seconds=settings.room_idle_seconds,
+                            limits=settings.room_limits)  # fmt: skip
     workers = WorkerPool(settings.workers, settings.worker_jobs_per_key, settings.worker_queue,
                          settings.worker_waiting_per_key)  # fmt: skip
-    api = _Api(backend, registry, settings, workers)
+    api = _Api(store, bus, registry, settings, workers)
     watch_rooms(lambda: len(registry))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await backend.start()
+        await backends.start()
         purge = None
         if settings.retention_days > 0:
-            purge = asyncio.create_task(_purge_forever(backend, settings.retention_days))
+            purge = asyncio.create_task(_purge_forever(store, bus, settings.retention_days))
         metrics_server = _serve_metrics(settings)
         try:
             yield
@@ -347,7 +347,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
                 metrics_server.shutdown()
             workers.close()
             await registry.close_all()
-            await backend.close()
+            await backends.close()
 
     routes = [
         Route("/api/workshops", api.create_workshop, methods=["POST"]),
@@ -382,7 +382,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.registry = registry
-    app.state.backend = backend
+    app.state.backends = backends
     app.state.workers = workers
     return app
 

@@ -4,10 +4,12 @@ import hashlib
 import hmac
 import secrets
 
+from .rooms.messages import Role
+
 __all__ = ["ROLES", "hash_secret", "new_secret", "new_workshop_id", "role_for"]
 
-#: The roles, from most to least powerful.
-ROLES: tuple[str, ...] = ("facilitator", "participant", "observer")
+#: The roles, from most to least powerful, as the plain strings stored and sent.
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
 
 def new_secret() -> str:
@@ -28,11 +30,11 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def role_for(secret: str, token_hashes: dict[str, str]) -> str | None:
+def role_for(secret: str, token_hashes: dict[str, str]) -> Role | None:
     """The role a secret grants, compared in constant time, or None."""
     digest = hash_secret(secret)
     found = None
     for role in ROLES:  # compare with every role so timing does not tell which matched
         if hmac.compare_digest(digest, token_hashes.get(role, "")):
-            found = role
+            found = Role(role)
     return found

@@ -10,6 +10,8 @@ from pathlib import Path
 import orjson
 import uvicorn
 
+from .backends import open_backends
+from .backends.base import Store
 from .config import Settings
 from .transfer import TransferError, dumps, export_workshop, import_workshop
 
@@ -138,20 +140,22 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"atelier {command}: {error}")
 
 
+def _store(settings: Settings) -> Store:
+    """The store the settings name (the bus is the server's business, not the CLI's)."""
+    return open_backends(settings.redis_url, settings.data_dir).store
+
+
 def _demo(settings: Settings, base_url: str) -> None:
-    from .app import make_backend
     from .demo import run
 
-    for workshop in run(make_backend(settings), base_url):
+    for workshop in run(_store(settings), base_url):
         print(f"{workshop['territory']}")
         for role, link in workshop["links"].items():
             print(f"  {role:<12} {link}")
 
 
 async def _export(settings: Settings, workshop_id: str) -> bytes:
-    from .app import make_backend
-
-    backend = make_backend(settings)
+    backend = _store(settings)
     await backend.start()
     try:
         return dumps(await export_workshop(backend, workshop_id, settings.room_limits))
@@ -160,9 +164,7 @@ async def _export(settings: Settings, workshop_id: str) -> bytes:
 
 
 async def _import(settings: Settings, document: object) -> None:
-    from .app import make_backend
-
-    backend = make_backend(settings)
+    backend = _store(settings)
     await backend.start()
     try:
         meta = await import_workshop(backend, document)

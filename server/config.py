@@ -80,6 +80,10 @@ class Settings:
     worker_waiting_per_key: int = 8
     worker_queue: int = 32
 
+    #: Seconds a room stays open in a process after its last socket left (then it closes,
+    #: leaving a checkpoint behind).
+    room_idle_seconds: float = 30.0
+
     def __post_init__(self) -> None:
         # Browsers come from the public URL's origin: that is the one to allow by default.
         if not self.origins and self.public_origin:

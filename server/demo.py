@@ -10,7 +10,7 @@ new workshop's starting checkpoint.
 import asyncio
 from typing import Any
 
-from .backends.base import Backend
+from .backends.base import Store
 from .flow_api import new_workshop
 from .rooms.model import Board
 from .rooms.reducer import Context, apply
@@ -110,7 +110,7 @@ def build_board(demo: dict[str, Any]) -> Board:
     return board
 
 
-async def create_demos(backend: Backend, base_url: str) -> list[dict[str, Any]]:
+async def create_demos(backend: Store, base_url: str) -> list[dict[str, Any]]:
     """Create one workshop per demo; return each one's id, territory and links."""
     await backend.start()
     try:
@@ -129,6 +129,6 @@ async def create_demos(backend: Backend, base_url: str) -> list[dict[str, Any]]:
         await backend.close()
 
 
-def run(backend: Backend, base_url: str) -> list[dict[str, Any]]:
+def run(backend: Store, base_url: str) -> list[dict[str, Any]]:
     """Create the demos from a command (outside any event loop)."""
     return asyncio.run(create_demos(backend, base_url))

@@ -14,11 +14,12 @@ from typing import Any
 
 import orjson
 
-from .backends.base import Backend, BackendError, OpRecord, WorkshopMeta
+from .backends.base import BackendError, OpRecord, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
 from .exports.csv_import import CsvImportError, read_findings
 from .exports.json_export import BoardImportError, board_from_export
+from .protocol import ProtocolError, parse
 from .rooms.diff import diff
 from .rooms.model import Board, Viewer, erase_names
 from .rooms.record import RECORD_ID
@@ -54,7 +55,7 @@ def _error(status: int, code: str, message: str) -> Reply:
 
 
 async def new_workshop(
-    backend: Backend,
+    backend: Store,
     board: Board,
     *,
     title: str,
@@ -83,7 +84,7 @@ async def new_workshop(
 class FlowApi:
     """The flow's HTTP calls, over this process's backend and rooms."""
 
-    def __init__(self, backend: Backend, registry: RoomRegistry) -> None:
+    def __init__(self, backend: Store, registry: RoomRegistry) -> None:
         self.backend = backend
         self.registry = registry
 
@@ -170,17 +171,18 @@ class FlowApi:
         client = "import-" + secrets.token_hex(6)  # one import, one client: retries dedupe
         hub = await self.registry.acquire(meta.id)
         try:
-            seqs = []
+            records = []
             for cop, finding in enumerate(findings, 1):
                 op: Any = {"kind": "note.add", "id": f"{client}-{cop}", "text": finding.text,
                            "ambitions": finding.ambitions}  # fmt: skip
-                record = OpRecord(client, cop, op, finding.author or IMPORT_AUTHOR,
-                                  "facilitator", int(time.time() * 1000))  # fmt: skip
-                try:
-                    seqs.append((await self.backend.commit(meta.id, record)).seq)
-                except BackendError:
-                    return _error(503, "unavailable", "Storage is unavailable; try again.")
-            rejected = [e.code for e in [await hub.outcome(s) for s in seqs] if e is not None]
+                records.append(OpRecord(client, cop, op, finding.author or IMPORT_AUTHOR,
+                                        "facilitator", int(time.time() * 1000)))  # fmt: skip
+            try:
+                seqs = [r.seq for r in await hub.commit_many(records)]  # one write, one fsync
+                outcomes = [await hub.outcome(seq) for seq in seqs]
+            except BackendError:
+                return _error(503, "unavailable", "Storage is unavailable; try again.")
+            rejected = [o.code for o in outcomes if o.code is not None]
         finally:
             self.registry.release(meta.id)
         return _json({"added": len(seqs) - len(rejected), "rejected": rejected,
@@ -203,7 +205,7 @@ class FlowApi:
     async def import_board(self, raw: bytes, base_url: str) -> Reply:
         """Make a new workshop from a JSON export (the board as its reader saw it)."""
         try:
-            board, fields = board_from_export(orjson.loads(raw))
+            board, fields = board_from_export(orjson.loads(raw), _check_imported)
         except orjson.JSONDecodeError:
             return _error(400, "bad_json", "The file is not valid JSON.")
         except BoardImportError as error:
@@ -212,3 +214,24 @@ class FlowApi:
                                      territory=fields["territory"], previous=None,
                                      base_url=base_url)  # fmt: skip
         return _json(created, 201)
+
+
+def _check_imported(board: Board) -> None:
+    """Refuse a board that the reducer could never have made (it came from a file)."""
+    for note in board.notes.values():
+        op = {"kind": "note.add", "id": note.id, "text": note.text, "colour": note.colour,
+              "ambitions": note.ambitions, "column": note.column}  # fmt: skip
+        try:
+            parse(orjson.dumps({"type": "op", "cop": 1, "op": op}))
+        except ProtocolError as error:
+            raise ValueError(f"note {note.id!r}: {error.message}") from None
+        if note.column is not None and note.column not in board.columns:
+            raise ValueError(f"note {note.id!r} is in no known column")
+    for column in board.columns.values():
+        op = {"kind": "column.add", "id": column.id, "title": column.title}
+        try:
+            parse(orjson.dumps({"type": "op", "cop": 1, "op": op}))
+        except ProtocolError as error:
+            raise ValueError(f"column {column.id!r}: {error.message}") from None
+    if not 1 <= board.phase <= 5:
+        raise ValueError("the phase must be 1 to 5")

@@ -11,6 +11,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 import orjson
 
 from .records import name_digest
+from .rooms.messages import PROTOCOL_VERSION, encode
 from .rooms.model import AMBITIONS, COLOURS
 from .rooms.ops import (
     MAX_BUDGET,
@@ -36,7 +37,6 @@ __all__ = [
     "parse",
 ]
 
-PROTOCOL_VERSION = 1
 #: The largest frame a client may send, in bytes (larger ones close the socket with 1009).
 MAX_FRAME = 64 * 1024
 MAX_TOKEN = 200
@@ -77,11 +77,6 @@ class DragMessage(TypedDict):
 
 
 ClientMessage = JoinMessage | OpMessage | DragMessage
-
-
-def encode(message: dict[str, Any]) -> bytes:
-    """Encode a server frame (JSON, UTF-8) once, to be sent as is to every socket."""
-    return orjson.dumps(message)
 
 
 def parse(frame: str | bytes, *, max_text: int = MAX_NOTE_TEXT) -> ClientMessage:

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from .backends.base import Backend
+from .backends.base import Store
 
 __all__ = ["stale_workshops"]
 
@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 DAY_MS = 24 * 3600 * 1000
 
 
-async def stale_workshops(backend: Backend, days: int, now_ms: int | None = None) -> list[str]:
+async def stale_workshops(backend: Store, days: int, now_ms: int | None = None) -> list[str]:
     """The workshops whose last activity is more than ``days`` days before ``now_ms``."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     cutoff = now_ms - days * DAY_MS

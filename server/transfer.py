@@ -11,11 +11,19 @@ from typing import Any
 
 import orjson
 
-from .backends.base import Backend, WorkshopMeta
-from .rooms.hub import RoomHub
+from .backends.base import Store, WorkshopMeta
+from .rooms.model import Board
 from .rooms.ops import DEFAULT_LIMITS, RoomLimits
+from .rooms.replica import RoomReplica
 
-__all__ = ["FORMAT", "TransferError", "dumps", "export_workshop", "import_workshop"]
+__all__ = [
+    "FORMAT",
+    "TransferError",
+    "dumps",
+    "export_workshop",
+    "import_workshop",
+    "load_board",
+]
 
 FORMAT = "atelier-workshop/1"
 
@@ -25,15 +33,14 @@ class TransferError(Exception):
 
 
 async def export_workshop(
-    backend: Backend, workshop_id: str, limits: RoomLimits = DEFAULT_LIMITS
+    backend: Store, workshop_id: str, limits: RoomLimits = DEFAULT_LIMITS
 ) -> dict[str, Any]:
     """Everything stored for one workshop, as a JSON-ready dict (``limits``: the
     server's, so the log replays as it did there)."""
     meta = await backend.get_workshop(workshop_id)
     if meta is None:
         raise TransferError(f"there is no workshop {workshop_id!r}")
-    hub = RoomHub(workshop_id, backend, node_id="export", limits=limits)
-    await hub.load()  # the latest checkpoint, and the log after it
+    board = await load_board(backend, workshop_id, limits)
     snapshots = []
     for summary in await backend.list_snapshots(workshop_id):
         body = await backend.get_snapshot(workshop_id, summary["id"])
@@ -43,10 +50,20 @@ async def export_workshop(
     return {
         "format": FORMAT,
         "workshop": dataclasses.asdict(meta),
-        "seq": hub.board.seq,
-        "board": hub.board.to_dict(tombstones=True),
+        "seq": board.seq,
+        "board": board.to_dict(tombstones=True),
         "snapshots": snapshots,
     }
+
+
+async def load_board(store: Store, workshop_id: str, limits: RoomLimits = DEFAULT_LIMITS) -> Board:
+    """A room's board as it stands in the store: its checkpoint and the log after it,
+    replayed by a replica of its own (nobody is told anything)."""
+    replica = RoomReplica(workshop_id, limits=limits)
+    checkpoint = await store.load_checkpoint(workshop_id)
+    records = await store.read_since(workshop_id, 0 if checkpoint is None else checkpoint[0])
+    replica.load(checkpoint, records)
+    return replica.board
 
 
 def dumps(document: dict[str, Any]) -> bytes:
@@ -54,7 +71,7 @@ def dumps(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
-async def import_workshop(backend: Backend, document: Any) -> WorkshopMeta:
+async def import_workshop(backend: Store, document: Any) -> WorkshopMeta:
     """Recreate an exported workshop under its own id (which must be free)."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise TransferError(f"not an Atelier workshop export ({FORMAT})")

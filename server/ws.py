@@ -16,13 +16,15 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .backends.base import Backend, BackendError, OpRecord
+from .backends.base import BackendError, Store
 from .capabilities import role_for
 from .config import Settings
 from .limits import Guards, TokenBucket
 from .metrics import CONNECTIONS, OPS_COMMITTED, QUEUE_OVERFLOWS
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
+from .records import OpRecord
 from .rooms.hub import RoomHub
+from .rooms.messages import AckMessage, ErrorMessage, RejectMessage, Role
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
 
@@ -150,7 +152,7 @@ def origin_allowed(ws: WebSocket, settings: Settings) -> bool:
 
 
 async def serve_socket(
-    ws: WebSocket, backend: Backend, registry: RoomRegistry, settings: Settings, guards: Guards
+    ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings, guards: Guards
 ) -> None:
     """Serve one socket from handshake to close."""
     if not origin_allowed(ws, settings):
@@ -164,7 +166,7 @@ async def serve_socket(
         await ws.send_bytes(encode(refusal))
         await ws.close(CLOSE_TRY_AGAIN, "too many connections from this address")
         return
-    session = _Session(ws, backend, registry, settings)
+    session = _Session(ws, store, registry, settings)
     try:
         await session.run()
     except WebSocketDisconnect:
@@ -185,10 +187,10 @@ class _Session:
     """The state of one socket's conversation."""
 
     def __init__(
-        self, ws: WebSocket, backend: Backend, registry: RoomRegistry, settings: Settings
+        self, ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings
     ) -> None:
         self.ws = ws
-        self.backend = backend
+        self.store = store
         self.registry = registry
         self.settings = settings
         self.workshop_id: str = ws.path_params["workshop_id"]
@@ -221,6 +223,12 @@ class _Session:
             await self.close(CLOSE_TRY_AGAIN, "room full")
             return
         await self.hub.join(self.peer, join.get("since"))
+        if await self._authorize(join, quietly=True) != role:
+            # the link was replaced between the check above and the join: the revocation
+            # may have reached this room before this socket did, so check once more
+            self.peer.kick("link_revoked", "This link was replaced.")
+            await self.watchdog  # the error frame goes out, then the socket closes
+            return
         while True:
             frame = await self._receive()
             if frame is None:
@@ -248,10 +256,11 @@ class _Session:
             return None
         return message
 
-    async def _authorize(self, join: JoinMessage) -> str | None:
-        meta = await self.backend.get_workshop(self.workshop_id)
+    async def _authorize(self, join: JoinMessage, *, quietly: bool = False) -> str | None:
+        """The role the join's link grants now; unless ``quietly``, refuse a bad link."""
+        meta = await self.store.get_workshop(self.workshop_id)
         role = None if meta is None else role_for(join["token"], meta.token_hashes)
-        if role is None:
+        if role is None and not quietly:
             await self._error("bad_link", "This link does not open this workshop.")
             await self.close(CLOSE_POLICY, "bad link")
         return role
@@ -284,7 +293,7 @@ class _Session:
     async def _op(self, message: OpMessage) -> None:
         assert self.peer is not None and self.hub is not None
         cop = message["cop"]
-        if self.peer.role == "observer":
+        if self.peer.role == Role.OBSERVER:
             self._send({"type": "reject", "cop": cop, "code": "forbidden",
                         "message": "Observers can watch but not edit."})  # fmt: skip
             return
@@ -296,18 +305,18 @@ class _Session:
             role=self.peer.role,
             at=int(time.time() * 1000),
         )
-        result = await self.backend.commit(self.workshop_id, record)
+        result = await self.hub.commit(record)
         if not result.duplicate:
             OPS_COMMITTED.inc()
-        error = await self.hub.outcome(result.seq)
-        if error is None and message["op"]["kind"] == "participant.erase":
+        outcome = await self.hub.outcome(result.seq)
+        if outcome.applied and message["op"]["kind"] == "participant.erase":
             # the board is re-signed by every replica; storage is rewritten here, once
-            await self.backend.scrub_author(self.workshop_id, message["op"]["digest"], ANONYMISED)
-        if error is None:
+            await self.store.scrub_author(self.workshop_id, message["op"]["digest"], ANONYMISED)
+        if outcome.code is None:
             self._send({"type": "ack", "cop": cop, "seq": result.seq})
         else:
             self._send({"type": "reject", "cop": cop, "seq": result.seq,
-                        "code": error.code, "message": error.message})  # fmt: skip
+                        "code": outcome.code, "message": outcome.message})  # fmt: skip
 
     async def _throttle(self) -> None:
         """Slow a socket that sends ops faster than its rate (bursts allowed).
@@ -332,13 +341,14 @@ class _Session:
             raise WebSocketDisconnect(CLOSE_POLICY)
 
     async def _error(self, code: str, message: str) -> None:
-        frame = encode({"type": "error", "code": code, "message": message})
+        error: ErrorMessage = {"type": "error", "code": code, "message": message}
+        frame = encode(error)
         if self.peer is not None:
             self.peer.push(frame)
         else:
             await self.ws.send_bytes(frame)
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: AckMessage | RejectMessage) -> None:
         assert self.peer is not None
         self.peer.push(encode(message))
 

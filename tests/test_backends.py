@@ -1,4 +1,4 @@
-"""The backend contract, run against the embedded backend and a real Redis alike."""
+"""The store and bus contracts, run against SQLite / the memory bus and a real Redis alike."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -9,16 +9,19 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 from atelier.backends.base import (
-    Backend,
     BackendError,
+    Bus,
     Committed,
     LogTrimmedError,
     OpRecord,
+    Store,
     WorkshopMeta,
 )
-from atelier.backends.embedded import EmbeddedBackend
-from atelier.backends.redis import RedisBackend
-from atelier.rooms.hub import RoomHub
+from atelier.backends.memory import MemoryBus
+from atelier.backends.redis_bus import RedisBus
+from atelier.backends.redis_store import RedisStore
+from atelier.backends.sqlite import SqliteStore
+from atelier.rooms.hub import OutcomeTimeoutError, RoomHub
 from atelier.rooms.model import Board
 from atelier.rooms.reducer import Context, apply
 
@@ -64,22 +67,37 @@ def meta(workshop_id: str) -> WorkshopMeta:
     return WorkshopMeta(workshop_id, "Atelier", "Drôme", 1, {"participant": "ab" * 32})
 
 
-@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis)])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    """Each backend, started fresh: SQLite in a temp dir, or a redis-server of our own."""
-    made: Backend
-    if request.param == "embedded":
-        made = EmbeddedBackend(tmp_path / "data")
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store, started fresh: SQLite in a temp dir, or a redis-server of our own."""
+    made: Store
+    if request.param == "sqlite":
+        made = SqliteStore(tmp_path / "data")
     else:
         redis_server = RedisProcess(tmp_path / "redis").start()
         request.addfinalizer(redis_server.stop)
-        made = RedisBackend(redis_server.url)
+        made = RedisStore(redis_server.url)
     await made.start()
     yield made
     await made.close()
 
 
-async def test_commit_assigns_consecutive_seqs_per_room(backend: Backend) -> None:
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bus]:
+    """Each bus, started fresh: in this process, or on a redis-server of our own."""
+    made: Bus
+    if request.param == "memory":
+        made = MemoryBus()
+    else:
+        redis_server = RedisProcess(tmp_path / "redis").start()
+        request.addfinalizer(redis_server.stop)
+        made = RedisBus(redis_server.url)
+    await made.start()
+    yield made
+    await made.close()
+
+
+async def test_commit_assigns_consecutive_seqs_per_room(backend: Store) -> None:
     """Each room numbers its ops 1, 2, 3… on its own."""
     seqs = [(await backend.commit("w1", record(cop=i))).seq for i in range(1, 6)]
     other = await backend.commit("w2", record(cop=1))
@@ -87,7 +105,7 @@ async def test_commit_assigns_consecutive_seqs_per_room(backend: Backend) -> Non
     assert other.seq == 1 and not other.duplicate
 
 
-async def test_concurrent_commits_get_distinct_seqs(backend: Backend) -> None:
+async def test_concurrent_commits_get_distinct_seqs(backend: Store) -> None:
     """Commits racing each other still get one seq each, with no hole."""
     results = await asyncio.gather(
         *(backend.commit("w", record(f"c{i % 7}", i)) for i in range(1, 101))
@@ -95,7 +113,7 @@ async def test_concurrent_commits_get_distinct_seqs(backend: Backend) -> None:
     assert sorted(r.seq for r in results) == list(range(1, 101))
 
 
-async def test_retry_returns_the_original_seq(backend: Backend) -> None:
+async def test_retry_returns_the_original_seq(backend: Store) -> None:
     """A retried (client, cop) is a duplicate carrying its first seq, logged once."""
     first = await backend.commit("w", record("a", 1))
     await backend.commit("w", record("b", 1))
@@ -104,7 +122,7 @@ async def test_retry_returns_the_original_seq(backend: Backend) -> None:
     assert [c.seq for c in await backend.read_since("w", 0)] == [1, 2]
 
 
-async def test_read_since_returns_later_ops_in_order(backend: Backend) -> None:
+async def test_read_since_returns_later_ops_in_order(backend: Store) -> None:
     """read_since gives exactly the ops after the seq, as they were committed."""
     sent = [record("a", i) for i in range(1, 8)]
     for rec in sent:
@@ -116,7 +134,7 @@ async def test_read_since_returns_later_ops_in_order(backend: Backend) -> None:
     assert await backend.read_since("empty", 0) == []
 
 
-async def test_checkpoint_keeps_the_latest(backend: Backend) -> None:
+async def test_checkpoint_keeps_the_latest(backend: Store) -> None:
     """A checkpoint loads back as saved; an older one never replaces a newer one."""
     assert await backend.load_checkpoint("w") is None
     await backend.save_checkpoint("w", 10, {"seq": 10, "notes": [], "columns": []})
@@ -124,7 +142,7 @@ async def test_checkpoint_keeps_the_latest(backend: Backend) -> None:
     assert await backend.load_checkpoint("w") == (10, {"seq": 10, "notes": [], "columns": []})
 
 
-async def test_snapshots_are_immutable_and_ordered(backend: Backend) -> None:
+async def test_snapshots_are_immutable_and_ordered(backend: Store) -> None:
     """Snapshots list oldest first without their state, and cannot be overwritten."""
     await backend.save_snapshot("w", "s2", {"id": "s2", "at": 20, "state": {"x": 2}})
     await backend.save_snapshot("w", "s1", {"id": "s1", "at": 10, "state": {"x": 1}})
@@ -136,7 +154,7 @@ async def test_snapshots_are_immutable_and_ordered(backend: Backend) -> None:
     assert await backend.list_snapshots("other") == []
 
 
-async def test_workshop_metadata_round_trips(backend: Backend) -> None:
+async def test_workshop_metadata_round_trips(backend: Store) -> None:
     """A stored workshop reads back equal; an unknown id reads as None."""
     await backend.create_workshop(meta("w"))
     assert await backend.get_workshop("w") == meta("w")
@@ -144,42 +162,58 @@ async def test_workshop_metadata_round_trips(backend: Backend) -> None:
     assert await backend.ready()
 
 
-async def test_subscribers_get_commits_and_presence(backend: Backend) -> None:
-    """A subscribed listener hears the room's commits and presence, and nothing after leaving."""
-    listener = Listener()
-    await backend.subscribe("w", listener)
+async def test_commit_many_numbers_in_order_and_dedupes(backend: Store) -> None:
+    """A batch takes consecutive seqs in its order; a retried batch gets the same seqs."""
     await backend.commit("w", record("a", 1))
-    await backend.commit("elsewhere", record("a", 1))
-    await backend.publish_presence("w", b'{"node":"x","users":[]}')
-    await listener.wait(lambda: len(listener.commits) >= 1 and len(listener.presence) == 1)
-    assert {c.seq for c in listener.commits} == {1}
+    batch = [record("imp", i) for i in range(1, 6)]
+    first = await backend.commit_many("w", batch)
+    assert [(r.seq, r.duplicate) for r in first] == [(i, False) for i in range(2, 7)]
+    again = await backend.commit_many("w", batch)
+    assert [(r.seq, r.duplicate) for r in again] == [(i, True) for i in range(2, 7)]
+    assert [c.record for c in await backend.read_since("w", 1)] == batch
+    assert await backend.commit_many("w", []) == []
+
+
+async def test_bus_subscribers_get_presence_until_they_leave(bus: Bus) -> None:
+    """A subscribed listener hears its room's presence, not another room's, none after leaving."""
+    listener, other = Listener(), Listener()
+    await bus.subscribe("w", listener)
+    await bus.subscribe("elsewhere", other)
+    await bus.publish_presence("w", b'{"node":"x","users":[]}')
+    await listener.wait(lambda: len(listener.presence) == 1)
+    assert listener.presence == [b'{"node":"x","users":[]}'] and other.presence == []
+    await bus.unsubscribe("w", listener)
+    await bus.publish_presence("w", b'{"node":"y","users":[]}')
+    await bus.publish_presence("elsewhere", b'{"node":"z","users":[]}')
+    await other.wait(lambda: len(other.presence) == 1)  # delivered in order: w's came first
     assert listener.presence == [b'{"node":"x","users":[]}']
-    await backend.unsubscribe("w", listener)
-    await backend.commit("w", record("a", 2))
-    await backend.read_since("w", 0)  # one more round trip, for a stray delivery to land
-    assert {c.seq for c in listener.commits} == {1}
 
 
 # -- Redis only: several processes, compaction, failures ---------------------------------
 
 
+Process = tuple[RedisStore, RedisBus]
+
+
 @pytest.fixture
-async def pair(redis_server: RedisProcess) -> AsyncIterator[tuple[RedisBackend, RedisBackend]]:
-    """Two Redis backends on one redis-server, as two processes would have."""
-    one, two = RedisBackend(redis_server.url), RedisBackend(redis_server.url)
-    await one.start()
-    await two.start()
-    yield one, two
-    await one.close()
-    await two.close()
+async def pair(redis_server: RedisProcess) -> AsyncIterator[tuple[Process, Process]]:
+    """Two processes' Redis store and bus on one redis-server."""
+    made = [(RedisStore(redis_server.url), RedisBus(redis_server.url)) for _ in range(2)]
+    for store, bus in made:
+        await store.start()
+        await bus.start()
+    yield made[0], made[1]
+    for store, bus in made:
+        await bus.close()
+        await store.close()
 
 
 @pytest.mark.redis
-async def test_commits_fan_out_across_processes(pair: tuple[RedisBackend, RedisBackend]) -> None:
-    """Ops committed through either backend reach the other's listener, numbered as one log."""
-    one, two = pair
+async def test_commits_fan_out_across_processes(pair: tuple[Process, Process]) -> None:
+    """Ops committed through either store ring the other bus's doorbell, as one log."""
+    (one, _), (two, two_bus) = pair
     heard = Listener()
-    await two.subscribe("w", heard)
+    await two_bus.subscribe("w", heard)
     results = await asyncio.gather(
         *(b.commit("w", record(f"c{i}", i)) for i in range(1, 41) for b in [(one, two)[i % 2]])
     )
@@ -192,7 +226,7 @@ async def test_commits_fan_out_across_processes(pair: tuple[RedisBackend, RedisB
 @pytest.mark.redis
 async def test_stream_holds_the_published_bytes(redis_server: RedisProcess) -> None:
     """The log entry is Committed.to_bytes() of the op, and every key shares the hash tag."""
-    backend = RedisBackend(redis_server.url)
+    backend = RedisStore(redis_server.url)
     await backend.start()
     try:
         rec = record("a", 1)
@@ -211,7 +245,7 @@ async def test_stream_holds_the_published_bytes(redis_server: RedisProcess) -> N
 @pytest.mark.redis
 async def test_compaction_trims_log_and_dedupe(redis_server: RedisProcess) -> None:
     """A checkpoint trims the log `keep` ops behind it; old retries still dedupe via the floor."""
-    backend = RedisBackend(redis_server.url, keep=5)
+    backend = RedisStore(redis_server.url, keep=5)
     await backend.start()
     try:
         for cop in range(1, 21):
@@ -237,10 +271,10 @@ async def test_compaction_trims_log_and_dedupe(redis_server: RedisProcess) -> No
 
 @pytest.mark.redis
 async def test_killed_subscription_resubscribes_and_resyncs(
-    pair: tuple[RedisBackend, RedisBackend], redis_server: RedisProcess
+    pair: tuple[Process, Process], redis_server: RedisProcess
 ) -> None:
-    """After CLIENT KILL TYPE pubsub the backend resubscribes and asks every room to resync."""
-    one, two = pair
+    """After CLIENT KILL TYPE pubsub the bus resubscribes and asks every room to resync."""
+    (_, one), (two, _) = pair
     heard = Listener()
     await one.subscribe("w", heard)
     await two.commit("w", record("a", 1))
@@ -258,11 +292,12 @@ async def test_killed_subscription_resubscribes_and_resyncs(
 async def test_redis_down_raises_backend_error_then_recovers(tmp_path: Path) -> None:
     """With Redis gone, commit raises BackendError and ready is False; when back, both work."""
     redis_server = RedisProcess(tmp_path / "redis").start()
-    backend = RedisBackend(redis_server.url)
+    backend, bus = RedisStore(redis_server.url), RedisBus(redis_server.url)
     await backend.start()
+    await bus.start()
     heard = Listener()
     try:
-        await backend.subscribe("w", heard)
+        await bus.subscribe("w", heard)
         await backend.commit("w", record("a", 1))
         redis_server.stop()
         with pytest.raises(BackendError):
@@ -276,6 +311,7 @@ async def test_redis_down_raises_backend_error_then_recovers(tmp_path: Path) -> 
         assert (again.seq, again.duplicate) == (2, False)
         assert [c.seq for c in await backend.read_since("w", 0)] == [1, 2]
     finally:
+        await bus.close()
         await backend.close()
         redis_server.stop()
 
@@ -300,14 +336,14 @@ async def test_replica_behind_a_compacted_log_reloads_the_checkpoint(
 ) -> None:
     """A room hub whose missed ops were compacted away reloads the checkpoint, resets peers."""
     # a short log, so that 50 ops push the hub off its end
-    one, two = RedisBackend(redis_server.url, keep=5), RedisBackend(redis_server.url, keep=5)
-    await one.start()
-    await two.start()
-    hub = RoomHub("w", one, "node-1", checkpoint_every=10_000)
+    one, two = RedisStore(redis_server.url, keep=5), RedisStore(redis_server.url, keep=5)
+    bus = RedisBus(redis_server.url)
+    await bus.start()
+    hub = RoomHub("w", one, bus, "node-1", checkpoint_every=10_000)
     await hub.open()
     peer = Peer()
     await hub.join(peer, None)
-    await one.unsubscribe("w", hub)  # the doorbell goes quiet for this process
+    await bus.unsubscribe("w", hub)  # the doorbell goes quiet for this process
     board = Board()
     for cop in range(1, 51):  # meanwhile another process commits and checkpoints
         rec = record("b", cop)
@@ -325,6 +361,78 @@ async def test_replica_behind_a_compacted_log_reloads_the_checkpoint(
     reset = next(f for f in peer.frames if f["type"] == "reset")
     assert reset["seq"] == hub.applied == 50
     assert canonical(reset["state"]) == canonical(board.to_dict())
+    assert [f["type"] for f in peer.frames].count("event") == 0  # nothing before the reset
     await hub.close()
+    await bus.close()
     await one.close()
     await two.close()
+
+
+class _BrokenSqliteStore(SqliteStore):
+    """The real SQLite store with one fault injected in its writer: not a SQLite error."""
+
+    def _write_one(self, db: Any, workshop_id: str, rec: OpRecord) -> Any:
+        if rec.op.get("text") == "boom":
+            raise RuntimeError("injected fault")
+        return super()._write_one(db, workshop_id, rec)
+
+
+async def test_an_unexpected_fault_in_a_group_commit_fails_its_waiters(tmp_path: Path) -> None:
+    """A commit that fails with something other than a SQLite error is answered with a
+    BackendError (not left pending for ever), and the store keeps working after it."""
+    store = _BrokenSqliteStore(tmp_path / "data")
+    await store.start()
+    try:
+        boom = OpRecord("c", 1, {"kind": "note.add", "id": "b", "text": "boom"}, "Ana",
+                        "participant", 1)  # fmt: skip
+        results = await asyncio.wait_for(
+            asyncio.gather(store.commit("w", boom), store.commit("w", record("d", 1)),
+                           return_exceptions=True),
+            10,
+        )  # fmt: skip
+        assert all(isinstance(r, BackendError) for r in results)  # one transaction, both fail
+        assert (await store.commit("w", record("d", 1))).seq == 1
+    finally:
+        await store.close()
+
+
+def test_the_data_directory_and_database_are_private(tmp_path: Path) -> None:
+    """The embedded store's directory is 0700 and its files 0600 (silent notes, ballots)."""
+
+    async def run() -> None:
+        store = SqliteStore(tmp_path / "data")
+        await store.start()
+        await store.commit("w", record("a", 1))
+        await store.close()
+
+    asyncio.run(run())
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    files = list((tmp_path / "data").iterdir())
+    assert files and all(f.stat().st_mode & 0o777 == 0o600 for f in files), files
+
+
+@pytest.mark.redis
+async def test_a_hub_waits_for_an_outcome_with_a_deadline_and_retries_the_log(
+    redis_server: RedisProcess,
+) -> None:
+    """An op committed elsewhere, its doorbell missed and Redis gone: waiting for its outcome
+    ends with OutcomeTimeoutError, never hangs; once Redis is back the hub applies it."""
+    store, other = RedisStore(redis_server.url), RedisStore(redis_server.url)
+    bus = RedisBus(redis_server.url)
+    await bus.start()
+    hub = RoomHub("w", store, bus, "node-1", outcome_timeout=0.5)
+    await hub.open()
+    await bus.unsubscribe("w", hub)  # the doorbell goes quiet for this process
+    try:
+        seq = (await other.commit("w", record("b", 1))).seq
+        redis_server.stop()
+        with pytest.raises(OutcomeTimeoutError):
+            await hub.outcome(seq)
+        redis_server.start()  # same port and AOF: the op is in the log
+        hub.outcome_timeout = 15.0
+        assert (await hub.outcome(seq)).applied and hub.applied == seq
+    finally:
+        await hub.close()
+        await bus.close()
+        await store.close()
+        await other.close()

@@ -12,8 +12,10 @@ import pytest
 import uvicorn
 import websockets
 from atelier.app import create_app
+from atelier.backends import Backends
 from atelier.backends.base import CommitResult, OpRecord
-from atelier.backends.embedded import EmbeddedBackend
+from atelier.backends.memory import MemoryBus
+from atelier.backends.sqlite import SqliteStore
 from atelier.config import Settings
 from atelier.protocol import MAX_FRAME
 
@@ -147,8 +149,8 @@ async def test_a_cross_site_websocket_is_refused(server: ServerProcess) -> None:
     await same.close()
 
 
-class FaultyBackend(EmbeddedBackend):
-    """The real embedded backend, with one fault injected: a note saying 'boom' crashes."""
+class FaultyStore(SqliteStore):
+    """The real SQLite store, with one fault injected: a note saying 'boom' crashes."""
 
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
         if record.op.get("text") == "boom":
@@ -161,7 +163,7 @@ async def faulty_server(tmp_path: Path) -> AsyncIterator[str]:
     """A real uvicorn server on a free port, in this process, over the faulty backend."""
     port = free_port()
     settings = Settings(port=port, data=tmp_path)
-    app = create_app(settings, backend=FaultyBackend(tmp_path))
+    app = create_app(settings, Backends(FaultyStore(tmp_path), MemoryBus()))
     config = uvicorn.Config(app, port=port, ws="websockets-sansio", log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -183,11 +185,11 @@ async def test_an_unexpected_error_closes_only_that_socket_with_1011(
     bystander = Client(f"ws://{faulty_server}", workshop["id"], secret)
     await victim.connect()
     await bystander.connect()
-    with caplog.at_level(logging.ERROR, logger="server.ws"):
+    with caplog.at_level(logging.ERROR, logger="atelier.ws"):
         await victim.send_op({"kind": "note.add", "id": "b", "text": "boom"})
         await asyncio.wait_for(victim._reader, 10)
     assert victim.closed.rcvd.code == 1011
-    failure = next(r for r in caplog.records if r.name == "server.ws")
+    failure = next(r for r in caplog.records if r.name == "atelier.ws")
     assert failure.exc_info is not None and "injected fault" in str(failure.exc_info[1])
     assert (await bystander.op({"kind": "note.add", "id": "n", "text": "ok"}))["type"] == "ack"
     await bystander.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from atelier.backends.redis import RedisBackend
+from atelier.backends.redis_store import RedisStore
 from atelier.rooms.errors import RoomError
 from atelier.rooms.model import ANONYMOUS, Board, content_hash
 from atelier.rooms.reducer import Context, apply
@@ -87,7 +87,7 @@ async def test_freeze_while_twenty_clients_edit_on_three_processes(
             task.cancel()
     frozen_at = freeze["seq"]
 
-    backend = RedisBackend(redis_server.url)
+    backend = RedisStore(redis_server.url)
     await backend.start()
     try:
         log = await backend.read_since(ws["id"], 0)

@@ -1,7 +1,6 @@
 """The workshop's flow on a real server: roles on the wire, and what a participant's frames
 may hold while silent writing and voting are on."""
 
-import asyncio
 from typing import Any
 
 import orjson
@@ -146,7 +145,8 @@ async def test_facilitator_gets_vigilance_checks_as_the_board_changes(
             lambda: any(c["code"] == "findings_unsorted" for c in fac.vigilance or []),
             what="the unsorted finding",
         )
-        await asyncio.sleep(0)  # let any stray frame arrive before looking
+        # a round trip: any frame sent to Ana before her ack has arrived by then
+        await ana.op({"kind": "note.edit", "id": "n1", "text": "Peu de liens entre acteurs"})
         assert not [f for f in ana.frames if f["type"] == "vigilance"]
     finally:
         await fac.close()

@@ -286,9 +286,13 @@ async def test_killed_subscription_recovers_missed_ops(
                         killed.append(victim)
                     await asyncio.sleep(0.005)
 
+            kills = len(killed)
             killer = asyncio.create_task(kill_every_subscription())
-            await asyncio.sleep(0.2)
-            assert subscriber(raw) is None
+            for _ in range(200):  # until the process has resubscribed and been cut again
+                if len(killed) > kills + 1:
+                    break
+                await asyncio.sleep(0.01)
+            assert len(killed) > kills + 1
             await drive(others, 40, seed=99, first=5000)
             await asyncio.gather(*(c.drain(30) for c in others))
             keep_killing = False
@@ -317,7 +321,7 @@ async def test_sigterm_hands_clients_over_with_1012(
     finally:
         await close_all(clients)
     # uvicorn re-raises the SIGTERM it handled once shut down, so the status says SIGTERM
-    assert code == -signal.SIGTERM and took < 10
+    assert code == -signal.SIGTERM  # it exited by itself (stop() kills it after 10 s)
     moved = [c for i, c in enumerate(clients) if i % 3 == 0]
     assert all(1012 in c.close_codes for c in moved)
     print(f"SIGTERM: exited in {took:.2f}s; {figures}")

@@ -3,9 +3,12 @@
 import asyncio
 import random
 import signal
+from pathlib import Path
 from typing import Any
 
-from .support import Client, ServerProcess, canonical, server_state
+import httpx
+
+from .support import Client, ServerProcess, canonical, server_state, wait_until
 
 
 def client(server: ServerProcess, workshop: dict[str, Any], role: str = "participant",
@@ -185,3 +188,44 @@ async def test_two_rooms_never_see_each_others_ops(server: ServerProcess) -> Non
     assert [n["id"] for n in server_state(server, two)["notes"]] == ["mine"]
     await a.close()
     await b.close()
+
+
+async def test_a_refused_op_retried_after_its_room_reloaded_is_refused_again(
+    tmp_path: Path,
+) -> None:
+    """Reject, the room closes (checkpoint), the same client resends the op: it gets the
+    same reject with the same seq, never an ack (the outcome survives the reload)."""
+    server = ServerProcess(tmp_path / "data", env={"ATELIER_ROOM_IDLE_SECONDS": "0.1"}).start()
+    try:
+        workshop = server.create_workshop()
+        secret = workshop["secrets"]["participant"]
+        first = Client(server.ws_base, workshop["id"], secret, client_id="tab-refused")
+        await first.connect()
+        await first.op({"kind": "note.add", "id": "n1", "text": "constat"})
+        refused = await first.op({"kind": "note.move", "id": "nope", "column": None})
+        assert refused["type"] == "reject" and refused["code"] == "unknown_note"
+        await first.close()
+        for restart in (False, True):
+            # the room closes once idle (0.1 s), leaving a checkpoint; then, a new process
+            await asyncio.to_thread(wait_until, lambda: open_rooms(server) == 0, 10, "room closed")
+            if restart:
+                server.stop()
+                server.start()
+            again = Client(server.ws_base, workshop["id"], secret, client_id="tab-refused")
+            await again.connect(since=refused["seq"])
+            await again.send_op({"kind": "note.move", "id": "nope", "column": None},
+                                cop=refused["cop"])  # fmt: skip
+            await again.wait_for(lambda a=again: refused["cop"] in a.acks, what="the answer")
+            retry = again.acks[refused["cop"]]
+            assert (retry["type"], retry["seq"], retry["code"]) == (
+                "reject", refused["seq"], "unknown_note"), restart  # fmt: skip
+            await again.close()
+    finally:
+        server.stop()
+
+
+def open_rooms(server: ServerProcess) -> float:
+    """How many rooms the server holds open now, from its /metrics."""
+    text = httpx.get(f"{server.base}/metrics", timeout=5).text
+    line = next(x for x in text.splitlines() if x.startswith("atelier_rooms "))
+    return float(line.split()[1])

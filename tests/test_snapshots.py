@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from atelier.backends.base import Backend
-from atelier.backends.embedded import EmbeddedBackend
-from atelier.backends.redis import RedisBackend
+from atelier.backends.base import Store
+from atelier.backends.redis_store import RedisStore
+from atelier.backends.sqlite import SqliteStore
 from atelier.rooms.errors import RoomError
 from atelier.rooms.model import Board, Viewer, content_hash
 from atelier.rooms.reducer import Context, apply
@@ -31,19 +31,19 @@ def any_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Serve
     proc.stop()
 
 
-async def open_backend(server: ServerProcess) -> Backend:
+async def open_backend(server: ServerProcess) -> Store:
     """The server's own storage, opened from the test (SQLite after the server stopped)."""
-    backend: Backend
+    backend: Store
     if server.redis_url:
-        backend = RedisBackend(server.redis_url)
+        backend = RedisStore(server.redis_url)
     else:
         server.stop()
-        backend = EmbeddedBackend(server.data_dir)
+        backend = SqliteStore(server.data_dir)
     await backend.start()
     return backend
 
 
-async def replay(backend: Backend, workshop_id: str, upto: int) -> Board:
+async def replay(backend: Store, workshop_id: str, upto: int) -> Board:
     """The board at ``upto``, rebuilt from the log with the pure reducer."""
     board = Board()
     for committed in await backend.read_since(workshop_id, 0):

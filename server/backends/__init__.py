@@ -1,1 +1,44 @@
-"""Where rooms are made durable and fanned out: the embedded (SQLite) and Redis backends."""
+"""Where rooms are kept (a Store) and how processes hear of each other (a Bus).
+
+:func:`open_backends` picks them from the settings: SQLite and an in-process bus for
+one process, or Redis for both when several processes share the rooms. Only
+``redis_store``, ``redis_bus`` and ``redis_keys`` import redis.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import Bus, Store
+
+__all__ = ["Backends", "open_backends"]
+
+
+@dataclass(frozen=True, slots=True)
+class Backends:
+    """The store and the bus one process serves its rooms from."""
+
+    store: Store
+    bus: Bus
+
+    async def start(self) -> None:
+        """Open the store, then start the bus."""
+        await self.store.start()
+        await self.bus.start()
+
+    async def close(self) -> None:
+        """Stop the bus, then close the store."""
+        await self.bus.close()
+        await self.store.close()
+
+
+def open_backends(redis_url: str | None, data_dir: Path) -> Backends:
+    """Redis for both when a URL is given, else SQLite in ``data_dir`` and a memory bus."""
+    if redis_url:
+        from .redis_bus import RedisBus  # redis is imported only when asked for
+        from .redis_store import RedisStore
+
+        return Backends(RedisStore(redis_url), RedisBus(redis_url))
+    from .memory import MemoryBus
+    from .sqlite import SqliteStore
+
+    return Backends(SqliteStore(data_dir), MemoryBus())

@@ -1,13 +1,19 @@
-"""The backend interface every room relies on, and the records it stores.
+"""What every room relies on, in two parts: a durable Store and an ephemeral Bus.
 
-A backend owns the truth of each room: it assigns the room's next sequence number to
-an op atomically, deduplicates retries on (client id, client op id), makes the op
-durable before answering, and tells every subscribed process about it. Board
-checkpoints, snapshots and workshop metadata live there too.
+The Store owns the truth of each room: it gives an op the room's next sequence number
+atomically, deduplicates retries on (client id, client op id), makes the op durable
+before answering, and keeps checkpoints, snapshots and workshop metadata. The Bus
+carries what is not kept: the doorbell that tells other processes an op was committed,
+presence, and revocations. One process needs no bus beyond itself (the in-process
+:class:`~atelier.backends.memory.MemoryBus`); several share Redis for both.
+
+The store rings the doorbell itself when its commit can do so atomically (Redis's
+commit script publishes): a process that commits never has to publish afterwards, so
+a crash between the two cannot hide an op from the other processes.
 
 Exception tree::
 
-    BackendError          the backend cannot serve the request now
+    BackendError          the store or the bus cannot serve the request now
     └── LogTrimmedError   the ops asked for were compacted away: load a checkpoint
 """
 
@@ -19,13 +25,14 @@ import orjson
 from ..records import CommitResult, Committed, OpRecord, rehash, scrub
 
 __all__ = [
-    "Backend",
     "BackendError",
+    "Bus",
     "CommitResult",
     "Committed",
     "LogTrimmedError",
     "OpRecord",
     "RoomListener",
+    "Store",
     "WorkshopMeta",
     "rehash",
     "scrub",
@@ -60,7 +67,7 @@ class WorkshopMeta:
 
 
 class RoomListener(Protocol):
-    """What a room hub exposes to the backend that feeds it. Calls must not block."""
+    """What a room hub exposes to the bus that feeds it. Calls must not block."""
 
     def on_commit(self, committed: Committed) -> None:
         """A committed op, possibly out of order, possibly twice."""
@@ -72,7 +79,7 @@ class RoomListener(Protocol):
         """The feed may have missed ops (e.g. a dropped subscription): read the log."""
 
 
-class Backend(Protocol):
+class Store(Protocol):
     """The durable, shared side of every room."""
 
     async def start(self) -> None:
@@ -82,7 +89,7 @@ class Backend(Protocol):
         """Flush and release everything."""
 
     async def ready(self) -> bool:
-        """Whether the backend answers now (for /readyz)."""
+        """Whether the store answers now (for /readyz)."""
 
     async def create_workshop(self, meta: WorkshopMeta) -> None:
         """Store a new workshop's metadata."""
@@ -110,8 +117,11 @@ class Backend(Protocol):
         ``seq + 1``) and its snapshots. Refuses an id that exists."""
 
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
-        """Give ``record`` the room's next seq (or its earlier one if it is a retry),
-        make it durable, then announce it to every subscriber."""
+        """Give ``record`` the room's next seq (or its earlier one if it is a retry) and
+        make it durable; a shared store also rings the bus's doorbell for it."""
+
+    async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
+        """Commit ``records`` in order, as one write where the store can (an import)."""
 
     async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
         """The committed ops after ``seq``, in order; LogTrimmedError if compacted."""
@@ -122,15 +132,6 @@ class Backend(Protocol):
     async def save_checkpoint(self, workshop_id: str, seq: int, state: dict[str, Any]) -> None:
         """Save a board state at ``seq`` (ignored if an equal or later one is saved)."""
 
-    async def subscribe(self, workshop_id: str, listener: RoomListener) -> None:
-        """Start feeding ``listener`` the room's commits and presence."""
-
-    async def unsubscribe(self, workshop_id: str, listener: RoomListener) -> None:
-        """Stop feeding ``listener``."""
-
-    async def publish_presence(self, workshop_id: str, payload: bytes) -> None:
-        """Send an ephemeral message to every process serving the room (never logged)."""
-
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
         """Store an immutable snapshot; refuses to overwrite one that exists."""
 
@@ -139,3 +140,22 @@ class Backend(Protocol):
 
     async def get_snapshot(self, workshop_id: str, snapshot_id: str) -> dict[str, Any] | None:
         """One snapshot, or None."""
+
+
+class Bus(Protocol):
+    """The ephemeral side: who serves a room, and what they tell each other."""
+
+    async def start(self) -> None:
+        """Connect (and keep reconnecting) where there is anything to connect to."""
+
+    async def close(self) -> None:
+        """Stop feeding every listener and release the connections."""
+
+    async def subscribe(self, workshop_id: str, listener: RoomListener) -> None:
+        """Start feeding ``listener`` the room's commits and presence."""
+
+    async def unsubscribe(self, workshop_id: str, listener: RoomListener) -> None:
+        """Stop feeding ``listener``."""
+
+    async def publish_presence(self, workshop_id: str, payload: bytes) -> None:
+        """Send an ephemeral message to every process serving the room (never logged)."""

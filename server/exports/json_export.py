@@ -1,5 +1,6 @@
 """JSON export: the complete view, re-importable into a new workshop as an identical board."""
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -34,12 +35,13 @@ def export(doc: Document) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
 
 
-def board_from_export(data: Any) -> tuple[Board, dict[str, str]]:
+def board_from_export(data: Any, check: Callable[[Board], None]) -> tuple[Board, dict[str, str]]:
     """Rebuild the exported board (not frozen, seq 0) and the workshop's title and territory.
 
     The board's every view equals the exported one, except that it is no longer frozen
     (a frozen board lives on only in its own workshop: an import is a new version) and
-    that revealed vote counts stand without their ballots.
+    that revealed vote counts stand without their ballots. ``check`` refuses (ValueError)
+    a board the reducer could never have made: it came from a file.
     """
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BoardImportError("This is not an Atelier JSON export.")
@@ -55,32 +57,9 @@ def board_from_export(data: Any) -> tuple[Board, dict[str, str]]:
         if counts:
             board.votes = {_IMPORTED_BALLOT: {str(c): int(n) for c, n in counts.items()}}
         board.contributors = {f"*{i}" for i in range(int(state.get("contributors", 0)))}
-        _check(board)
+        check(board)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BoardImportError(f"The board in the export is damaged: {exc}.") from None
     meta = {"title": str(workshop.get("title", ""))[:200],
             "territory": str(workshop.get("territory", ""))[:200]}  # fmt: skip
     return board, meta
-
-
-def _check(board: Board) -> None:
-    """Refuse a board that the reducer could never have made (it came from a file)."""
-    from ..protocol import ProtocolError, parse
-
-    for note in board.notes.values():
-        op = {"kind": "note.add", "id": note.id, "text": note.text, "colour": note.colour,
-              "ambitions": note.ambitions, "column": note.column}  # fmt: skip
-        try:
-            parse(orjson.dumps({"type": "op", "cop": 1, "op": op}))
-        except ProtocolError as error:
-            raise ValueError(f"note {note.id!r}: {error.message}") from None
-        if note.column is not None and note.column not in board.columns:
-            raise ValueError(f"note {note.id!r} is in no known column")
-    for column in board.columns.values():
-        op = {"kind": "column.add", "id": column.id, "title": column.title}
-        try:
-            parse(orjson.dumps({"type": "op", "cop": 1, "op": op}))
-        except ProtocolError as error:
-            raise ValueError(f"column {column.id!r}: {error.message}") from None
-    if not 1 <= board.phase <= 5:
-        raise ValueError("the phase must be 1 to 5")

@@ -1,46 +1,64 @@
-"""The room hub: this process's replica of one room and the sockets it serves.
+"""The room hub: the thin asyncio adapter around one room's :class:`RoomReplica`.
 
-The backend feeds the hub committed ops, possibly late, out of order or twice; the hub
-applies them strictly in sequence order with the pure reducer, encodes each resolved
-event once and hands the same bytes to every local peer. A gap in the sequence, or a
-feed that may have dropped, is filled from the backend's log: pub/sub is a doorbell,
-never the truth.
+It feeds the replica its inputs (this process's commits, the bus's doorbell, the log,
+peers joining and leaving) and carries out the actions it returns: encode a message
+once and push the same bytes to each socket, read the log, store a snapshot or a
+checkpoint, wake whoever waits for an op's outcome, close a socket. Presence (who is
+here, who drags what) is ephemeral and handled here with :class:`Roster`: it travels
+on the bus only.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections.abc import Coroutine, Iterable
 from typing import Any, Protocol
 
-import orjson
-
-from ..backends.base import Backend, BackendError, Committed, LogTrimmedError
+from ..backends.base import BackendError, Bus, LogTrimmedError, Store
 from ..metrics import FANOUT_SECONDS, RESYNCS
-from ..protocol import PROTOCOL_VERSION, encode
-from .errors import RoomError
-from .model import PHASES, Board, Viewer
+from ..records import CommitResult, Committed, OpRecord
+from .messages import DragMessage, User, encode
 from .ops import DEFAULT_LIMITS, RoomLimits
-from .record import record_body, snapshot_body
-from .reducer import Applied, Context, Event, apply
-from .vigilance import check
+from .presence import ROSTER_HEARTBEAT, Roster, parse_presence, presence_payload
+from .replica import (
+    Action,
+    Fill,
+    Kick,
+    Outcome,
+    PeerInfo,
+    Resynced,
+    RoomReplica,
+    SaveCheckpoint,
+    Send,
+    Settle,
+    StoreSnapshot,
+)
 
-__all__ = ["Peer", "RoomHub", "revocation"]
+__all__ = ["OutcomeTimeoutError", "Peer", "RoomHub", "revocation"]
 
 log = logging.getLogger(__name__)
 
-ROSTER_HEARTBEAT = 10.0  # seconds between two presence announcements of this process
-ROSTER_EXPIRY = 35.0  # a process silent this long has left the room
-REJECTIONS_KEPT = 10_000  # how many rejected seqs a retry can still be told about
-# A roster frame lists everyone, so sending one per join would cost O(N²) bytes while a
-# crowd arrives (1,000 joins: ~18 GB): send at most this often, the last change always.
+#: A roster frame lists everyone, so sending one per join would cost O(N²) bytes while a
+#: crowd arrives (1,000 joins: ~18 GB): send at most this often, the last change always.
 ROSTER_INTERVAL = 0.25
+#: The points of vigilance are recomputed at most this often, and only when watched.
+VIGILANCE_INTERVAL = 0.25
+#: How long an op's sender waits for its outcome before giving up (the client resends).
+OUTCOME_TIMEOUT = 10.0
+#: Backoff between two attempts to read the log after a failure.
+FILL_RETRY = (0.05, 2.0)
+
+
+class OutcomeTimeoutError(BackendError):
+    """An op was committed, but this process could not apply it in time (the log is out
+    of reach): the client reconnects and resends it, and its retry is answered alike."""
 
 
 def revocation(role: str) -> bytes:
-    """The presence message that closes, on every process, the sockets of ``role``'s link
-    ("*": every socket, the workshop is deleted). Publish it with the backend."""
-    return orjson.dumps({"node": "api", "revoke": role})
+    """The bus message that closes, on every process, the sockets of ``role``'s link
+    ("*": every socket, the workshop is deleted)."""
+    return presence_payload("api", revoke=role)
 
 
 class Peer(Protocol):
@@ -59,346 +77,328 @@ class Peer(Protocol):
 
 
 class RoomHub:
-    """One room's replica in this process, with its local peers."""
+    """One room in this process: its replica, its sockets and its presence."""
 
     def __init__(
         self,
         workshop_id: str,
-        backend: Backend,
+        store: Store,
+        bus: Bus,
         node_id: str,
         *,
         ring_size: int = 2000,
         checkpoint_every: int = 500,
         limits: RoomLimits = DEFAULT_LIMITS,
+        outcome_timeout: float = OUTCOME_TIMEOUT,
     ) -> None:
         self.workshop_id = workshop_id
-        self._limits = limits
-        self.board = Board()
+        self.replica = RoomReplica(
+            workshop_id, limits=limits, ring_size=ring_size, checkpoint_every=checkpoint_every
+        )
         self.peers: dict[str, Peer] = {}
-        self._backend = backend
+        self._store = store
+        self._bus = bus
         self._node_id = node_id
-        # each ring entry: seq, the frame for everyone (None if private), private frames
-        self._ring: deque[tuple[int, bytes | None, dict[str, bytes]]] = deque()
-        self._vigilance: bytes | None = None
-        self._ring_size = ring_size
-        self._ring_floor = 0  # the ring holds every event after this seq
-        self._pending: dict[int, Committed] = {}
-        self._rejections: OrderedDict[int, RoomError] = OrderedDict()
-        self._waiters: dict[int, list[asyncio.Future[RoomError | None]]] = {}
-        self._rosters: dict[str, tuple[float, list[dict[str, str]]]] = {}
-        self._loading = True
-        self._filling: asyncio.Task[None] | None = None
-        self._checkpoint_every = checkpoint_every
-        self._since_checkpoint = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.outcome_timeout = outcome_timeout  # seconds an op's sender waits, at most
+        self._waiters: dict[int, list[asyncio.Future[Outcome]]] = {}
         self._saving: dict[int, asyncio.Task[None]] = {}  # seq -> its snapshot being stored
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._roster_sent: bytes | None = None  # the last roster frame sent to local peers
+        self._filling: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._roster = Roster()
+        self._roster_sent: bytes | None = None
         self._roster_due: asyncio.TimerHandle | None = None
-        self._roster_at = 0.0  # when it was sent (monotonic)
-        self.deleted = False
+        self._roster_at = 0.0
+        self._vigilance_due: asyncio.TimerHandle | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def board(self) -> Any:
+        """The board as this replica holds it now (read-only use)."""
+        return self.replica.board
 
     @property
     def applied(self) -> int:
-        """The seq of the last op this replica applied."""
-        return self.board.seq
+        """The seq of the last op applied here."""
+        return self.replica.applied
+
+    @property
+    def deleted(self) -> bool:
+        """Whether the workshop was deleted while this room was open."""
+        return self.replica.deleted
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Subscribe, then load the latest checkpoint and replay the log after it."""
-        await self._backend.subscribe(self.workshop_id, self)
-        await self.load()
-        self._loading = False
-        self._drain()
+        """Subscribe, then load the latest checkpoint and the log after it."""
+        await self._bus.subscribe(self.workshop_id, self)
+        try:
+            self._do(await self._load())
+        except BaseException:
+            await self._bus.unsubscribe(self.workshop_id, self)
+            raise
         self._heartbeat = asyncio.create_task(self._announce_forever())
 
     async def close(self) -> None:
-        """Unsubscribe and leave a checkpoint behind."""
-        await self._backend.unsubscribe(self.workshop_id, self)
+        """Unsubscribe, finish what is under way and leave a checkpoint behind."""
+        self._closed = True
+        await self._bus.unsubscribe(self.workshop_id, self)
+        for handle in (self._roster_due, self._vigilance_due):
+            if handle is not None:
+                handle.cancel()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-        if self._roster_due is not None:
-            self._roster_due.cancel()
+        if self._filling is not None:
+            self._filling.cancel()
         for task in list(self._tasks):
-            await task
-        if self._since_checkpoint and not self.deleted:
-            await self._checkpoint()
+            with contextlib.suppress(asyncio.CancelledError, BackendError):  # logged there
+                await task
+        checkpoint = self.replica.checkpoint()
+        if checkpoint is not None:
+            try:
+                await self._store.save_checkpoint(self.workshop_id, checkpoint.seq,
+                                                  checkpoint.state)  # fmt: skip
+            except BackendError as error:
+                log.warning("room %s closed without a checkpoint: %s", self.workshop_id, error)
         for futures in self._waiters.values():
             for future in futures:
                 if not future.done():
-                    future.cancel()
+                    future.set_exception(OutcomeTimeoutError("the room closed"))
+        self._waiters.clear()
 
-    async def load(self) -> None:
-        """Load the latest checkpoint and replay the log after it (no peers told)."""
-        saved = await self._backend.load_checkpoint(self.workshop_id)
-        self.board = Board() if saved is None else Board.from_dict(saved[1])
-        self._ring.clear()
-        self._ring_floor = self.board.seq
-        for committed in await self._backend.read_since(self.workshop_id, self.board.seq):
-            if committed.seq == self.applied + 1:
-                self._apply(committed)
+    async def _load(self) -> list[Action]:
+        checkpoint = await self._store.load_checkpoint(self.workshop_id)
+        after = 0 if checkpoint is None else checkpoint[0]
+        records = await self._store.read_since(self.workshop_id, after)
+        return self.replica.load(checkpoint, records)
 
-    # -- the feed from the backend ---------------------------------------------------
+    # -- what the socket layer and the HTTP API ask ------------------------------------
 
-    def on_commit(self, committed: Committed) -> None:
-        """Apply a committed op in seq order; buffer early ones and fetch the gap."""
-        if committed.seq <= self.applied:
-            return
-        self._pending[committed.seq] = committed
-        if self._loading:
-            return
-        self._drain()
-        if self._pending:
-            self.on_resync()
+    async def commit(self, record: OpRecord) -> CommitResult:
+        """Commit an op and apply it here at once (no wait for the bus's doorbell)."""
+        result = await self._store.commit(self.workshop_id, record)
+        if not result.duplicate:
+            self._do(self.replica.receive(Committed(result.seq, record)))
+        return result
 
-    def on_resync(self) -> None:
-        """Read the log for whatever the feed may have missed (once at a time)."""
-        if self._filling is None and not self._loading:
-            self._filling = asyncio.create_task(self._fill())
+    async def commit_many(self, records: list[OpRecord]) -> list[CommitResult]:
+        """Commit ops in one write where the store can (an import), and apply them."""
+        results = await self._store.commit_many(self.workshop_id, records)
+        for result, record in zip(results, records, strict=True):
+            if not result.duplicate:
+                self._do(self.replica.receive(Committed(result.seq, record)))
+        return results
 
-    def on_presence(self, payload: bytes) -> None:
-        """Merge another process's roster, or relay someone's drag."""
-        try:
-            message = orjson.loads(payload)
-            node = str(message["node"])
-            if "users" in message:
-                newcomer = node not in self._rosters and node != self._node_id
-                self._rosters[node] = (time.monotonic(), list(message["users"]))
-                self._broadcast_roster()
-                if newcomer and self.peers:  # it has not heard of our users yet: tell it now
-                    self._spawn(self._announce())
-            elif "revoke" in message:
-                self._revoke(str(message["revoke"]))
-            elif "drag" in message:
-                drag = message["drag"]
-                frame = encode({"type": "drag", **drag})
-                for sid, peer in self.peers.items():
-                    if sid != drag["sid"]:
-                        peer.push(frame)
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            log.warning("ignored a malformed presence message in room %s", self.workshop_id)
+    async def outcome(self, seq: int) -> Outcome:
+        """Wait until ``seq`` is applied here: applied, or refused and why.
 
-    def _revoke(self, role: str) -> None:
-        """A link was rotated ("facilitator"...) or the workshop deleted ("*")."""
-        if role == "*":
-            self.deleted = True  # nothing of it may be written back (no checkpoint)
-        for peer in list(self.peers.values()):
-            if role in ("*", peer.role):
-                peer.kick(
-                    "workshop_deleted" if role == "*" else "link_revoked",
-                    "This workshop was deleted." if role == "*" else "This link was replaced.",
-                )
-
-    async def _fill(self) -> None:
-        try:
-            while True:
-                try:
-                    missed = await self._backend.read_since(self.workshop_id, self.applied)
-                except LogTrimmedError:
-                    await self._reload()
-                    missed = []
-                if missed:
-                    RESYNCS.labels("gap").inc()
-                for committed in missed:
-                    self._pending.setdefault(committed.seq, committed)
-                self._drain()
-                if not self._pending or not missed:
-                    return
-        except Exception:
-            log.exception("could not fill the log gap of room %s", self.workshop_id)
-        finally:
-            self._filling = None
-
-    async def _reload(self) -> None:
-        """Too far behind a compacted log: start again from the checkpoint, tell everyone."""
-        RESYNCS.labels("reload").inc()
-        self._loading = True
-        try:
-            await self.load()
-        finally:
-            self._loading = False
-        for peer in self.peers.values():
-            state = self.board.to_dict(viewer=_viewer(peer))
-            peer.push(encode({"type": "reset", "seq": self.applied, "state": state}))
-
-    def _drain(self) -> None:
-        while (committed := self._pending.pop(self.applied + 1, None)) is not None:
-            self._apply(committed)
-        for seq in [s for s in self._pending if s <= self.applied]:
-            del self._pending[seq]
-
-    def _apply(self, committed: Committed) -> None:
-        seq, record = committed.seq, committed.record
-        outcome: RoomError | None = None
-        ctx = Context(record.author, record.role, record.client, record.at, seq, self._limits)
-        try:
-            applied = apply(self.board, record.op, ctx)
-        except RoomError as error:
-            outcome = error
-            self._rejections[seq] = error
-            if len(self._rejections) > REJECTIONS_KEPT:
-                self._rejections.popitem(last=False)
-        self.board.seq = seq
-        if outcome is None:
-            self._fan_out(seq, applied)
-            if not self._loading:  # a replayed op's age is the log's, not the fan-out's
-                FANOUT_SECONDS.observe(max(0.0, time.time() - record.at / 1000))
-            self._keep(applied, ctx)
-        for future in self._waiters.pop(seq, ()):
-            if not future.done():
-                future.set_result(outcome)
-        self._since_checkpoint += 1
-        if self._since_checkpoint >= self._checkpoint_every and not self._loading:
-            self._spawn(self._checkpoint())
-
-    def _fan_out(self, seq: int, applied: Applied) -> None:
-        """Encode the event once for all, and once per client that sees its own version."""
-        frame = None if applied.event is None else _event_frame(seq, applied.event)
-        private = {c: _event_frame(seq, e) for c, e in applied.private.items()}
-        self._ring.append((seq, frame, private))
-        if len(self._ring) > self._ring_size:
-            self._ring_floor = self._ring.popleft()[0]
-        for peer in self.peers.values():
-            chosen = private.get(peer.client, frame)
-            if chosen is not None:
-                peer.push(chosen)
-        self._tell_facilitators()
-
-    def _keep(self, applied: Applied, ctx: Context) -> None:
-        """Store the snapshot (or the record) an applied op takes.
-
-        Every replica stores it; the first wins and the others find it there, so a
-        snapshot survives any one process dying right after the op.
+        Raises :class:`OutcomeTimeoutError` when the log stays out of reach too long.
         """
-        event = applied.event or {}
-        kind = event.get("kind")
-        if kind == "phase.next":
-            closed = self.board.phase - 1
-            body = snapshot_body(self.board, event["snapshot"], phase=closed,
-                                 label=PHASES[closed - 1], at=ctx.at, by=ctx.author)  # fmt: skip
-        elif kind == "snapshot.take":
-            body = snapshot_body(self.board, event["snapshot"], phase=self.board.phase,
-                                 label=event["label"], at=ctx.at, by=ctx.author)  # fmt: skip
-        elif kind == "freeze":
-            body = record_body(self.board)
-        else:
-            return
-        task = asyncio.create_task(self._save_snapshot(body))
-        self._tasks.add(task)
-        self._saving[ctx.seq] = task
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(lambda _: self._saving.pop(ctx.seq, None))
-
-    async def _save_snapshot(self, body: dict[str, Any]) -> None:
-        try:
-            await self._backend.save_snapshot(self.workshop_id, body["id"], body)
-        except BackendError as error:  # most often: another replica stored it first
-            await self._check_stored(body, error)
-
-    async def _check_stored(self, body: dict[str, Any], error: BackendError) -> None:
-        try:
-            existing = await self._backend.get_snapshot(self.workshop_id, body["id"])
-        except BackendError:
-            existing = None
-        if existing is None:
-            log.error("could not save snapshot %s of room %s: %s", body["id"],
-                      self.workshop_id, error)  # fmt: skip
-        elif existing.get("hash") != body["hash"]:  # the reducer is deterministic: a bug
-            log.error("snapshot %s of room %s differs between replicas", body["id"],
-                      self.workshop_id)  # fmt: skip
-
-    def _tell_facilitators(self) -> None:
-        """Send the points of vigilance to local facilitators when they change."""
-        facilitators = [p for p in self.peers.values() if p.role == "facilitator"]
-        if not facilitators:
-            self._vigilance = None
-            return
-        frame = encode({"type": "vigilance", "checks": check(self.board)})
-        if frame == self._vigilance:
-            return
-        self._vigilance = frame
-        for peer in facilitators:
-            peer.push(frame)
-
-    async def _checkpoint(self) -> None:
-        if self.deleted:
-            return
-        self._since_checkpoint = 0
-        await self._backend.save_checkpoint(
-            self.workshop_id, self.applied, self.board.to_dict(tombstones=True)
-        )
-
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # -- what the socket layer asks --------------------------------------------------
-
-    async def outcome(self, seq: int) -> RoomError | None:
-        """Wait until ``seq`` is applied here; None if it applied, else why it was rejected."""
-        if seq <= self.applied:
-            result = self._rejections.get(seq)
-        else:
-            future: asyncio.Future[RoomError | None] = asyncio.get_running_loop().create_future()
+        outcome = self.replica.outcome(seq)
+        if outcome is None:
+            future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
             self._waiters.setdefault(seq, []).append(future)
-            self.on_resync()  # the doorbell may be late: the log is the truth
-            result = await future
+            self._do(self.replica.resync())  # the doorbell may be late: the log is the truth
+            try:
+                outcome = await asyncio.wait_for(future, self.outcome_timeout)
+            except TimeoutError:
+                raise OutcomeTimeoutError(f"op {seq} was not applied in time") from None
+            finally:
+                waiting = self._waiters.get(seq, [])
+                if future in waiting:
+                    waiting.remove(future)
+                if not waiting:
+                    self._waiters.pop(seq, None)
         saving = self._saving.get(seq)
         if saving is not None:  # once acked, the op's snapshot can be opened at once
             await asyncio.shield(saving)
-        return result
+        return outcome
 
     async def join(self, peer: Peer, since: int | None) -> None:
         """Add a peer: first what it missed (or the whole board), then live events."""
         if since is not None and since > self.applied:
-            self.on_resync()
+            # it saw more than this process has applied: read the log first
+            self._do(self.replica.resync())
             if self._filling is not None:
                 await asyncio.shield(self._filling)
-        welcome: dict[str, Any] = {
-            "type": "welcome",
-            "v": PROTOCOL_VERSION,
-            "workshop": self.workshop_id,
-            "sid": peer.sid,
-            "role": peer.role,
-            "seq": self.applied,
-        }
-        if since is not None:
-            catchup = self._ring_floor <= since <= self.applied
-            RESYNCS.labels("catchup" if catchup else "full").inc()
-        if since is not None and self._ring_floor <= since <= self.applied:
-            welcome["events"] = [
-                orjson.Fragment(chosen)
-                for s, frame, private in self._ring
-                if s > since and (chosen := private.get(peer.client, frame)) is not None
-            ]
-        else:
-            welcome["state"] = self.board.to_dict(viewer=_viewer(peer))
         self.peers[peer.sid] = peer
-        peer.push(encode(welcome))
-        if peer.role == "facilitator":
-            peer.push(encode({"type": "vigilance", "checks": check(self.board)}))
+        info = PeerInfo(peer.sid, peer.client, peer.role, peer.name)
+        self._do(self.replica.join(info, since))
+        self._schedule_vigilance()
         await self._announce()
 
     async def leave(self, peer: Peer) -> None:
         """Forget a peer and tell the room."""
+        self.replica.leave(peer.sid)
         if self.peers.pop(peer.sid, None) is not None:
             await self._announce()
 
     async def drag(self, peer: Peer, note: str | None) -> None:
         """Tell the room (every process) which note this peer holds, if any."""
         drag = {"sid": peer.sid, "name": peer.name, "note": note}
-        await self._backend.publish_presence(
-            self.workshop_id, orjson.dumps({"node": self._node_id, "drag": drag})
+        await self._bus.publish_presence(
+            self.workshop_id, presence_payload(self._node_id, drag=drag)
         )
 
-    # -- presence --------------------------------------------------------------------
+    # -- the bus's feed (RoomListener) -----------------------------------------------
+
+    def on_commit(self, committed: Committed) -> None:
+        """A committed op from another process (or our own, rung back)."""
+        self._do(self.replica.receive(committed))
+
+    def on_resync(self) -> None:
+        """The bus may have dropped ops: read the log."""
+        self._do(self.replica.resync())
+
+    def on_presence(self, payload: bytes) -> None:
+        """Merge another process's roster, relay someone's drag, or close revoked sockets."""
+        try:
+            message = parse_presence(payload)
+            if "users" in message:
+                users: list[User] = [
+                    {"sid": str(u["sid"]), "name": str(u["name"]), "role": str(u["role"])}
+                    for u in message["users"]
+                ]
+                node = message["node"]
+                newcomer = self._roster.update(node, users, time.monotonic())
+                self._broadcast_roster()
+                if newcomer and node != self._node_id and self.peers:
+                    self._spawn(self._announce())  # it has not heard of our users yet
+            elif "revoke" in message:
+                self._do(self.replica.revoke(str(message["revoke"])))
+            elif "drag" in message:
+                drag = message["drag"]
+                frame = encode(_drag(drag))
+                for sid, peer in self.peers.items():
+                    if sid != drag["sid"]:
+                        peer.push(frame)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed presence message in room %s", self.workshop_id)
+
+    # -- carrying out the replica's actions --------------------------------------------
+
+    def _do(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                frame = encode(action.message)
+                for sid in action.to:
+                    peer = self.peers.get(sid)
+                    if peer is not None:
+                        peer.push(frame)
+            elif isinstance(action, Settle):
+                self._settle(action)
+            elif isinstance(action, Fill):
+                self._start_fill()
+            elif isinstance(action, StoreSnapshot):
+                self._store_snapshot(action)
+            elif isinstance(action, SaveCheckpoint):
+                self._spawn(self._save_checkpoint(action))
+            elif isinstance(action, Kick):
+                peer = self.peers.get(action.sid)
+                if peer is not None:
+                    peer.kick(action.code, action.message)
+            elif isinstance(action, Resynced):
+                RESYNCS.labels(action.kind).inc()
+            else:
+                raise AssertionError(f"unhandled action {action!r}")
+        self._schedule_vigilance()
+
+    def _settle(self, settle: Settle) -> None:
+        outcome = settle.outcome
+        if outcome.applied and not settle.replayed:
+            FANOUT_SECONDS.observe(max(0.0, time.time() - settle.at / 1000))
+        for future in self._waiters.pop(outcome.seq, ()):
+            if not future.done():
+                future.set_result(outcome)
+
+    def _start_fill(self) -> None:
+        if self._filling is None and not self._closed:
+            self._filling = asyncio.create_task(self._fill())
+
+    async def _fill(self) -> None:
+        """Read the log until the replica has no gap, retrying failures while it has one
+        or someone waits for an outcome."""
+        delay = FILL_RETRY[0]
+        try:
+            while True:
+                try:
+                    try:
+                        records = await self._store.read_since(self.workshop_id, self.applied)
+                    except LogTrimmedError:  # too far behind: the checkpoint, then a reset
+                        self._do(await self._load())
+                        return
+                except BackendError as error:
+                    self.replica.fill_failed()
+                    if self._closed or (not self.replica.has_gap and not self._waiters):
+                        return
+                    log.warning("room %s: could not read the log (%s); retrying in %.2fs",
+                                self.workshop_id, error, delay)  # fmt: skip
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, FILL_RETRY[1])
+                    continue
+                actions = self.replica.filled(records)
+                more = any(isinstance(a, Fill) for a in actions)
+                self._do(a for a in actions if not isinstance(a, Fill))
+                if not more:
+                    return
+        finally:
+            self._filling = None
+
+    def _store_snapshot(self, action: StoreSnapshot) -> None:
+        task = self._spawn(self._save_snapshot(action.body))
+        self._saving[action.seq] = task
+        task.add_done_callback(lambda _: self._saving.pop(action.seq, None))
+
+    async def _save_snapshot(self, body: dict[str, Any]) -> None:
+        """Store a snapshot; every replica tries, the first wins, the others check it."""
+        try:
+            await self._store.save_snapshot(self.workshop_id, body["id"], body)
+            return
+        except BackendError as error:  # most often: another replica stored it first
+            try:
+                existing = await self._store.get_snapshot(self.workshop_id, body["id"])
+            except BackendError:
+                existing = None
+            if existing is None:
+                log.error("could not save snapshot %s of room %s: %s", body["id"],
+                          self.workshop_id, error)  # fmt: skip
+            elif existing.get("hash") != body["hash"]:  # the reducer is deterministic: a bug
+                log.error("snapshot %s of room %s differs between replicas", body["id"],
+                          self.workshop_id)  # fmt: skip
+
+    async def _save_checkpoint(self, checkpoint: SaveCheckpoint) -> None:
+        if self.replica.deleted:
+            return
+        try:
+            await self._store.save_checkpoint(self.workshop_id, checkpoint.seq, checkpoint.state)
+        except BackendError as error:  # the next one will do; the log still holds every op
+            log.warning("room %s: checkpoint at %d not saved: %s", self.workshop_id,
+                        checkpoint.seq, error)  # fmt: skip
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> "asyncio.Task[None]":
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- throttled views ----------------------------------------------------------------
+
+    def _schedule_vigilance(self) -> None:
+        """Recompute the points of vigilance soon, once, if a facilitator watches."""
+        if self._vigilance_due is None and self.replica.vigilance_due and not self._closed:
+            loop = asyncio.get_running_loop()
+            self._vigilance_due = loop.call_later(VIGILANCE_INTERVAL, self._tick)
+
+    def _tick(self) -> None:
+        self._vigilance_due = None
+        self._do(self.replica.tick())
+
+    # -- presence ----------------------------------------------------------------------
 
     async def _announce(self) -> None:
         users = [{"sid": p.sid, "name": p.name, "role": p.role} for p in self.peers.values()]
-        await self._backend.publish_presence(
-            self.workshop_id, orjson.dumps({"node": self._node_id, "users": users})
+        await self._bus.publish_presence(
+            self.workshop_id, presence_payload(self._node_id, users=users)
         )
 
     async def _announce_forever(self) -> None:
@@ -406,17 +406,10 @@ class RoomHub:
             await asyncio.sleep(ROSTER_HEARTBEAT)
             try:
                 await self._announce()
-            except Exception:
-                log.exception("presence heartbeat failed in room %s", self.workshop_id)
-            self._expire_rosters()
-
-    def _expire_rosters(self) -> None:
-        now = time.monotonic()
-        stale = [n for n, (at, _) in self._rosters.items() if now - at > ROSTER_EXPIRY]
-        for node in stale:
-            del self._rosters[node]
-        if stale:
-            self._broadcast_roster()
+            except BackendError as error:
+                log.warning("presence heartbeat failed in room %s: %s", self.workshop_id, error)
+            if self._roster.expire(time.monotonic()):
+                self._broadcast_roster()
 
     def _broadcast_roster(self) -> None:
         """Send the merged roster now, or once ROSTER_INTERVAL has passed since the last."""
@@ -431,9 +424,7 @@ class RoomHub:
     def _send_roster(self) -> None:
         self._roster_due = None
         self._roster_at = time.monotonic()
-        users = [u for _, roster in self._rosters.values() for u in roster]
-        users.sort(key=lambda u: (u.get("name", ""), u.get("sid", "")))
-        frame = encode({"type": "presence", "users": users})
+        frame = encode(self._roster.message())
         if frame == self._roster_sent:
             return  # heartbeats re-announce unchanged rosters: nobody needs them again
         self._roster_sent = frame
@@ -441,9 +432,7 @@ class RoomHub:
             peer.push(frame)
 
 
-def _viewer(peer: Peer) -> Viewer:
-    return Viewer(peer.role, peer.client)
-
-
-def _event_frame(seq: int, event: Event) -> bytes:
-    return encode({"type": "event", "seq": seq, "op": event})
+def _drag(drag: dict[str, Any]) -> DragMessage:
+    note = drag.get("note")
+    return {"type": "drag", "sid": str(drag["sid"]), "name": str(drag["name"]),
+            "note": None if note is None else str(note)}  # fmt: skip

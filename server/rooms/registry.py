@@ -4,7 +4,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from ..backends.base import Backend
+from ..backends.base import Bus, Store
 from .hub import RoomHub
 from .ops import DEFAULT_LIMITS, RoomLimits
 
@@ -25,13 +25,15 @@ class RoomRegistry:
 
     def __init__(
         self,
-        backend: Backend,
+        store: Store,
+        bus: Bus,
         node_id: str,
         *,
         idle_seconds: float = 30.0,
         limits: RoomLimits = DEFAULT_LIMITS,
     ) -> None:
-        self._backend = backend
+        self._store = store
+        self._bus = bus
         self._node_id = node_id
         self._limits = limits
         self._idle_seconds = idle_seconds
@@ -89,7 +91,7 @@ class RoomRegistry:
             await task
 
     async def _open(self, workshop_id: str) -> RoomHub:
-        hub = RoomHub(workshop_id, self._backend, self._node_id, limits=self._limits)
+        hub = RoomHub(workshop_id, self._store, self._bus, self._node_id, limits=self._limits)
         try:
             await hub.open()
         except BaseException:

@@ -1,16 +1,18 @@
-"""The embedded backend: SQLite in a data directory, fan-out inside this one process.
+"""The embedded store: SQLite in a data directory, for one process.
 
 Nothing to install. All SQLite work runs on one dedicated thread (SQLite connections
 are not shared across threads, and one writer is what SQLite wants anyway), off the
 event loop. Commits that arrive while a write is in flight are grouped into the next
-transaction, so one fsync acknowledges many ops.
+transaction, so one fsync acknowledges many ops. The data directory is made 0700 and
+its files 0600: it holds silent notes, ballots and pseudonyms.
 """
 
 import asyncio
 import functools
+import logging
+import os
 import sqlite3
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,13 +26,14 @@ from .base import (
     CommitResult,
     Committed,
     OpRecord,
-    RoomListener,
     WorkshopMeta,
     rehash,
     scrub,
 )
 
-__all__ = ["EmbeddedBackend"]
+__all__ = ["SqliteStore"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -64,12 +67,12 @@ _TABLES = (("ops", "workshop"), ("checkpoints", "workshop"), ("snapshots", "work
 @dataclass
 class _Pending:
     workshop_id: str
-    record: OpRecord
-    future: "asyncio.Future[CommitResult]" = field(repr=False)
+    records: list[OpRecord]
+    future: "asyncio.Future[list[CommitResult]]" = field(repr=False)
 
 
-class EmbeddedBackend:
-    """A :class:`~atelier.backends.base.Backend` on one SQLite file, for one process."""
+class SqliteStore:
+    """A :class:`~atelier.backends.base.Store` on one SQLite file, for one process."""
 
     def __init__(self, data_dir: Path) -> None:
         self._path = data_dir / "atelier.sqlite3"
@@ -77,15 +80,18 @@ class EmbeddedBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atelier-sqlite")
         self._db: sqlite3.Connection | None = None
         self._heads: dict[str, int] = {}  # touched only on the SQLite thread
-        self._listeners: defaultdict[str, list[RoomListener]] = defaultdict(list)
         self._queue: list[_Pending] = []
         self._flushing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         await self._run(self._open)
 
     def _open(self) -> None:
+        # SQLite gives its -wal and -shm files the database file's mode: make that 0600
+        os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(self._path, 0o600)
+        os.chmod(self._data_dir, 0o700)
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # an acknowledged op survives a power cut
@@ -217,43 +223,45 @@ class EmbeddedBackend:
         return None if row is None else WorkshopMeta.from_bytes(row[0])
 
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
-        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(workshop_id, record, future))
+        return (await self.commit_many(workshop_id, [record]))[0]
+
+    async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
+        future: asyncio.Future[list[CommitResult]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(workshop_id, records, future))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
         return await future
 
     async def _flush(self) -> None:
-        """Write every queued commit in one transaction, then fan out in seq order."""
+        """Write every queued commit in one transaction: one fsync answers them all."""
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
                 try:
                     results = await self._run(functools.partial(self._write_batch, batch))
-                except (sqlite3.Error, BackendError) as exc:
+                except Exception as exc:  # every waiter must hear of it, whatever it is
+                    if not isinstance(exc, sqlite3.Error | BackendError):
+                        log.exception("the SQLite commit failed unexpectedly")
                     for item in batch:
-                        item.future.set_exception(BackendError(f"commit failed: {exc}"))
+                        if not item.future.done():
+                            item.future.set_exception(BackendError(f"commit failed: {exc}"))
                     continue
                 for item, result in zip(batch, results, strict=True):
-                    if not result.duplicate:
-                        committed = Committed(result.seq, item.record)
-                        for listener in list(self._listeners[item.workshop_id]):
-                            listener.on_commit(committed)
                     if not item.future.done():
                         item.future.set_result(result)
         finally:
             self._flushing = None
 
-    def _write_batch(self, batch: list[_Pending]) -> list[CommitResult]:
+    def _write_batch(self, batch: list[_Pending]) -> list[list[CommitResult]]:
         db = self._conn()
-        results: list[CommitResult] = []
+        results: list[list[CommitResult]] = []
         db.execute("BEGIN IMMEDIATE")
         try:
-            for item in batch:
-                results.append(self._write_one(db, item.workshop_id, item.record))
             touched: dict[str, int] = {}
             for item in batch:
-                touched[item.workshop_id] = max(touched.get(item.workshop_id, 0), item.record.at)
+                results.append([self._write_one(db, item.workshop_id, r) for r in item.records])
+                for record in item.records:
+                    touched[item.workshop_id] = max(touched.get(item.workshop_id, 0), record.at)
             db.executemany(
                 "UPDATE workshops SET touched = MAX(touched, ?) WHERE id = ?",
                 [(at, workshop) for workshop, at in touched.items()],
@@ -324,20 +332,6 @@ class EmbeddedBackend:
                 (workshop_id, seq, blob),
             )
         )
-
-    async def subscribe(self, workshop_id: str, listener: RoomListener) -> None:
-        self._listeners[workshop_id].append(listener)
-
-    async def unsubscribe(self, workshop_id: str, listener: RoomListener) -> None:
-        listeners = self._listeners.get(workshop_id, [])
-        if listener in listeners:
-            listeners.remove(listener)
-        if not listeners:
-            self._listeners.pop(workshop_id, None)
-
-    async def publish_presence(self, workshop_id: str, payload: bytes) -> None:
-        for listener in list(self._listeners.get(workshop_id, [])):
-            listener.on_presence(payload)
 
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
         blob = orjson.dumps(body)

@@ -1,0 +1,333 @@
+"""The Redis store: any number of processes keep the same rooms in one Redis.
+
+See ``redis_keys`` for the key layout. One Lua script dedupes, numbers, appends and
+publishes a commit (the doorbell the Redis bus hears), so two processes can never give
+one seq twice nor apply one retried op twice, and no commit can be durable without its
+doorbell. An op is acknowledged once Redis has run that script: it is as durable as
+Redis's AOF policy makes it (``appendfsync everysec`` may lose the last second on a
+power cut, ``always`` loses nothing acknowledged; see docs/deploy.md).
+
+Compaction: saving a checkpoint trims the log and the dedupe set up to ``keep`` ops
+behind it. The dedupe entries trimmed leave a per-client floor: a retry whose op id is
+at or below its client's floor, with no entry left, is answered as a duplicate with
+the floor's seq (client op ids grow, and a socket commits its ops in order, so such an
+op was committed long ago).
+"""
+
+import os
+import time
+from collections.abc import Awaitable
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError, WatchError
+
+from .base import (
+    BackendError,
+    CommitResult,
+    Committed,
+    LogTrimmedError,
+    OpRecord,
+    WorkshopMeta,
+    rehash,
+    scrub,
+)
+from .redis_keys import ROOM_KEYS, WORKSHOPS, key, ops_channel
+
+__all__ = ["DEFAULT_KEEP", "RedisStore", "call"]
+
+T = TypeVar("T")
+
+#: Ops kept in the log behind the latest checkpoint, for clients and processes that lag.
+DEFAULT_KEEP = 10_000
+#: Ops read from the log per round trip.
+PAGE = 1000
+
+_COMMIT = """
+local member = ARGV[1] .. ':' .. ARGV[2]
+local found = redis.call('ZSCORE', KEYS[3], member)
+if found then return {tonumber(found), 1} end
+local floor = redis.call('HGET', KEYS[4], ARGV[1])
+if floor then
+  local sep = string.find(floor, ':', 1, true)
+  if tonumber(ARGV[2]) <= tonumber(string.sub(floor, 1, sep - 1)) then
+    return {tonumber(string.sub(floor, sep + 1)), 1}
+  end
+end
+local seq = redis.call('INCR', KEYS[1])
+local data = '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2)
+redis.call('XADD', KEYS[2], seq .. '-0', 'c', data)
+redis.call('ZADD', KEYS[3], seq, member)
+redis.call('PUBLISH', ARGV[4], data)
+return {seq, 0}
+"""
+
+_CHECKPOINT = """
+local seq = tonumber(ARGV[1])
+local saved = redis.call('HGET', KEYS[1], 'seq')
+if saved and tonumber(saved) >= seq then return 0 end
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'state', ARGV[2])
+local floor = seq - tonumber(ARGV[3])
+local trimmed = tonumber(redis.call('GET', KEYS[3]) or '0')
+if floor <= trimmed then return 1 end
+redis.call('XTRIM', KEYS[2], 'MINID', floor + 1)
+redis.call('SET', KEYS[3], floor)
+local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', floor, 'WITHSCORES')
+for i = 1, #old, 2 do
+  local sep = string.find(old[i], ':', 1, true)
+  local client, cop = string.sub(old[i], 1, sep - 1), string.sub(old[i], sep + 1)
+  local prev = redis.call('HGET', KEYS[5], client)
+  local higher = true
+  if prev then
+    local psep = string.find(prev, ':', 1, true)
+    higher = tonumber(cop) > tonumber(string.sub(prev, 1, psep - 1))
+  end
+  if higher then redis.call('HSET', KEYS[5], client, cop .. ':' .. old[i + 1]) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', floor)
+return 1
+"""
+
+_SNAPSHOT = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+class RedisStore:
+    """A :class:`~atelier.backends.base.Store` shared by every process on one Redis."""
+
+    def __init__(self, url: str, *, keep: int = DEFAULT_KEEP) -> None:
+        self._url = url
+        self._keep = keep
+        self._touched: dict[str, int] = {}  # room -> last activity written, ms
+        # Commands share a pool. A commit retried after a lost reply is safe (the script
+        # dedupes), so a short retry rides out a blip; past it the caller gets BackendError
+        # and its client reconnects (maybe to another process) and re-sends.
+        # Named connections let an operator (and a test) tell processes apart in CLIENT LIST.
+        self._redis = aioredis.Redis.from_url(
+            url,
+            client_name=f"atelier-{os.getpid()}",
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        )
+        self._commit = self._redis.register_script(_COMMIT)
+        self._checkpoint = self._redis.register_script(_CHECKPOINT)
+        self._snapshot = self._redis.register_script(_SNAPSHOT)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Nothing to do: the pool connects on first use (and /readyz pings)."""
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self._redis.aclose()
+
+    async def ready(self) -> bool:
+        """Whether Redis answers a PING now."""
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    # -- workshops -------------------------------------------------------------------
+
+    async def create_workshop(self, meta: WorkshopMeta) -> None:
+        """Store a new workshop's metadata; an existing id is an error."""
+        created = await call(self._redis.set(key(meta.id, "meta"), meta.to_bytes(), nx=True))
+        if not created:
+            raise BackendError(f"workshop {meta.id!r} exists")
+        await call(self._redis.zadd(WORKSHOPS, {meta.id: meta.created_at}))
+
+    async def get_workshop(self, workshop_id: str) -> WorkshopMeta | None:
+        """A workshop's metadata, or None."""
+        raw = await call(self._redis.get(key(workshop_id, "meta")))
+        return None if raw is None else WorkshopMeta.from_bytes(raw)
+
+    async def update_workshop(self, meta: WorkshopMeta) -> None:
+        """Replace an existing workshop's metadata."""
+        if not await call(self._redis.set(key(meta.id, "meta"), meta.to_bytes(), xx=True)):
+            raise BackendError(f"there is no workshop {meta.id!r}")
+
+    async def delete_workshop(self, workshop_id: str) -> None:
+        """Delete every key of the workshop (its snapshots included) and its activity entry."""
+        snapshot_ids: list[Any] = await call(
+            self._redis.zrange(key(workshop_id, "snapshots"), 0, -1)
+        )
+        keys = [key(workshop_id, part) for part in ROOM_KEYS]
+        keys += [key(workshop_id, f"snapshot:{s.decode()}") for s in snapshot_ids]
+        await call(self._redis.delete(*keys))
+        await call(self._redis.zrem(WORKSHOPS, workshop_id))
+
+    async def list_workshops(self) -> list[tuple[str, int]]:
+        """Every workshop with its last activity (ms), from the activity sorted set."""
+        rows: list[Any] = await call(self._redis.zrange(WORKSHOPS, 0, -1, withscores=True))
+        return sorted((member.decode(), int(score)) for member, score in rows)
+
+    async def restore_workshop(
+        self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
+    ) -> None:
+        """Recreate an exported workshop: metadata, the board at ``seq``, the snapshots."""
+        if not await call(self._redis.set(key(meta.id, "meta"), meta.to_bytes(), nx=True)):
+            raise BackendError(f"workshop {meta.id!r} exists already")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key(meta.id, "seq"), seq)
+            # the log is empty: every op up to seq is "compacted", the checkpoint holds them
+            pipe.set(key(meta.id, "trimmed"), seq)
+            pipe.hset(
+                key(meta.id, "checkpoint"), mapping={"seq": seq, "state": orjson.dumps(state)}
+            )
+            for body in snapshots:
+                pipe.set(key(meta.id, f"snapshot:{body['id']}"), orjson.dumps(body))
+                pipe.zadd(key(meta.id, "snapshots"), {body["id"]: int(body.get("at", 0))})
+            pipe.zadd(WORKSHOPS, {meta.id: int(time.time() * 1000)})
+            await call(pipe.execute())
+
+    async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
+        """Rewrite the log, checkpoint and snapshots without the pseudonym of ``digest``.
+        A stream entry cannot be edited: the log is rebuilt, under WATCH of the seq so that
+        a commit landing meanwhile makes the rebuild start again rather than be lost."""
+        log_key, seq_key = key(workshop_id, "log"), key(workshop_id, "seq")
+        while True:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(seq_key)
+                    entries: list[Any] = await pipe.xrange(log_key) or []
+                    snapshot_ids: list[Any] = await pipe.zrange(
+                        key(workshop_id, "snapshots"), 0, -1
+                    )
+                    snapshot_keys = [
+                        key(workshop_id, f"snapshot:{s.decode()}") for s in snapshot_ids
+                    ]
+                    snapshots = await pipe.mget(snapshot_keys) if snapshot_keys else []
+                    state = await pipe.hget(key(workshop_id, "checkpoint"), "state")
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    if entries:
+                        pipe.delete(log_key)
+                        for entry_id, fields in entries:
+                            data = scrub(orjson.loads(fields[b"c"]), digest, replacement)
+                            pipe.xadd(log_key, {"c": orjson.dumps(data)}, id=entry_id)
+                    for snapshot_key, blob in zip(snapshot_keys, snapshots, strict=True):
+                        if blob is not None:
+                            body = scrub(orjson.loads(blob), digest, replacement)
+                            pipe.set(snapshot_key, orjson.dumps(rehash(body)))
+                    if state is not None:
+                        scrubbed = scrub(orjson.loads(state), digest, replacement)
+                        pipe.hset(key(workshop_id, "checkpoint"), "state", orjson.dumps(scrubbed))
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue  # an op was committed meanwhile: read again
+                except (RedisError, OSError) as exc:
+                    raise BackendError(f"Redis unavailable: {exc}") from exc
+
+    async def _touch(self, workshop_id: str, at: int) -> None:
+        """Record activity for the retention setting, at most once a minute per room."""
+        if at - self._touched.get(workshop_id, 0) < 60_000:
+            return
+        self._touched[workshop_id] = at
+        await call(self._redis.zadd(WORKSHOPS, {workshop_id: at}, gt=True))
+
+    # -- the log ---------------------------------------------------------------------
+
+    async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
+        """Number, dedupe, append and publish ``record`` in one script run."""
+        keys = [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
+        args: list[str | int | bytes] = [
+            record.client,
+            record.cop,
+            orjson.dumps(asdict(record)),
+            ops_channel(workshop_id),
+        ]
+        seq, duplicate = await call(self._commit(keys=keys, args=args))
+        await self._touch(workshop_id, record.at)
+        return CommitResult(seq=int(seq), duplicate=bool(duplicate))
+
+    async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
+        """Commit ``records`` in order: one script run each, sent in one pipeline."""
+        if not records:
+            return []
+        keys = [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for record in records:
+                args: list[str | int | bytes] = [record.client, record.cop,
+                                                 orjson.dumps(asdict(record)),
+                                                 ops_channel(workshop_id)]  # fmt: skip
+                await self._commit(keys=keys, args=args, client=pipe)  # queued, not sent
+            replies = await call(pipe.execute())
+        await self._touch(workshop_id, max(r.at for r in records))
+        return [CommitResult(seq=int(seq), duplicate=bool(dup)) for seq, dup in replies]
+
+    async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
+        """The ops after ``seq`` in order, a page at a time; LogTrimmedError if compacted."""
+        found: list[Committed] = []
+        after = seq
+        while True:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(key(workshop_id, "trimmed"))
+                pipe.xrange(key(workshop_id, "log"), min=f"{after + 1}-0", max="+", count=PAGE)
+                trimmed, entries = await call(pipe.execute())
+            if trimmed is not None and after < int(trimmed):
+                raise LogTrimmedError(f"ops after {after} were compacted (up to {int(trimmed)})")
+            found.extend(Committed.from_bytes(fields[b"c"]) for _, fields in entries)
+            if len(entries) < PAGE:
+                return found
+            after = found[-1].seq
+
+    async def load_checkpoint(self, workshop_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The latest saved board state and its seq."""
+        seq, state = await call(self._redis.hmget(key(workshop_id, "checkpoint"), ["seq", "state"]))
+        if seq is None or state is None:
+            return None
+        return int(seq), orjson.loads(state)
+
+    async def save_checkpoint(self, workshop_id: str, seq: int, state: dict[str, Any]) -> None:
+        """Save a later board state, then trim the log and dedupe set ``keep`` ops behind it."""
+        keys = [key(workshop_id, p) for p in ("checkpoint", "log", "trimmed", "dedupe", "floors")]
+        await call(self._checkpoint(keys=keys, args=[seq, orjson.dumps(state), self._keep]))
+
+    # -- snapshots -------------------------------------------------------------------
+
+    async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
+        """Store an immutable snapshot; refuses to overwrite one."""
+        keys = [key(workshop_id, f"snapshot:{snapshot_id}"), key(workshop_id, "snapshots")]
+        args: list[str | int | bytes] = [orjson.dumps(body), int(body.get("at", 0)), snapshot_id]
+        if not await call(self._snapshot(keys=keys, args=args)):
+            raise BackendError(f"snapshot {snapshot_id!r} exists and is immutable")
+
+    async def list_snapshots(self, workshop_id: str) -> list[dict[str, Any]]:
+        """Every snapshot's summary (no state), oldest first."""
+        ids: list[Any] = await call(self._redis.zrange(key(workshop_id, "snapshots"), 0, -1))
+        if not ids:
+            return []
+        keys = [key(workshop_id, f"snapshot:{i.decode()}") for i in ids]
+        summaries = []
+        for blob in await call(self._redis.mget(keys)):
+            if blob is not None:
+                body = orjson.loads(blob)
+                body.pop("state", None)
+                summaries.append(body)
+        return summaries
+
+    async def get_snapshot(self, workshop_id: str, snapshot_id: str) -> dict[str, Any] | None:
+        """One snapshot, or None."""
+        blob = await call(self._redis.get(key(workshop_id, f"snapshot:{snapshot_id}")))
+        return None if blob is None else dict(orjson.loads(blob))
+
+
+async def call(pending: Awaitable[T]) -> T:
+    """Await a Redis command; its failure is a :class:`BackendError`."""
+    try:
+        return await pending
+    except (RedisError, OSError) as exc:
+        raise BackendError(f"Redis: {exc}") from exc
