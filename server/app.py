@@ -321,7 +321,13 @@ class _Api:
 
 def create_app(settings: Settings, backends: Backends | None = None) -> Starlette:
     """Build the ASGI app; the store and bus start and stop with the app's lifespan."""
-    backends = backends or open_backends(settings.redis_url, settings.data_dir)
+    backends = backends or open_backends(
+        settings.redis_url,
+        settings.data_dir,
+        keep=settings.log_keep,
+        min_free_bytes=settings.min_free_disk_mb * 2**20,
+        redis_headroom=settings.redis_min_headroom_mb * 2**20,
+    )
     store, bus = backends.store, backends.bus
     registry = RoomRegistry(store, bus, node_id=secrets.token_hex(4),
                             idle_seconds=settings.room_idle_seconds,

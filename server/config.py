@@ -83,6 +83,18 @@ class Settings:
     #: Seconds a room stays open in a process after its last socket left (then it closes,
     #: leaving a checkpoint behind).
     room_idle_seconds: float = 30.0
+    #: Named snapshots one workshop may take; MiB all its snapshots may hold; their pace:
+    #: a burst, then one every so many seconds (see docs/deploy.md, "Sizing the storage").
+    max_snapshots: int = 40
+    max_snapshot_mb: int = 64
+    snapshot_burst: int = 5
+    snapshot_interval_seconds: int = 10
+    #: Ops kept in a room's log behind its latest checkpoint; older ones are compacted.
+    log_keep: int = 10_000
+    #: Below this much free disk (MiB) the embedded store refuses new writes (0: no floor).
+    min_free_disk_mb: int = 100
+    #: Redis: refuse new writes when less than this (MiB) is left under its maxmemory.
+    redis_min_headroom_mb: int = 32
 
     def __post_init__(self) -> None:
         # Browsers come from the public URL's origin: that is the one to allow by default.
@@ -92,7 +104,15 @@ class Settings:
     @property
     def room_limits(self) -> RoomLimits:
         """What one board may hold (the reducer's limits)."""
-        return RoomLimits(self.max_notes, self.max_columns, self.max_ideas)
+        return RoomLimits(
+            notes=self.max_notes,
+            columns=self.max_columns,
+            ideas=self.max_ideas,
+            snapshots=self.max_snapshots,
+            snapshot_bytes=self.max_snapshot_mb * 2**20,
+            snapshot_burst=self.snapshot_burst,
+            snapshot_interval_ms=self.snapshot_interval_seconds * 1000,
+        )
 
     @property
     def data_dir(self) -> Path:

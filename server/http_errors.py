@@ -2,7 +2,9 @@
 
 A backend outage (``BackendError``: Redis unreachable, the disk refusing a write) is
 not the server's bug: every route answers ``503`` with ``Retry-After`` and a JSON body,
-so a proxy or a browser tries again. A heavy-work pool that is full answers ``429``
+so a proxy or a browser tries again. Storage at its floor (``StorageFullError``: the
+free-disk floor or Redis's headroom reached) answers ``507 storage_full``, with a
+longer ``Retry-After``: it will not pass in seconds. A heavy-work pool that is full answers ``429``
 (this workshop or address has enough under way) or ``503`` (the whole process is busy).
 Anything else is a bug: ``500`` with a JSON body and the request id, the traceback in
 the log only.
@@ -13,7 +15,7 @@ import logging
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .backends.base import BackendError
+from .backends.base import BackendError, StorageFullError
 from .logs import REQUEST_ID
 from .workers import PoolBusyError, WorkerError
 
@@ -48,6 +50,9 @@ class HttpError(Exception):
 def _answer_for(error: Exception) -> JSONResponse:
     if isinstance(error, HttpError):
         return error_response(error.status, error.code, error.message, error.headers)
+    if isinstance(error, StorageFullError):  # before BackendError: it is one
+        log.warning("storage full: %s", error)
+        return error_response(507, "storage_full", str(error), {"retry-after": "60"})
     if isinstance(error, BackendError):
         log.warning("storage unavailable: %s", error)
         return error_response(503, "unavailable", "Storage is unavailable; try again shortly.",

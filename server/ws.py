@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .backends.base import BackendError, Store
+from .backends.base import BackendError, StorageFullError, Store
 from .capabilities import role_for
 from .config import Settings
 from .limits import Guards, TokenBucket
@@ -305,7 +305,11 @@ class _Session:
             role=self.peer.role,
             at=int(time.time() * 1000),
         )
-        result = await self.hub.commit(record)
+        try:
+            result = await self.hub.commit(record)
+        except StorageFullError as full:  # refused, not lost: the client is told why
+            self._send({"type": "reject", "cop": cop, "code": full.code, "message": str(full)})
+            return
         if not result.duplicate:
             OPS_COMMITTED.inc()
         outcome = await self.hub.outcome(result.seq)

@@ -54,9 +54,11 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 class RedisProcess:
     """A redis-server of the test's own, with AOF on, in a temporary directory."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, *, load_rdb: bool = False) -> None:
         self.directory = directory
         self.port = port or free_port()
+        # AOF on ignores a dump.rdb (it starts from an empty AOF): off to load one
+        self.load_rdb = load_rdb
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -70,7 +72,8 @@ class RedisProcess:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)],
+             "--appendonly", "no" if self.load_rdb else "yes", "--appendfsync", "always",
+             "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_until(self._answers, 10, "redis-server to answer")
@@ -260,6 +263,7 @@ class Client:
         self.closed: Any = None
 
     async def connect(self, since: int | None = None, **join: Any) -> dict[str, Any]:
+        self.welcome, self.closed = None, None  # a reconnect waits for its own welcome
         self.ws = await websockets.connect(self.url, max_size=None, open_timeout=10)
         frame = {"type": "join", "v": 1, "token": self.secret, "client": self.client_id,
                  "name": self.name, "since": since, **join}  # fmt: skip

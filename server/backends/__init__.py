@@ -31,14 +31,26 @@ class Backends:
         await self.store.close()
 
 
-def open_backends(redis_url: str | None, data_dir: Path) -> Backends:
-    """Redis for both when a URL is given, else SQLite in ``data_dir`` and a memory bus."""
+def open_backends(
+    redis_url: str | None,
+    data_dir: Path,
+    *,
+    keep: int = 10_000,
+    min_free_bytes: int = 0,
+    redis_headroom: int = 0,
+) -> Backends:
+    """Redis for both when a URL is given, else SQLite in ``data_dir`` and a memory bus.
+
+    ``keep``: ops kept in a log behind its checkpoint; ``min_free_bytes`` and
+    ``redis_headroom``: the floors below which new writes are refused (0: none).
+    """
     if redis_url:
         from .redis_bus import RedisBus  # redis is imported only when asked for
         from .redis_store import RedisStore
 
-        return Backends(RedisStore(redis_url), RedisBus(redis_url))
+        store = RedisStore(redis_url, keep=keep, min_headroom=redis_headroom)
+        return Backends(store, RedisBus(redis_url))
     from .memory import MemoryBus
     from .sqlite import SqliteStore
 
-    return Backends(SqliteStore(data_dir), MemoryBus())
+    return Backends(SqliteStore(data_dir, keep=keep, min_free_bytes=min_free_bytes), MemoryBus())

@@ -14,7 +14,8 @@ a crash between the two cannot hide an op from the other processes.
 Exception tree::
 
     BackendError          the store or the bus cannot serve the request now
-    └── LogTrimmedError   the ops asked for were compacted away: load a checkpoint
+    ├── LogTrimmedError   the ops asked for were compacted away: load a checkpoint
+    └── StorageFullError  the disk (or Redis's memory) is at its floor: writes are refused
 """
 
 from dataclasses import asdict, dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "LogTrimmedError",
     "OpRecord",
     "RoomListener",
+    "StorageFullError",
     "Store",
     "WorkshopMeta",
     "rehash",
@@ -45,6 +47,13 @@ class BackendError(Exception):
 
 class LogTrimmedError(BackendError):
     """The log no longer holds the ops after the requested seq (compacted)."""
+
+
+class StorageFullError(BackendError):
+    """Free disk space (or Redis's memory headroom) is below its floor: new writes are
+    refused with the code ``storage_full`` before the disk or Redis is actually full."""
+
+    code = "storage_full"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ the floor's seq (client op ids grow, and a socket commits its ops in order, so s
 op was committed long ago).
 """
 
+import logging
 import os
 import time
 from collections.abc import Awaitable
@@ -32,15 +33,20 @@ from .base import (
     Committed,
     LogTrimmedError,
     OpRecord,
+    StorageFullError,
     WorkshopMeta,
     rehash,
     scrub,
 )
 from .redis_keys import ROOM_KEYS, WORKSHOPS, key, ops_channel
+from .redis_schema import migrate
+from .sqlite_schema import SchemaError
 
 __all__ = ["DEFAULT_KEEP", "RedisStore", "call"]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 #: Ops kept in the log behind the latest checkpoint, for clients and processes that lag.
 DEFAULT_KEEP = 10_000
@@ -104,9 +110,15 @@ return 0
 class RedisStore:
     """A :class:`~atelier.backends.base.Store` shared by every process on one Redis."""
 
-    def __init__(self, url: str, *, keep: int = DEFAULT_KEEP) -> None:
+    def __init__(self, url: str, *, keep: int = DEFAULT_KEEP, min_headroom: int = 0) -> None:
         self._url = url
         self._keep = keep
+        self._min_headroom = min_headroom  # bytes under maxmemory kept free (0: no floor)
+        self._headroom_checked = 0.0
+        self._headroom_full: str | None = None  # why writes are refused, if they are
+        self._schema_checked = False
+        #: The schema version Redis had when first checked, and has now.
+        self.schema: tuple[int, int] = (0, 0)
         self._touched: dict[str, int] = {}  # room -> last activity written, ms
         # Commands share a pool. A commit retried after a lost reply is safe (the script
         # dedupes), so a short retry rides out a blip; past it the caller gets BackendError
@@ -127,7 +139,39 @@ class RedisStore:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Nothing to do: the pool connects on first use (and /readyz pings)."""
+        """Check (and migrate) the data's version now if Redis answers; if it does not,
+        the check runs before the first write, and /readyz says not ready meanwhile."""
+        try:
+            await self._check_schema()
+        except SchemaError:
+            raise
+        except BackendError as error:
+            log.warning("Redis is not answering yet (%s); its schema is checked later", error)
+
+    async def _check_schema(self) -> None:
+        if not self._schema_checked:
+            self.schema = await call(migrate(self._redis))
+            self._schema_checked = True
+            if self.schema[0] != self.schema[1]:
+                log.info("Redis data migrated from schema %d to %d", *self.schema)
+
+    async def _writable(self) -> None:
+        """Before a write: the schema is checked, and Redis has room under its maxmemory."""
+        await self._check_schema()
+        if self._min_headroom:
+            now = time.monotonic()
+            if now - self._headroom_checked >= 1.0:  # INFO at most once a second
+                memory: Any = await call(self._redis.info("memory"))
+                used, limit = int(memory["used_memory"]), int(memory["maxmemory"])
+                self._headroom_checked = now
+                self._headroom_full = (
+                    f"Redis uses {used // 2**20} MiB of its {limit // 2**20} MiB maxmemory: "
+                    "new writes are refused until space is freed"
+                    if limit and limit - used < self._min_headroom
+                    else None
+                )
+            if self._headroom_full is not None:
+                raise StorageFullError(self._headroom_full)
 
     async def close(self) -> None:
         """Close every connection."""
@@ -144,6 +188,7 @@ class RedisStore:
 
     async def create_workshop(self, meta: WorkshopMeta) -> None:
         """Store a new workshop's metadata; an existing id is an error."""
+        await self._writable()
         created = await call(self._redis.set(key(meta.id, "meta"), meta.to_bytes(), nx=True))
         if not created:
             raise BackendError(f"workshop {meta.id!r} exists")
@@ -178,6 +223,7 @@ class RedisStore:
         self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
     ) -> None:
         """Recreate an exported workshop: metadata, the board at ``seq``, the snapshots."""
+        await self._writable()
         if not await call(self._redis.set(key(meta.id, "meta"), meta.to_bytes(), nx=True)):
             raise BackendError(f"workshop {meta.id!r} exists already")
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -242,6 +288,7 @@ class RedisStore:
 
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
         """Number, dedupe, append and publish ``record`` in one script run."""
+        await self._writable()
         keys = [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
         args: list[str | int | bytes] = [
             record.client,
@@ -255,6 +302,7 @@ class RedisStore:
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
         """Commit ``records`` in order: one script run each, sent in one pipeline."""
+        await self._writable()
         if not records:
             return []
         keys = [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
@@ -300,6 +348,7 @@ class RedisStore:
 
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
         """Store an immutable snapshot; refuses to overwrite one."""
+        await self._writable()
         keys = [key(workshop_id, f"snapshot:{snapshot_id}"), key(workshop_id, "snapshots")]
         args: list[str | int | bytes] = [orjson.dumps(body), int(body.get("at", 0)), snapshot_id]
         if not await call(self._snapshot(keys=keys, args=args)):

@@ -25,11 +25,14 @@ from .base import (
     BackendError,
     CommitResult,
     Committed,
+    LogTrimmedError,
     OpRecord,
     WorkshopMeta,
     rehash,
     scrub,
 )
+from .space import FreeSpace
+from .sqlite_schema import migrate
 
 __all__ = ["SqliteStore"]
 
@@ -37,31 +40,17 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS workshops (
-    id TEXT PRIMARY KEY, meta BLOB NOT NULL, touched INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS ops (
-    workshop TEXT NOT NULL, seq INTEGER NOT NULL, client TEXT NOT NULL, cop INTEGER NOT NULL,
-    record BLOB NOT NULL, PRIMARY KEY (workshop, seq)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS ops_dedupe ON ops (workshop, client, cop);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    workshop TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS snapshots (
-    workshop TEXT NOT NULL, id TEXT NOT NULL, created INTEGER NOT NULL, body BLOB NOT NULL,
-    PRIMARY KEY (workshop, id)
-);
-"""
-
 #: Where pseudonyms are stored: table, JSON column, row key.
 _SCRUBBED = (("ops", "record", "seq"), ("checkpoints", "state", "seq"),
              ("snapshots", "body", "id"))  # fmt: skip
 
 #: Every table that holds a workshop's data, with the column naming the workshop.
 _TABLES = (("ops", "workshop"), ("checkpoints", "workshop"), ("snapshots", "workshop"),
-           ("workshops", "id"))  # fmt: skip
+           ("floors", "workshop"), ("trimmed", "workshop"), ("workshops", "id"))  # fmt: skip
+
+#: Ops kept in the log behind the latest checkpoint, for clients and replicas that lag
+#: (as on Redis); older ones are compacted away.
+DEFAULT_KEEP = 10_000
 
 
 @dataclass
@@ -74,9 +63,15 @@ class _Pending:
 class SqliteStore:
     """A :class:`~atelier.backends.base.Store` on one SQLite file, for one process."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, *, keep: int = DEFAULT_KEEP, min_free_bytes: int = 0
+    ) -> None:
         self._path = data_dir / "atelier.sqlite3"
         self._data_dir = data_dir
+        self._keep = keep
+        self._space = FreeSpace(data_dir, min_free_bytes)
+        #: The schema version the database had when opened, and has now.
+        self.schema: tuple[int, int] = (0, 0)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atelier-sqlite")
         self._db: sqlite3.Connection | None = None
         self._heads: dict[str, int] = {}  # touched only on the SQLite thread
@@ -96,7 +91,7 @@ class SqliteStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # an acknowledged op survives a power cut
         db.execute("PRAGMA secure_delete=ON")  # an erased pseudonym's old bytes are zeroed
-        db.executescript(_SCHEMA)
+        self.schema = migrate(db)
         self._db = db
 
     async def close(self) -> None:
@@ -115,6 +110,7 @@ class SqliteStore:
         return True
 
     async def create_workshop(self, meta: WorkshopMeta) -> None:
+        self._space.require()
         await self._run(
             lambda: self._conn().execute(
                 "INSERT INTO workshops (id, meta, touched) VALUES (?, ?, ?)",
@@ -182,6 +178,7 @@ class SqliteStore:
     async def restore_workshop(
         self, meta: WorkshopMeta, seq: int, state: dict[str, Any], snapshots: list[dict[str, Any]]
     ) -> None:
+        self._space.require()
         await self._run(functools.partial(self._restore, meta, seq, state, snapshots))
 
     def _restore(
@@ -226,6 +223,7 @@ class SqliteStore:
         return (await self.commit_many(workshop_id, [record]))[0]
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
+        self._space.require()
         future: asyncio.Future[list[CommitResult]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(workshop_id, records, future))
         if self._flushing is None:
@@ -282,11 +280,18 @@ class SqliteStore:
         ).fetchone()
         if row is not None:
             return CommitResult(seq=row[0], duplicate=True)
+        floor = db.execute(  # an op this old was compacted away: it was committed long ago
+            "SELECT seq FROM floors WHERE workshop = ? AND client = ? AND cop >= ?",
+            (workshop_id, record.client, record.cop),
+        ).fetchone()
+        if floor is not None:
+            return CommitResult(seq=floor[0], duplicate=True)
         if workshop_id not in self._heads:
-            # a restored workshop has no log yet: its checkpoint's seq is the floor
+            # a restored or compacted workshop: its checkpoint's seq is the floor
             head = db.execute(
                 "SELECT MAX(COALESCE((SELECT MAX(seq) FROM ops WHERE workshop = ?1), 0), "
-                "COALESCE((SELECT seq FROM checkpoints WHERE workshop = ?1), 0))",
+                "COALESCE((SELECT seq FROM checkpoints WHERE workshop = ?1), 0), "
+                "COALESCE((SELECT seq FROM trimmed WHERE workshop = ?1), 0))",
                 (workshop_id,),
             ).fetchone()[0]
             self._heads[workshop_id] = head
@@ -300,17 +305,19 @@ class SqliteStore:
         return CommitResult(seq=seq, duplicate=False)
 
     async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
-        rows = await self._run(
-            lambda: (
-                self._conn()
-                .execute(
-                    "SELECT record FROM ops WHERE workshop = ? AND seq > ? ORDER BY seq",
-                    (workshop_id, seq),
-                )
-                .fetchall()
-            )
-        )
+        rows = await self._run(functools.partial(self._read_since, workshop_id, seq))
         return [Committed.from_bytes(r[0]) for r in rows]
+
+    def _read_since(self, workshop_id: str, seq: int) -> list[tuple[bytes]]:
+        db = self._conn()
+        trimmed = db.execute("SELECT seq FROM trimmed WHERE workshop = ?", (workshop_id,))
+        floor = trimmed.fetchone()
+        if floor is not None and seq < floor[0]:
+            raise LogTrimmedError(f"ops after {seq} were compacted (up to {floor[0]})")
+        return db.execute(
+            "SELECT record FROM ops WHERE workshop = ? AND seq > ? ORDER BY seq",
+            (workshop_id, seq),
+        ).fetchall()
 
     async def load_checkpoint(self, workshop_id: str) -> tuple[int, dict[str, Any]] | None:
         row = await self._run(
@@ -323,17 +330,51 @@ class SqliteStore:
         return None if row is None else (row[0], orjson.loads(row[1]))
 
     async def save_checkpoint(self, workshop_id: str, seq: int, state: dict[str, Any]) -> None:
+        """Save a later board state, then compact the log ``keep`` ops behind it (never
+        refused for want of space: compaction is what frees it)."""
         blob = orjson.dumps(state)
-        await self._run(
-            lambda: self._conn().execute(
+        await self._run(functools.partial(self._save_checkpoint, workshop_id, seq, blob))
+
+    def _save_checkpoint(self, workshop_id: str, seq: int, blob: bytes) -> None:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
                 "INSERT INTO checkpoints (workshop, seq, state) VALUES (?, ?, ?) "
                 "ON CONFLICT (workshop) DO UPDATE SET seq = excluded.seq, state = excluded.state "
                 "WHERE excluded.seq > checkpoints.seq",
                 (workshop_id, seq, blob),
             )
+            self._compact(db, workshop_id, seq - self._keep)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _compact(db: sqlite3.Connection, workshop_id: str, floor: int) -> None:
+        """Drop the ops up to ``floor``, keeping each client's highest op id among them."""
+        row = db.execute("SELECT seq FROM trimmed WHERE workshop = ?", (workshop_id,)).fetchone()
+        if floor <= (0 if row is None else row[0]):
+            return
+        # SQLite takes the bare `seq` from the row holding MAX(cop)
+        db.execute(
+            "INSERT INTO floors (workshop, client, cop, seq) "
+            "SELECT workshop, client, MAX(cop), seq FROM ops WHERE workshop = ?1 AND seq <= ?2 "
+            "GROUP BY client "
+            "ON CONFLICT (workshop, client) DO UPDATE SET cop = excluded.cop, seq = excluded.seq "
+            "WHERE excluded.cop > floors.cop",
+            (workshop_id, floor),
+        )
+        db.execute("DELETE FROM ops WHERE workshop = ? AND seq <= ?", (workshop_id, floor))
+        db.execute(
+            "INSERT INTO trimmed (workshop, seq) VALUES (?, ?) "
+            "ON CONFLICT (workshop) DO UPDATE SET seq = excluded.seq",
+            (workshop_id, floor),
         )
 
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
+        self._space.require()
         blob = orjson.dumps(body)
         try:
             await self._run(

@@ -69,6 +69,13 @@ class RoomLimits:
     notes: int = MAX_NOTES
     columns: int = MAX_COLUMNS
     ideas: int = MAX_IDEAS
+    #: Named snapshots one workshop may take, the bytes all its snapshots may hold, and
+    #: their pace: a burst of ``snapshot_burst``, then one per ``snapshot_interval_ms``.
+    #: Phase snapshots and the record count toward the bytes but are never refused.
+    snapshots: int = 40
+    snapshot_bytes: int = 64 * 2**20
+    snapshot_burst: int = 5
+    snapshot_interval_ms: int = 10_000
 
 
 #: The limits when none are configured.
