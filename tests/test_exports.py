@@ -136,7 +136,12 @@ async def test_json_export_reimports_to_an_identical_board(any_server: ServerPro
     ws = server.create_workshop("Presqu'île")
     await (await workshop_session(server, ws)).close()
     exported = api(server, ws, "observer", "GET", "/export.json").content
-    response = httpx.post(f"{server.base}/api/workshops/import", content=exported, timeout=10)
+    response = httpx.post(
+        f"{server.base}/api/workshops/import",
+        content=exported,
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     created["secrets"] = {r: link.split("#k=")[1] for r, link in created["links"].items()}
@@ -149,7 +154,12 @@ async def test_json_export_reimports_to_an_identical_board(any_server: ServerPro
     await ana.connect()
     assert (await ana.op({"kind": "note.move", "id": "n3", "column": "c2"}))["type"] == "ack"
     await ana.close()
-    bad = httpx.post(f"{server.base}/api/workshops/import", content=b'{"format": "x"}', timeout=5)
+    bad = httpx.post(
+        f"{server.base}/api/workshops/import",
+        content=b'{"format": "x"}',
+        headers={"content-type": "application/json"},
+        timeout=5,
+    )
     assert bad.status_code == 400 and bad.json()["error"] == "bad_export"
 
 

@@ -234,10 +234,12 @@ def test_board_imports_over_the_limits_are_400s_on_a_real_server(server: ServerP
     room could hold; a fitting one makes a workshop."""
     for name, data, reason in OVER_LIMITS[:4]:
         raw = orjson.dumps(data)
-        answer = httpx.post(f"{server.base}/api/workshops/import", content=raw, timeout=30)
+        answer = httpx.post(f"{server.base}/api/workshops/import", content=raw, timeout=30,
+                            headers={"content-type": "application/json"})  # fmt: skip
         assert answer.status_code == 400, (name, answer.text)
         assert answer.json()["error"] == "bad_export" and reason in answer.json()["message"]
     fits = _export(notes=_notes(3), columns=_columns(2))
     made = httpx.post(f"{server.base}/api/workshops/import", content=orjson.dumps(fits),
+                      headers={"content-type": "application/json"},
                       timeout=30)  # fmt: skip
     assert made.status_code == 201, made.text
