@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .backends import Backends, open_backends
-from .backends.base import Bus, Store, WorkshopMeta
+from .backends.base import BackendError, Bus, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
 from .flow_api import MAX_UPLOAD, FlowApi, Reply, new_workshop, start_phase
@@ -30,7 +30,7 @@ from .headers import SecurityHeadersMiddleware
 from .http_errors import ErrorMiddleware, HttpError, error_response
 from .http_guard import RequestGuardMiddleware
 from .limits import Guards, SlidingWindow
-from .metrics import CONTENT_TYPE, RATE_LIMITED, REGISTRY, render, watch_rooms
+from .metrics import CONTENT_TYPE, RATE_LIMITED, REGISTRY, STORAGE_BYTES, render, watch_rooms
 from .observe import ObserveMiddleware
 from .qr import check_link, qr_svg
 from .retention import stale_workshops
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 WEB_DIR = web_dir()
 MAX_BODY = 16 * 1024
 MAX_TITLE = 200
+STORAGE_MEASURE_EVERY = 30.0  # seconds between two looks at the store's size
 
 
 async def erase_workshop(store: Store, bus: Bus, workshop_id: str) -> None:
@@ -117,7 +118,7 @@ class _Api:
         self.registry = registry
         self.settings = settings
         self.workers = workers
-        self.flow = FlowApi(backend, registry, limits=settings.room_limits,
+        self.flow = FlowApi(backend, registry, limits=settings.room_limits, workers=workers,
                             max_text=settings.max_note_text)  # fmt: skip
         self.guards = Guards.from_limits(
             settings.max_connections_per_address,
@@ -285,7 +286,8 @@ class _Api:
     async def import_board(self, request: Request) -> Response:
         self._new_workshop_allowed(request)
         body = await self._body(request, MAX_UPLOAD)
-        reply = await self.flow.import_board(body, self._base(request))
+        address = request.client.host if request.client else "unknown"
+        reply = await self.flow.import_board(body, self._base(request), address)
         return Response(reply.body, reply.status, reply.headers, reply.media_type)
 
     async def healthz(self, request: Request) -> Response:
@@ -319,6 +321,16 @@ class _Api:
         await serve_socket(ws, self.backend, self.registry, self.settings, self.guards)
 
 
+async def _measure_storage_forever(store: Store) -> None:
+    """Keep the storage-size gauge current (the store's files, or Redis's memory)."""
+    while True:
+        try:
+            STORAGE_BYTES.set(await store.size())
+        except BackendError as error:
+            log.debug("storage size not measured: %s", error)
+        await asyncio.sleep(STORAGE_MEASURE_EVERY)
+
+
 def create_app(settings: Settings, backends: Backends | None = None) -> Starlette:
     """Build the ASGI app; the store and bus start and stop with the app's lifespan."""
     backends = backends or open_backends(
@@ -344,9 +356,11 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
         if settings.retention_days > 0:
             purge = asyncio.create_task(_purge_forever(store, bus, settings.retention_days))
         metrics_server = _serve_metrics(settings)
+        measuring = asyncio.create_task(_measure_storage_forever(store))
         try:
             yield
         finally:
+            measuring.cancel()
             if purge is not None:
                 purge.cancel()
             if metrics_server is not None:

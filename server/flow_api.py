@@ -17,13 +17,14 @@ import orjson
 from .backends.base import BackendError, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
-from .imports import BoardImportError, CsvImportError, board_from_export, plan_csv
+from .heavy import export_file, plan_csv_import, read_board_export
 from .rooms.diff import diff
 from .rooms.model import PHASES, Board, Viewer, erase_names
 from .rooms.ops import MAX_NOTE_TEXT, RoomLimits
 from .rooms.record import RECORD_ID
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
+from .workers import WorkerPool
 
 __all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop", "start_phase"]
 
@@ -97,10 +98,12 @@ class FlowApi:
         registry: RoomRegistry,
         *,
         limits: RoomLimits,
+        workers: WorkerPool,
         max_text: int = MAX_NOTE_TEXT,
     ) -> None:
         self.backend = backend
         self.registry = registry
+        self.workers = workers  # exports and imports run there, never on the event loop
         self.limits = limits  # imports are checked with the rooms' own limits
         self.max_text = max_text
 
@@ -170,9 +173,10 @@ class FlowApi:
             return _error(404, "not_found", f"No snapshot {source!r} in this workshop.")
         view, summary, record = found
         doc = Document(meta.id, meta.title, meta.territory, view, summary, record, base_url)
-        exporter, media_type = FORMATS[fmt]
+        _, media_type = FORMATS[fmt]
         name = f"atelier-{meta.id}-{summary.get('id', 'tableau')}.{fmt}"
-        return Reply(200, exporter(doc), media_type,
+        body = await self.workers.run(meta.id, export_file, fmt, doc)  # off the event loop
+        return Reply(200, body, media_type,
                      {"content-disposition": f'attachment; filename="{name}"',
                       "cache-control": "no-store"})  # fmt: skip
 
@@ -187,12 +191,10 @@ class FlowApi:
         client = "import-" + secrets.token_hex(6)  # one import, one client: retries dedupe
         hub = await self.registry.acquire(meta.id)
         try:
-            try:
-                plan = plan_csv(raw, hub.board, client=client, limits=self.limits,
-                                max_text=self.max_text)  # fmt: skip
-            except CsvImportError as error:
-                return _json({"error": "bad_csv", "message": str(error), "line": error.line,
-                              "reason": error.reason}, 400)  # fmt: skip
+            plan, refused = await self.workers.run(meta.id, plan_csv_import, raw, hub.board,
+                                                   client, self.limits, self.max_text)  # fmt: skip
+            if refused is not None:
+                return _json({"error": "bad_csv", **refused}, 400)
             report = plan.report()
             if preview:
                 return _json({**report, "preview": True})
@@ -222,16 +224,18 @@ class FlowApi:
                                      base_url=base_url)  # fmt: skip
         return _json(created, 201)
 
-    async def import_board(self, raw: bytes, base_url: str) -> Reply:
-        """Make a new workshop from a JSON export (the board as its reader saw it)."""
+    async def import_board(self, raw: bytes, base_url: str, key: str) -> Reply:
+        """Make a new workshop from a JSON export (the board as its reader saw it); ``key``
+        (the client's address) keeps one client's imports in one line of the pool."""
         try:
-            board, fields = board_from_export(
-                orjson.loads(raw), limits=self.limits, max_text=self.max_text
-            )
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return _error(400, "bad_json", "The file is not valid JSON.")
-        except BoardImportError as error:
-            return _error(400, "bad_export", str(error))
+        read, refused = await self.workers.run(key, read_board_export, data, self.limits,
+                                               self.max_text)  # fmt: skip
+        if read is None:
+            return _error(400, "bad_export", refused or "")
+        board, fields = read
         created = await new_workshop(self.backend, board, title=fields["title"],
                                      territory=fields["territory"], previous=None,
                                      base_url=base_url)  # fmt: skip

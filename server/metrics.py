@@ -68,6 +68,7 @@ __all__ = [
     "REGISTRY",
     "RESYNCS",
     "ROOMS",
+    "STORAGE_BYTES",
     "STORAGE_ERRORS",
     "WORKER_JOBS",
     "WORKER_REFUSALS",
@@ -124,6 +125,11 @@ STORAGE_ERRORS = Counter(
 )
 for _backend in ("sqlite", "redis"):
     STORAGE_ERRORS.labels(_backend)
+STORAGE_BYTES = Gauge(
+    "atelier_storage_bytes",
+    "Bytes the store holds: the SQLite database's files, or Redis's used memory.",
+    registry=REGISTRY,
+)
 HTTP_REQUESTS = Counter(
     "atelier_http_requests",
     "HTTP requests answered, by route template, method and status.",
