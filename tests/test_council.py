@@ -26,6 +26,8 @@ from .support import check_client_frame
 from .test_flow_reducer import PROTOCOL_SCHEMA, check_event
 from .test_room_controls import ANA, FACILITATOR, OBSERVER, reject, run, started
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 IMPORT = Context("Diagnostic", IMPORT_ROLE, "import-1", 5_000)
 
 DECISION = {"outcome": "adoptee", "method": "vote", "amendment": "",

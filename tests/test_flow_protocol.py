@@ -9,6 +9,8 @@ from atelier.records import name_digest
 
 from .support import check_client_frame
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 GOOD: list[dict[str, Any]] = [
     {"kind": "column.state", "id": "c1", "statement": "Coopérer"},
     {"kind": "column.lock", "id": "c1"},

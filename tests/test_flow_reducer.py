@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from .flowclient import FLOW_KINDS
 from .support import ROOT, apply_event, canonical, check_server_frame
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 PROTOCOL_SCHEMA = orjson.loads((ROOT / "docs" / "protocol.schema.json").read_bytes())
 _EVENT_SCHEMAS: dict[str, jsonschema.Draft202012Validator] = {}
 

@@ -1,6 +1,9 @@
 """The limit bookkeeping, with time passed in."""
 
+import pytest
 from atelier.limits import AddressCounter, Guards, SlidingWindow, TokenBucket
+
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from .support import apply_event, board_from_state, canonical
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 
 def run(board: Board, *ops: dict[str, Any], author: str = "Ana") -> list[dict[str, Any]]:
     return [apply_op(board, op, Context(author)) for op in ops]  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ trimmed logs, reloaded mid-feed, and retries asked across reloads. No I/O: milli
 import random
 from typing import Any
 
+import pytest
 from atelier.records import Committed, OpRecord, name_digest, rehash, scrub
 from atelier.rooms.model import Board
 from atelier.rooms.reducer import ANONYMISED
@@ -23,6 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .support import canonical
+
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
 
 ROLES = {"fa": ("facilitator", "Fanny"), "pa": ("participant", "Ana"),
          "pb": ("participant", "Bob")}  # fmt: skip

@@ -8,6 +8,8 @@ from atelier.rooms.errors import RoomError
 from atelier.rooms.model import ANONYMOUS, PHASES, Board, Viewer
 from atelier.rooms.reducer import Context, apply, apply_op
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 FACILITATOR = Context("Fanny", "facilitator", "cf", 1_000)
 ANA = Context("Ana", "participant", "ca", 2_000)
 BOB = Context("Bob", "participant", "cb", 3_000)

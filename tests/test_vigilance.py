@@ -9,6 +9,8 @@ from atelier.rooms.vigilance import METHOD_POINTS, check, open_items
 from .support import ROOT
 from .test_room_controls import ANA, FACILITATOR, run
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 #: The nine orientations the seed gives as examples: axes, not actions.
 SEED_ORIENTATIONS = [
     "Faire de la coopération des acteurs économiques un moteur pour stimuler et renforcer "
