@@ -195,7 +195,7 @@ def check_invariants(board: Board) -> None:
     assert len(column_positions) == len(set(column_positions))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(ops(), max_size=60))
 def test_random_streams_converge_and_keep_invariants(stream: list[dict[str, Any]]) -> None:
     """Any op stream: replicas agree, events rebuild the board, refusals change nothing."""

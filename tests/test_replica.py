@@ -85,7 +85,7 @@ def settled(actions: list[Action]) -> dict[int, Outcome]:
     return found
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(logs(), st.randoms(use_true_random=False))
 def test_any_feed_order_applies_the_log_once_in_order(
     log: list[Committed], rnd: random.Random
@@ -113,7 +113,7 @@ def test_any_feed_order_applies_the_log_once_in_order(
     assert seqs == sorted(set(seqs))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(logs(), st.integers(0, 40))
 def test_outcomes_survive_a_reload_from_any_checkpoint(log: list[Committed], cut: int) -> None:
     """A replica reloaded from a checkpoint taken at any point answers every op's retry
