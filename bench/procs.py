@@ -191,7 +191,8 @@ def create_workshop(port: int, title: str) -> tuple[str, str]:
     """Create a workshop over HTTP; return its id and the participant link's secret."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/workshops",
-        data=json.dumps({"title": title, "territory": "Banc d'essai"}).encode(),
+        # participants seed orientations and move them, as in an open workshop
+        data=json.dumps({"title": title, "territory": "Banc d'essai", "shaping": True}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )

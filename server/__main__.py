@@ -1,5 +1,6 @@
-"""``python -m server`` runs the ``atelier`` command."""
+"""``python -m atelier`` runs the ``atelier`` command."""
 
 from .cli import main
 
-main()
+if __name__ == "__main__":  # worker processes (spawn) import this module without running it
+    main()

@@ -2,6 +2,8 @@
 
 import asyncio
 import dataclasses
+import hmac
+import ipaddress
 import logging
 import secrets
 import time
@@ -17,20 +19,26 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .backends import Backends, open_backends
-from .backends.base import Bus, StorageFullError, Store, WorkshopMeta
-from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
+from .backends.base import BackendError, Bus, Store, WorkshopMeta
+from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
-from .flow_api import MAX_UPLOAD, FlowApi, Reply
+from .flow_api import MAX_UPLOAD, FlowApi, Reply, new_workshop, start_phase
 from .headers import SecurityHeadersMiddleware
-from .limits import Guards
-from .metrics import CONTENT_TYPE, render, watch_rooms
-from .qr import qr_svg
+from .http_errors import ErrorMiddleware, HttpError, error_response
+from .http_guard import RequestGuardMiddleware
+from .limits import Guards, SlidingWindow
+from .metrics import CONTENT_TYPE, RATE_LIMITED, REGISTRY, STORAGE_BYTES, render, watch_rooms
+from .observe import ObserveMiddleware
+from .qr import check_link, qr_svg
 from .retention import stale_workshops
 from .rooms.hub import revocation
+from .rooms.model import Board
 from .rooms.registry import RoomRegistry
 from .web_files import web_dir
+from .workers import WorkerPool
 from .ws import serve_socket
 
 __all__ = ["create_app"]
@@ -40,6 +48,7 @@ log = logging.getLogger(__name__)
 WEB_DIR = web_dir()
 MAX_BODY = 16 * 1024
 MAX_TITLE = 200
+STORAGE_MEASURE_EVERY = 30.0  # seconds between two looks at the store's size
 
 
 async def erase_workshop(store: Store, bus: Bus, workshop_id: str) -> None:
@@ -62,56 +71,84 @@ async def _purge_forever(store: Store, bus: Bus, days: int) -> None:
         await asyncio.sleep(3600)
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The request's body, or None as soon as it passes ``limit`` bytes (it is never
-    read whole into memory first)."""
+async def read_body(request: Request, limit: int, patience: float) -> bytes:
+    """The request's body; HttpError 413 as soon as it passes ``limit`` bytes (it is never
+    read whole into memory first), 408 if it takes longer than ``patience`` seconds."""
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(patience):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise HttpError(413, "too_large", f"The request body exceeds {limit} bytes.")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HttpError(408, "too_slow", "The request body took too long to arrive.") from None
     return b"".join(chunks)
 
 
-async def _storage_full(request: Request, exc: Exception) -> Response:
-    """The disk or Redis is at its floor: 507, and try again later (never a traceback)."""
-    return JSONResponse({"error": "storage_full", "message": str(exc)}, status_code=507,
-                        headers={"retry-after": "60"})  # fmt: skip
-
-
-def _too_large(limit: int) -> JSONResponse:
-    return _error(413, "too_large", f"The request body exceeds {limit} bytes.")
-
-
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+    return error_response(status, code, message)
+
+
+def _from_loopback(request: Request) -> bool:
+    """A request made on this machine, not relayed by any proxy."""
+    relayed = ("x-forwarded-for", "x-real-ip", "forwarded")
+    if request.client is None or any(h in request.headers for h in relayed):
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
 
 
 class _Api:
     """The HTTP handlers, sharing the process's backend and rooms."""
 
     def __init__(
-        self, backend: Store, bus: Bus, registry: RoomRegistry, settings: Settings
+        self,
+        backend: Store,
+        bus: Bus,
+        registry: RoomRegistry,
+        settings: Settings,
+        workers: WorkerPool,
     ) -> None:
         self.backend = backend  # the store
         self.bus = bus
         self.registry = registry
         self.settings = settings
-        self.flow = FlowApi(backend, registry)
+        self.workers = workers
+        self.flow = FlowApi(backend, registry, limits=settings.room_limits, workers=workers,
+                            max_text=settings.max_note_text)  # fmt: skip
         self.guards = Guards.from_limits(
-            settings.max_connections_per_address, settings.workshops_per_hour
+            settings.max_connections_per_address,
+            settings.workshops_per_hour,
+            settings.qr_per_minute,
         )
 
-    async def create_workshop(self, request: Request) -> Response:
+    def _base(self, request: Request) -> str:
+        """Where links point: the public URL if set, else what this request was sent to."""
+        return self.settings.public_base or str(request.base_url).rstrip("/")
+
+    async def _body(self, request: Request, limit: int) -> bytes:
+        return await read_body(request, limit, self.settings.body_timeout)
+
+    @staticmethod
+    def _limit(window: SlidingWindow, name: str, request: Request, message: str) -> None:
+        """Count one event of ``request``'s client address; HttpError 429 past the limit."""
         address = request.client.host if request.client else "unknown"
-        if not self.guards.workshops.allow(address, time.monotonic()):
-            return _error(
-                429, "rate_limited", "Too many workshops created from here; wait a while."
-            )
-        body = await _read_body(request, MAX_BODY)
-        if body is None:
-            return _too_large(MAX_BODY)
+        if not window.allow(address, time.monotonic()):
+            RATE_LIMITED.labels(name).inc()
+            raise HttpError(429, "rate_limited", message, {"retry-after": "60"})
+
+    def _new_workshop_allowed(self, request: Request) -> None:
+        """Creating, importing and reopening share one budget per address."""
+        self._limit(self.guards.workshops, "workshops", request,
+                    "Too many workshops created from here; wait a while.")  # fmt: skip
+
+    async def create_workshop(self, request: Request) -> Response:
+        self._new_workshop_allowed(request)
+        body = await self._body(request, MAX_BODY)
         try:
             data = orjson.loads(body or b"{}")
         except orjson.JSONDecodeError:
@@ -124,21 +161,16 @@ class _Api:
             if not isinstance(value, str) or len(value) > MAX_TITLE:
                 return _error(400, "bad_field", f"'{key}' must be text of {MAX_TITLE} chars max.")
             fields[key] = value.strip()
-        secrets_by_role = {role: new_secret() for role in ROLES}
-        meta = WorkshopMeta(
-            id=new_workshop_id(),
-            title=fields["title"] or "Atelier",
-            territory=fields["territory"],
-            created_at=int(time.time() * 1000),
-            token_hashes={role: hash_secret(s) for role, s in secrets_by_role.items()},
-        )
-        await self.backend.create_workshop(meta)
-        base = str(request.base_url).rstrip("/")
-        links = {role: f"{base}/w/{meta.id}#k={s}" for role, s in secrets_by_role.items()}
-        return JSONResponse(
-            {"id": meta.id, "title": meta.title, "territory": meta.territory, "links": links},
-            status_code=201,
-        )
+        phase = start_phase(data.get("phase"))  # the phase it runs: 4 unless asked
+        if phase is None:
+            return _error(400, "bad_field", "'phase' must be a whole number from 1 to 5.")
+        shaping = data.get("shaping", False)  # participants shape orientations from the start
+        if not isinstance(shaping, bool):
+            return _error(400, "bad_field", "'shaping' must be true or false.")
+        board = Board.new(phase, shaping=shaping)
+        created = await new_workshop(self.backend, board, previous=None,
+                                     base_url=self._base(request), **fields)  # fmt: skip
+        return JSONResponse(created, status_code=201)
 
     async def _authorize(self, request: Request) -> tuple[WorkshopMeta, str] | None:
         """The workshop and the role its ``Authorization: Bearer <link secret>`` grants."""
@@ -172,14 +204,15 @@ class _Api:
         )
 
     async def qr(self, request: Request) -> Response:
-        body = await _read_body(request, MAX_BODY)
-        if body is None:
-            return _too_large(MAX_BODY)
+        self._limit(self.guards.qr, "qr", request, "Too many QR codes asked from here; wait.")
+        body = await self._body(request, MAX_BODY)
         try:
-            link = orjson.loads(body or b"{}").get("link")
-            svg = qr_svg(link if isinstance(link, str) else "")
+            link = check_link(orjson.loads(body or b"{}").get("link"))
         except (orjson.JSONDecodeError, AttributeError, ValueError):
             return _error(400, "bad_link", 'Send {"link": "http(s)://..."} as JSON.')
+        # about 90 ms of pure Python for a long link: drawn in a worker process
+        address = request.client.host if request.client else "unknown"
+        svg = await self.workers.run(address, qr_svg, link)
         # the link holds a secret: keep the picture out of every cache
         return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
@@ -198,7 +231,7 @@ class _Api:
         hashes = {**meta.token_hashes, target: hash_secret(secret)}
         await self.backend.update_workshop(dataclasses.replace(meta, token_hashes=hashes))
         await self.bus.publish_presence(meta.id, revocation(target))
-        base = str(request.base_url).rstrip("/")
+        base = self._base(request)
         return JSONResponse({"role": target, "link": f"{base}/w/{meta.id}#k={secret}"})
 
     async def delete_workshop(self, request: Request) -> Response:
@@ -235,27 +268,26 @@ class _Api:
 
     async def export(self, request: Request) -> Response:
         fmt, source = request.path_params["fmt"], request.query_params.get("snapshot")
-        base = str(request.base_url).rstrip("/")
+        base = self._base(request)
         return await self._flow(request, lambda m, r: self.flow.export(m, r, fmt, source, base))
 
     async def import_findings(self, request: Request) -> Response:
-        body = await _read_body(request, MAX_UPLOAD)
-        if body is None:
-            return _too_large(MAX_UPLOAD)
-        return await self._flow(request, lambda m, r: self.flow.import_findings(m, r, body))
+        body = await self._body(request, MAX_UPLOAD)
+        preview = request.query_params.get("preview") == "1"  # report only, commit nothing
+        return await self._flow(
+            request, lambda m, r: self.flow.import_findings(m, r, body, preview=preview)
+        )
 
     async def reopen(self, request: Request) -> Response:
-        base = str(request.base_url).rstrip("/")
+        self._new_workshop_allowed(request)  # a reopened workshop is a new workshop
+        base = self._base(request)
         return await self._flow(request, lambda m, role: self.flow.reopen(m, role, base))
 
     async def import_board(self, request: Request) -> Response:
+        self._new_workshop_allowed(request)
+        body = await self._body(request, MAX_UPLOAD)
         address = request.client.host if request.client else "unknown"
-        if not self.guards.workshops.allow(address, time.monotonic()):
-            return _error(429, "rate_limited", "Too many workshops created from here; wait.")
-        body = await _read_body(request, MAX_UPLOAD)
-        if body is None:
-            return _too_large(MAX_UPLOAD)
-        reply = await self.flow.import_board(body, str(request.base_url).rstrip("/"))
+        reply = await self.flow.import_board(body, self._base(request), address)
         return Response(reply.body, reply.status, reply.headers, reply.media_type)
 
     async def healthz(self, request: Request) -> Response:
@@ -270,10 +302,33 @@ class _Api:
         return FileResponse(WEB_DIR / "index.html")
 
     async def metrics(self, request: Request) -> Response:
+        """The metrics, for the token's bearer, or (no token, no separate listener) for a
+        request made on this machine without a proxy."""
+        token = self.settings.metrics_token
+        if token:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            allowed = scheme.lower() == "bearer" and hmac.compare_digest(
+                given.strip().encode(), token.encode()
+            )
+        else:
+            allowed = not self.settings.metrics_address and _from_loopback(request)
+        if not allowed:
+            return _error(403, "forbidden", "Metrics need the metrics token "
+                          "(ATELIER_METRICS_TOKEN), or ask on the metrics address.")  # fmt: skip
         return Response(render(), media_type=CONTENT_TYPE)
 
     async def socket(self, ws: WebSocket) -> None:
         await serve_socket(ws, self.backend, self.registry, self.settings, self.guards)
+
+
+async def _measure_storage_forever(store: Store) -> None:
+    """Keep the storage-size gauge current (the store's files, or Redis's memory)."""
+    while True:
+        try:
+            STORAGE_BYTES.set(await store.size())
+        except BackendError as error:
+            log.debug("storage size not measured: %s", error)
+        await asyncio.sleep(STORAGE_MEASURE_EVERY)
 
 
 def create_app(settings: Settings, backends: Backends | None = None) -> Starlette:
@@ -289,7 +344,9 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
     registry = RoomRegistry(store, bus, node_id=secrets.token_hex(4),
                             idle_seconds=settings.room_idle_seconds,
                             limits=settings.room_limits)  # fmt: skip
-    api = _Api(store, bus, registry, settings)
+    workers = WorkerPool(settings.workers, settings.worker_jobs_per_key, settings.worker_queue,
+                         settings.worker_waiting_per_key)  # fmt: skip
+    api = _Api(store, bus, registry, settings, workers)
     watch_rooms(lambda: len(registry))
 
     @asynccontextmanager
@@ -298,11 +355,17 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
         purge = None
         if settings.retention_days > 0:
             purge = asyncio.create_task(_purge_forever(store, bus, settings.retention_days))
+        metrics_server = _serve_metrics(settings)
+        measuring = asyncio.create_task(_measure_storage_forever(store))
         try:
             yield
         finally:
+            measuring.cancel()
             if purge is not None:
                 purge.cancel()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+            workers.close()
             await registry.close_all()
             await backends.close()
 
@@ -328,12 +391,29 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
         WebSocketRoute("/ws/{workshop_id}", api.socket),
         Mount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware)],
-        lifespan=lifespan,
-        exception_handlers={StorageFullError: _storage_full},
-    )
+    # Outermost first. The proxy's headers are believed only from a trusted proxy (none by
+    # default), so every per-address limit below sees the real client.
+    middleware = [
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
+        Middleware(ObserveMiddleware, routes=routes),  # request id, access line, metrics
+        Middleware(SecurityHeadersMiddleware),  # on every answer, errors included
+        Middleware(ErrorMiddleware),  # backend down: 503 + Retry-After; bugs: JSON 500
+        Middleware(RequestGuardMiddleware, settings=settings),  # JSON or preflighted; Origin
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.registry = registry
     app.state.backends = backends
+    app.state.workers = workers
     return app
+
+
+def _serve_metrics(settings: Settings) -> Any:
+    """Serve /metrics alone on the metrics address, if one is set (a thread of its own)."""
+    where = settings.metrics_host_port
+    if where is None:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(where[1], where[0], registry=REGISTRY)
+    log.info("metrics served on http://%s:%d/metrics", *where)
+    return server

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .rooms.ops import RoomLimits
 
@@ -51,6 +52,34 @@ class Settings:
     max_bad_frames: int = 20
     #: Workshops untouched for this many days are deleted with all their data (0: never).
     retention_days: int = 0
+    #: The address browsers use, e.g. ``https://atelier.example.fr``: links are built
+    #: from it. Empty: from each request's Host header (a quick local start; warned).
+    public_url: str = ""
+    #: Addresses (or networks) of the reverse proxies whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; empty: nobody's (the peer is the client).
+    trusted_proxies: tuple[str, ...] = ()
+    #: ``text`` (one readable line) or ``json`` (one object a line) for every log line.
+    log_format: str = "text"
+    #: /metrics: a bearer token to require on the main port, and/or a separate
+    #: ``HOST:PORT`` serving it alone. Neither: only direct loopback requests.
+    metrics_token: str = ""
+    metrics_address: str = ""
+    #: Connections (and HTTP requests under way) one process takes before answering 503.
+    max_connections: int = 8192
+    #: Seconds an idle keep-alive connection stays open, and a client may take to send
+    #: a request's headers, and then its body.
+    keep_alive_timeout: int = 5
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    #: QR codes one client address may ask for per minute on one process (0: no limit).
+    qr_per_minute: int = 30
+    #: Worker processes for heavy work (QR codes, exports); the jobs one workshop or client
+    #: address may have running at once, and waiting; the process's waiting line.
+    workers: int = 2
+    worker_jobs_per_key: int = 1
+    worker_waiting_per_key: int = 8
+    worker_queue: int = 32
+
     #: Seconds a room stays open in a process after its last socket left (then it closes,
     #: leaving a checkpoint behind).
     room_idle_seconds: float = 30.0
@@ -66,6 +95,11 @@ class Settings:
     min_free_disk_mb: int = 100
     #: Redis: refuse new writes when less than this (MiB) is left under its maxmemory.
     redis_min_headroom_mb: int = 32
+
+    def __post_init__(self) -> None:
+        # Browsers come from the public URL's origin: that is the one to allow by default.
+        if not self.origins and self.public_origin:
+            object.__setattr__(self, "origins", (self.public_origin,))
 
     @property
     def room_limits(self) -> RoomLimits:
@@ -85,6 +119,40 @@ class Settings:
         """The embedded backend's directory."""
         return self.data
 
+    @property
+    def public_base(self) -> str:
+        """The public URL without its trailing slash ('' when not set)."""
+        return self.public_url.rstrip("/")
+
+    @property
+    def public_origin(self) -> str:
+        """The origin (scheme://host[:port]) of the public URL ('' when not set)."""
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, in words an operator can act on."""
+        found = []
+        parts = urlsplit(self.public_url)
+        if self.public_url and (parts.scheme not in ("http", "https") or not parts.netloc
+                                or parts.query or parts.fragment):  # fmt: skip
+            found.append(f"--public-url must be an http(s) address, got {self.public_url!r}")
+        if self.log_format not in ("text", "json"):
+            found.append(f"--log-format is text or json, got {self.log_format!r}")
+        if self.metrics_address and not _host_port(self.metrics_address):
+            found.append(f"--metrics-address is HOST:PORT, got {self.metrics_address!r}")
+        if "*" in self.trusted_proxies:
+            found.append("--trusted-proxy '*' would let any client choose its own address; "
+                         "name the proxy's address or network")  # fmt: skip
+        if self.workers < 1:
+            found.append("ATELIER_WORKERS must be at least 1")
+        return found
+
+    @property
+    def metrics_host_port(self) -> tuple[str, int] | None:
+        """The separate metrics listener's (host, port), if one is set."""
+        return _host_port(self.metrics_address)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
         """Settings from ``ATELIER_*`` variables, then ``overrides`` (not None) on top."""
@@ -97,6 +165,13 @@ class Settings:
             values[f.name] = _convert(f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _host_port(value: str) -> tuple[str, int] | None:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)
 
 
 def _convert(kind: object, raw: str) -> object:

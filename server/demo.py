@@ -13,9 +13,10 @@ from typing import Any
 from .backends.base import Store
 from .flow_api import new_workshop
 from .rooms.model import Board
+from .rooms.ops import IMPORT_ROLE
 from .rooms.reducer import Context, apply
 
-__all__ = ["DEMOS", "build_board", "create_demos"]
+__all__ = ["DEMOS", "TYPES", "build_board", "create_demos"]
 
 # (title, statement, [(finding, ambitions)], [action ideas])
 _Orientation = tuple[str, str, list[tuple[str, list[str]]], list[str]]
@@ -85,28 +86,51 @@ DEMOS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+#: The AFOM type the demo's diagnostic gives each finding (made up, like the findings).
+TYPES: dict[str, str] = {
+    "Les entreprises se connaissent peu d'une commune à l'autre": "faiblesse",
+    "Peu d'achats groupés entre artisans malgré des besoins communs": "faiblesse",
+    "Filières bois et algues peu structurées localement": "opportunite",
+    "Des personnes éloignées de l'emploi faute de mobilité": "faiblesse",
+    "Couverture numérique inégale selon les communes": "faiblesse",
+    "Pas de tiers-lieu de télétravail sur le territoire": "opportunite",
+    "Difficultés de logement des saisonniers": "menace",
+    "Forte saisonnalité de l'activité touristique": "menace",
+    "Commerces de centre-bourg fragiles l'hiver": "faiblesse",
+    "Pas de foncier disponible pour les artisans": "faiblesse",
+    "Aucune rencontre régulière entre commerçants et artisans": "faiblesse",
+    "Le label Petite Cité de Caractère peu mis en avant": "atout",
+    "Pas de commerce alimentaire ouvert le lundi": "faiblesse",
+    "Une aire de co-voiturage sous-utilisée": "opportunite",
+}
+
+
 def build_board(demo: dict[str, Any]) -> Board:
-    """The demo's board in phase 4, its orientations formulated and its findings sorted."""
-    board = Board()
+    """The demo's board in phase 4, its orientations formulated and its findings sorted.
+
+    The findings and ideas come as a diagnostic's import brings them: signed
+    « Diagnostic », typed, and marked imported (no pseudonym to erase)."""
+    board = Board.new(4)  # the workshop runs phase 4; the earlier ones were held elsewhere
     facilitator = Context("Animation", "facilitator", "demo-facilitator")
-    participant = Context("Diagnostic", "participant", "demo-participant")
-    ops: list[tuple[Context, dict[str, Any]]] = [(facilitator, {"kind": "phase.next"})] * 3
+    participant = Context("Diagnostic", IMPORT_ROLE, "demo-import")
+    ops: list[tuple[Context, dict[str, Any]]] = []
     orientations: list[_Orientation] = demo["orientations"]
     for i, (title, statement, findings, ideas) in enumerate(orientations, 1):
         ops.append((facilitator, {"kind": "column.add", "id": f"o{i}", "title": title}))
         ops.append((facilitator, {"kind": "column.state", "id": f"o{i}", "statement": statement}))
         for j, (text, ambitions) in enumerate(findings, 1):
             ops.append((participant, {"kind": "note.add", "id": f"o{i}n{j}", "text": text,
-                                      "column": f"o{i}", "ambitions": ambitions}))  # fmt: skip
+                                      "column": f"o{i}", "ambitions": ambitions,
+                                      "type": TYPES[text], "imported": True}))  # fmt: skip
         for j, text in enumerate(ideas, 1):
             ops.append((participant, {"kind": "idea.add", "id": f"o{i}i{j}", "column": f"o{i}",
-                                      "text": text}))  # fmt: skip
+                                      "text": text, "imported": True}))  # fmt: skip
     for j, (text, ambitions) in enumerate(demo["unsorted"], 1):
         ops.append((participant, {"kind": "note.add", "id": f"p{j}", "text": text,
-                                  "colour": "blue", "ambitions": ambitions}))  # fmt: skip
+                                  "colour": "blue", "ambitions": ambitions,
+                                  "type": TYPES[text], "imported": True}))  # fmt: skip
     for seq, (ctx, op) in enumerate(ops, 1):
         apply(board, op, Context(ctx.author, ctx.role, ctx.client, 0, seq))  # type: ignore[arg-type]
-    board.contributors.clear()  # nobody took part yet: the demo's authors are made up
     return board
 
 

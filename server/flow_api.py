@@ -14,24 +14,22 @@ from typing import Any
 
 import orjson
 
-from .backends.base import BackendError, OpRecord, Store, WorkshopMeta
+from .backends.base import BackendError, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
-from .exports.csv_import import CsvImportError, read_findings
-from .exports.json_export import BoardImportError, board_from_export
-from .protocol import ProtocolError, parse
+from .heavy import export_file, plan_csv_import, read_board_export
 from .rooms.diff import diff
-from .rooms.model import Board, Viewer, erase_names
+from .rooms.model import PHASES, Board, Viewer, erase_names
+from .rooms.ops import MAX_NOTE_TEXT, RoomLimits
 from .rooms.record import RECORD_ID
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
+from .workers import WorkerPool
 
-__all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop"]
+__all__ = ["MAX_UPLOAD", "FlowApi", "Reply", "new_workshop", "start_phase"]
 
 #: The largest CSV or JSON file one may import, in bytes.
 MAX_UPLOAD = 4 * 1024 * 1024
-#: Who signs imported findings that name no author.
-IMPORT_AUTHOR = "Import"
 #: What may name a snapshot in a URL: ``s{seq}`` or the official record.
 _SNAPSHOT_ID = re.compile(r"s[0-9]{1,15}|" + RECORD_ID)
 
@@ -52,6 +50,16 @@ def _json(data: Any, status: int = 200) -> Reply:
 
 def _error(status: int, code: str, message: str) -> Reply:
     return _json({"error": code, "message": message}, status)
+
+
+def start_phase(value: Any) -> int | None:
+    """The phase a new workshop starts in: phase 4 when none is asked, else 1 to 5;
+    None when what was asked is no phase."""
+    if value is None:
+        return 4
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= len(PHASES):
+        return None
+    return value
 
 
 async def new_workshop(
@@ -84,9 +92,20 @@ async def new_workshop(
 class FlowApi:
     """The flow's HTTP calls, over this process's backend and rooms."""
 
-    def __init__(self, backend: Store, registry: RoomRegistry) -> None:
+    def __init__(
+        self,
+        backend: Store,
+        registry: RoomRegistry,
+        *,
+        limits: RoomLimits,
+        workers: WorkerPool,
+        max_text: int = MAX_NOTE_TEXT,
+    ) -> None:
         self.backend = backend
         self.registry = registry
+        self.workers = workers  # exports and imports run there, never on the event loop
+        self.limits = limits  # imports are checked with the rooms' own limits
+        self.max_text = max_text
 
     async def _board(self, workshop_id: str) -> Board:
         """A copy of this process's replica of the board."""
@@ -154,39 +173,42 @@ class FlowApi:
             return _error(404, "not_found", f"No snapshot {source!r} in this workshop.")
         view, summary, record = found
         doc = Document(meta.id, meta.title, meta.territory, view, summary, record, base_url)
-        exporter, media_type = FORMATS[fmt]
+        _, media_type = FORMATS[fmt]
         name = f"atelier-{meta.id}-{summary.get('id', 'tableau')}.{fmt}"
-        return Reply(200, exporter(doc), media_type,
+        body = await self.workers.run(meta.id, export_file, fmt, doc)  # off the event loop
+        return Reply(200, body, media_type,
                      {"content-disposition": f'attachment; filename="{name}"',
                       "cache-control": "no-store"})  # fmt: skip
 
-    async def import_findings(self, meta: WorkshopMeta, role: str, raw: bytes) -> Reply:
-        """Add a CSV file's findings to the pool, as ops committed like a socket's."""
+    async def import_findings(
+        self, meta: WorkshopMeta, role: str, raw: bytes, *, preview: bool = False
+    ) -> Reply:
+        """Add a CSV file's findings to the pool and its action ideas under no orientation,
+        as ops checked and committed like a socket's; or, with ``preview``, only say what
+        would be added and what refused (line and reason), committing nothing."""
         if role != "facilitator":
             return _error(403, "forbidden", "Only the facilitator may import findings.")
-        try:
-            findings = read_findings(raw)
-        except CsvImportError as error:
-            return _error(400, "bad_csv", str(error))
         client = "import-" + secrets.token_hex(6)  # one import, one client: retries dedupe
         hub = await self.registry.acquire(meta.id)
         try:
-            records = []
-            for cop, finding in enumerate(findings, 1):
-                op: Any = {"kind": "note.add", "id": f"{client}-{cop}", "text": finding.text,
-                           "ambitions": finding.ambitions}  # fmt: skip
-                records.append(OpRecord(client, cop, op, finding.author or IMPORT_AUTHOR,
-                                        "facilitator", int(time.time() * 1000)))  # fmt: skip
-            try:
-                seqs = [r.seq for r in await hub.commit_many(records)]  # one write, one fsync
-                outcomes = [await hub.outcome(seq) for seq in seqs]
+            plan, refused = await self.workers.run(meta.id, plan_csv_import, raw, hub.board,
+                                                   client, self.limits, self.max_text)  # fmt: skip
+            if refused is not None:
+                return _json({"error": "bad_csv", **refused}, 400)
+            report = plan.report()
+            if preview:
+                return _json({**report, "preview": True})
+            try:  # one write, one fsync for the whole file
+                results = await hub.commit_many(plan.records(client, int(time.time() * 1000)))
+                outcomes = [await hub.outcome(r.seq) for r in results]
             except BackendError:
                 return _error(503, "unavailable", "Storage is unavailable; try again.")
+            seqs = [r.seq for r in results]
             rejected = [o.code for o in outcomes if o.code is not None]
         finally:
             self.registry.release(meta.id)
-        return _json({"added": len(seqs) - len(rejected), "rejected": rejected,
-                      "seq": seqs[-1] if seqs else None})  # fmt: skip
+        return _json({**report, "preview": False, "added": len(seqs) - len(rejected),
+                      "rejected": rejected, "seq": seqs[-1] if seqs else None})  # fmt: skip
 
     async def reopen(self, meta: WorkshopMeta, role: str, base_url: str) -> Reply:
         """Copy a frozen workshop into a new one (not frozen) that links back to it."""
@@ -202,36 +224,19 @@ class FlowApi:
                                      base_url=base_url)  # fmt: skip
         return _json(created, 201)
 
-    async def import_board(self, raw: bytes, base_url: str) -> Reply:
-        """Make a new workshop from a JSON export (the board as its reader saw it)."""
+    async def import_board(self, raw: bytes, base_url: str, key: str) -> Reply:
+        """Make a new workshop from a JSON export (the board as its reader saw it); ``key``
+        (the client's address) keeps one client's imports in one line of the pool."""
         try:
-            board, fields = board_from_export(orjson.loads(raw), _check_imported)
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return _error(400, "bad_json", "The file is not valid JSON.")
-        except BoardImportError as error:
-            return _error(400, "bad_export", str(error))
+        read, refused = await self.workers.run(key, read_board_export, data, self.limits,
+                                               self.max_text)  # fmt: skip
+        if read is None:
+            return _error(400, "bad_export", refused or "")
+        board, fields = read
         created = await new_workshop(self.backend, board, title=fields["title"],
                                      territory=fields["territory"], previous=None,
                                      base_url=base_url)  # fmt: skip
         return _json(created, 201)
-
-
-def _check_imported(board: Board) -> None:
-    """Refuse a board that the reducer could never have made (it came from a file)."""
-    for note in board.notes.values():
-        op = {"kind": "note.add", "id": note.id, "text": note.text, "colour": note.colour,
-              "ambitions": note.ambitions, "column": note.column}  # fmt: skip
-        try:
-            parse(orjson.dumps({"type": "op", "cop": 1, "op": op}))
-        except ProtocolError as error:
-            raise ValueError(f"note {note.id!r}: {error.message}") from None
-        if note.column is not None and note.column not in board.columns:
-            raise ValueError(f"note {note.id!r} is in no known column")
-    for column in board.columns.values():
-        op = {"kind": "column.add", "id": column.id, "title": column.title}
-        try:
-            parse(orjson.dumps({"type": "op", "cop": 1, "op": op}))
-        except ProtocolError as error:
-            raise ValueError(f"column {column.id!r}: {error.message}") from None
-    if not 1 <= board.phase <= 5:
-        raise ValueError("the phase must be 1 to 5")

@@ -59,11 +59,18 @@ class SlidingWindow:
         self.limit = limit  # 0 means no limit
         self.seconds = seconds
         self._events: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._calls = 0
+
+    def __len__(self) -> int:
+        return len(self._events)
 
     def allow(self, key: str, now: float) -> bool:
         """Record an event for ``key`` if the window has room for it."""
         if not self.limit:
             return True
+        self._calls += 1
+        if self._calls % 1024 == 0:
+            self._forget_before(now - self.seconds)
         events = self._events[key]
         while events and now - events[0] >= self.seconds:
             events.popleft()
@@ -72,15 +79,32 @@ class SlidingWindow:
         events.append(now)
         return True
 
+    def _forget_before(self, cutoff: float) -> None:
+        # keys whose last event left the window: many addresses pass once, keep none
+        for key in [k for k, events in self._events.items() if not events or events[-1] <= cutoff]:
+            del self._events[key]
+
 
 @dataclass
 class Guards:
-    """The per-process limits shared by every request and socket."""
+    """The per-process limits shared by every request and socket.
+
+    ``workshops`` counts every way of getting a new workshop from one address (creating,
+    importing, reopening): each gives its caller a facilitator link, so each costs
+    storage and none may be used to go around the others.
+    """
 
     connections: AddressCounter
     workshops: SlidingWindow
+    qr: SlidingWindow = field(default_factory=lambda: SlidingWindow(0, 60))
 
     @classmethod
-    def from_limits(cls, connections_per_address: int, workshops_per_hour: int) -> "Guards":
-        """Guards with the configured ceilings."""
-        return cls(AddressCounter(connections_per_address), SlidingWindow(workshops_per_hour, 3600))
+    def from_limits(
+        cls, connections_per_address: int, workshops_per_hour: int, qr_per_minute: int = 0
+    ) -> "Guards":
+        """Guards with the configured ceilings (0: no limit)."""
+        return cls(
+            AddressCounter(connections_per_address),
+            SlidingWindow(workshops_per_hour, 3600),
+            SlidingWindow(qr_per_minute, 60),
+        )

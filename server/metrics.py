@@ -18,22 +18,60 @@ Prometheus sums them.
   ``reload`` (a replica too far behind reloaded from a checkpoint), ``catchup``
   (a client rejoined with ``since`` and got the events it missed), ``full`` (a client
   rejoined with ``since`` but got the whole board).
+- ``atelier_ops_rejected_total{code}``: ops refused, by the refusal's code
+  (``forbidden``, ``too_many_notes``…); bumped where the reject frame is sent.
+- ``atelier_rate_limited_total{limit}``: refusals by a rate or count limit:
+  ``workshops`` (creating, importing or reopening a workshop), ``qr``, ``connections``
+  (per address), ``room_full``, and ``ops`` (a socket slowed down by its op rate).
+- ``atelier_storage_errors_total{backend}``: errors a backend raised as
+  ``BackendError`` (``sqlite``, ``redis``); bumped by the backends.
+- ``atelier_http_requests_total{route,method,status}`` and
+  ``atelier_http_request_seconds{route}``: every HTTP request, by route template
+  (``/api/workshops/{workshop_id}``; ``static`` for the web client's files), never by
+  raw path, so the number of series stays fixed.
+- ``atelier_worker_jobs``: heavy jobs (QR codes, exports) running or waiting in the
+  worker pool; ``atelier_worker_refusals_total{scope}``: jobs refused because one
+  workshop or address (``key``) or the whole process (``process``) had too many.
+- ``atelier_build_info{version,python}``: always 1; the labels say what runs.
+- ``process_*`` and ``python_*``: the process's CPU, memory, open files, start time and
+  garbage collector, from prometheus_client's own collectors.
 """
 
+import platform
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    GC_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.platform_collector import PlatformCollector
+
+from . import __version__
 
 __all__ = [
+    "BUILD_INFO",
     "CONNECTIONS",
     "CONTENT_TYPE",
     "FANOUT_SECONDS",
+    "HTTP_REQUESTS",
+    "HTTP_SECONDS",
     "OPS_COMMITTED",
+    "OPS_REJECTED",
     "QUEUE_OVERFLOWS",
+    "RATE_LIMITED",
     "REGISTRY",
     "RESYNCS",
     "ROOMS",
+    "STORAGE_BYTES",
+    "STORAGE_ERRORS",
+    "WORKER_JOBS",
+    "WORKER_REFUSALS",
     "render",
     "watch_rooms",
 ]
@@ -66,6 +104,66 @@ RESYNCS = Counter(
 )
 for _kind in ("gap", "reload", "catchup", "full"):
     RESYNCS.labels(_kind)  # present at zero from the start, so rates are defined
+
+
+OPS_REJECTED = Counter(
+    "atelier_ops_rejected", "Ops refused, by the reject frame's code.", ["code"], registry=REGISTRY
+)
+RATE_LIMITED = Counter(
+    "atelier_rate_limited",
+    "Requests, sockets or ops refused or slowed by a rate or count limit.",
+    ["limit"],
+    registry=REGISTRY,
+)
+for _limit in ("workshops", "qr", "connections", "room_full", "ops"):
+    RATE_LIMITED.labels(_limit)
+STORAGE_ERRORS = Counter(
+    "atelier_storage_errors",
+    "Errors a backend raised as BackendError (storage unavailable or refusing).",
+    ["backend"],
+    registry=REGISTRY,
+)
+for _backend in ("sqlite", "redis"):
+    STORAGE_ERRORS.labels(_backend)
+STORAGE_BYTES = Gauge(
+    "atelier_storage_bytes",
+    "Bytes the store holds: the SQLite database's files, or Redis's used memory.",
+    registry=REGISTRY,
+)
+HTTP_REQUESTS = Counter(
+    "atelier_http_requests",
+    "HTTP requests answered, by route template, method and status.",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+HTTP_SECONDS = Histogram(
+    "atelier_http_request_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+WORKER_JOBS = Gauge(
+    "atelier_worker_jobs", "Heavy jobs running or waiting in the worker pool.", registry=REGISTRY
+)
+WORKER_REFUSALS = Counter(
+    "atelier_worker_refusals",
+    "Heavy jobs refused: too many for one key (workshop, address) or for the process.",
+    ["scope"],
+    registry=REGISTRY,
+)
+for _scope in ("key", "process"):
+    WORKER_REFUSALS.labels(_scope)
+BUILD_INFO = Gauge(
+    "atelier_build_info",
+    "Always 1; the labels say which Atelier and which Python run.",
+    ["version", "python"],
+    registry=REGISTRY,
+)
+BUILD_INFO.labels(__version__, platform.python_version()).set(1)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+REGISTRY.register(GC_COLLECTOR)
 
 
 def watch_rooms(count: Callable[[], int]) -> None:

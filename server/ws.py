@@ -20,7 +20,8 @@ from .backends.base import BackendError, StorageFullError, Store
 from .capabilities import role_for
 from .config import Settings
 from .limits import Guards, TokenBucket
-from .metrics import CONNECTIONS, OPS_COMMITTED, QUEUE_OVERFLOWS
+from .logs import bind_socket
+from .metrics import CONNECTIONS, OPS_COMMITTED, OPS_REJECTED, QUEUE_OVERFLOWS, RATE_LIMITED
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .records import OpRecord
 from .rooms.hub import RoomHub
@@ -161,6 +162,7 @@ async def serve_socket(
     await ws.accept()
     address = ws.client.host if ws.client else "unknown"
     if not guards.connections.acquire(address):
+        RATE_LIMITED.labels("connections").inc()
         refusal = {"type": "error", "code": "too_many_connections",
                    "message": "Too many connections from this address."}  # fmt: skip
         await ws.send_bytes(encode(refusal))
@@ -214,11 +216,13 @@ class _Session:
         self.client = join["client"]
         self.peer = SocketPeer(self.ws, join["name"], role, self.settings.send_queue)
         self.peer.client = self.client
+        bind_socket(self.peer.sid)  # log lines of this socket carry its id from here on
         self.sender = asyncio.create_task(self.peer.send_forever())
         self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
         self.hub = await self.registry.acquire(self.workshop_id)
         ceiling = self.settings.max_connections_per_room  # 0: no limit
         if ceiling and len(self.hub.peers) >= ceiling:
+            RATE_LIMITED.labels("room_full").inc()
             await self._error("room_full", "This workshop has as many connections as it can take.")
             await self.close(CLOSE_TRY_AGAIN, "room full")
             return
@@ -331,6 +335,7 @@ class _Session:
         """
         delay = self.bucket.take(time.monotonic())
         if delay > 0:
+            RATE_LIMITED.labels("ops").inc()
             await asyncio.sleep(delay)
 
     async def _bad_frame(self, error: ProtocolError) -> None:
@@ -354,6 +359,8 @@ class _Session:
 
     def _send(self, message: AckMessage | RejectMessage) -> None:
         assert self.peer is not None
+        if message["type"] == "reject":
+            OPS_REJECTED.labels(message["code"]).inc()
         self.peer.push(encode(message))
 
     async def _close_when_asked(self, peer: SocketPeer) -> None:

@@ -11,7 +11,10 @@ from .support import Client, ServerProcess, apply_event
 FLOW_KINDS = {
     "column.state", "column.lock", "column.unlock", "idea.add", "idea.delete", "vote.add",
     "vote.remove", "phase.next", "snapshot.take", "tools.set", "reveal", "timer.start",
-    "timer.stop", "freeze", "participant.erase",
+    "timer.stop", "freeze", "participant.erase", "notes.reveal", "votes.reveal", "vote.round",
+    "silent.waiting", "idea.move", "column.documents", "cap.set", "colleges.set", "member.set",
+    "member.remove", "objection.add", "objection.answer", "objection.delete", "decision.set",
+    "vigilance.answer", "meeting.set",
 }  # fmt: skip
 
 
@@ -23,11 +26,17 @@ class FlowClient(Client):
         self.flow: list[dict[str, Any]] = []  # every flow event received, in order
         self.vigilance: list[dict[str, Any]] | None = None
         self.mirrors: dict[int, dict[str, Any]] = {}  # the mirror right after chosen events
+        self.silent_waiting = 0  # how many silent notes wait, as the events say
 
     def _on_frame(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "vigilance":
             self.vigilance = frame["checks"]
             return
+        for event in [frame] if frame["type"] == "event" else frame.get("events", []):
+            if "silent_waiting" in event["op"]:  # every event that changes it says so
+                self.silent_waiting = event["op"]["silent_waiting"]
+        if "state" in frame:
+            self.silent_waiting = frame["state"]["silent_waiting"]
         if frame["type"] == "welcome":
             events = frame.get("events", [])
             flow_events = [e for e in events if e["op"]["kind"] in FLOW_KINDS]
@@ -43,6 +52,8 @@ class FlowClient(Client):
             self._event(frame)
             return
         super()._on_frame(frame)
+        for event in [frame] if frame["type"] == "event" else frame.get("events", []):
+            finding_fields(self.board, event["op"])
 
     def _event(self, frame: dict[str, Any]) -> None:
         op = frame["op"]
@@ -51,8 +62,9 @@ class FlowClient(Client):
             apply_event(self.board, op)
         else:
             self.flow.append(frame)
-            for note in op.get("notes", []) if op["kind"] in ("reveal", "freeze") else []:
-                apply_event(self.board, note)
+            if op["kind"] in ("reveal", "freeze", "notes.reveal", "tools.set"):
+                for note in op["notes"]:  # silent notes shown to everyone
+                    apply_event(self.board, note)
             if op["kind"] == "participant.erase":
                 for note_id in op["notes"]:
                     if note_id in self.board["notes"]:
@@ -63,6 +75,37 @@ class FlowClient(Client):
                 "notes": {k: dict(v) for k, v in self.board["notes"].items()},
                 "columns": {k: dict(v) for k, v in self.board["columns"].items()},
             }
+
+
+#: A finding's optional fields, which the base client's mirror does not follow.
+FINDING_KEYS = ("type", "theme", "source", "indicator", "imported")
+
+
+def finding_fields(board: dict[str, Any], event: dict[str, Any]) -> None:
+    """Mirror a note event's optional fields (present only when set; '' in an edit
+    clears one), after the base client applied the rest."""
+    note = board["notes"].get(event.get("id"))
+    if note is None or event["kind"] not in ("note.add", "note.restore", "note.edit"):
+        return
+    for key in FINDING_KEYS:
+        if event["kind"] != "note.edit":
+            note.pop(key, None)
+        if event.get(key):
+            note[key] = event[key]
+        elif key in event:
+            note.pop(key, None)
+
+
+def create_workshop(server: ServerProcess, title: str = "Atelier test",
+                    **fields: Any) -> dict[str, Any]:  # fmt: skip
+    """Create a workshop over HTTP with any of the creation fields (``phase``…); its
+    links' secrets under ``secrets``."""
+    response = httpx.post(f"{server.base}/api/workshops", json={"title": title, **fields},
+                          timeout=10)  # fmt: skip
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()
+    data["secrets"] = {r: link.split("#k=")[1] for r, link in data["links"].items()}
+    return data
 
 
 def flow_client(server: ServerProcess, workshop: dict[str, Any], role: str = "participant",

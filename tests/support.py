@@ -159,8 +159,12 @@ class ServerProcess:
         self.proc = None
         return code
 
-    def create_workshop(self, title: str = "Atelier test") -> dict[str, Any]:
-        response = httpx.post(f"{self.base}/api/workshops", json={"title": title}, timeout=5)
+    def create_workshop(
+        self, title: str = "Atelier test", *, shaping: bool = False
+    ) -> dict[str, Any]:
+        """A new workshop; ``shaping``: participants shape orientations from the start."""
+        body = {"title": title, "shaping": shaping}
+        response = httpx.post(f"{self.base}/api/workshops", json=body, timeout=5)
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         data["secrets"] = {r: link.split("#k=")[1] for r, link in data["links"].items()}

@@ -44,7 +44,7 @@ BAD_OPS: list[tuple[dict[str, Any], str]] = [
 
 
 async def joined(server: ServerProcess) -> tuple[dict[str, Any], Client]:
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     c = client(server, workshop)
     await c.connect()
     assert (await c.op({"kind": "column.add", "id": "c1", "title": "A"}))["type"] == "ack"

@@ -665,7 +665,12 @@ def test_qr_route_draws_a_link_and_refuses_anything_else(server: ServerProcess) 
     assert drawn.text.startswith("<svg") and "<script" not in drawn.text
     for body in (b'{"link": "javascript:alert(1)"}', b'{"link": 3}', b"[1]", b"not json",
                  orjson.dumps({"link": "https://x/" + "a" * 2000})):  # fmt: skip
-        refused = httpx.post(f"{server.base}/api/qr", content=body, timeout=5)
+        refused = httpx.post(
+            f"{server.base}/api/qr",
+            content=body,
+            headers={"content-type": "application/json"},
+            timeout=5,
+        )
         assert refused.status_code == 400, body
         assert refused.json()["error"] == "bad_link"
 

@@ -1,6 +1,9 @@
 """Link secrets and workshop ids."""
 
+import pytest
 from atelier.capabilities import ROLES, hash_secret, new_secret, new_workshop_id, role_for
+
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
 
 
 def test_a_secret_grants_its_role_and_nothing_else() -> None:

@@ -21,6 +21,9 @@ def test_demo_boards_hold_the_seed_orientations() -> None:
         assert all(c.statement for c in columns)
         codes = {c["code"] for c in check(board)}
         assert "orientation_without_finding" not in codes and "ambition_unserved" not in codes
+        notes = board.to_dict()["notes"]
+        assert all(n["type"] and n["imported"] and n["author"] == "Diagnostic" for n in notes)
+        assert board.first_phase == 4 and not board.contributors
 
 
 async def test_atelier_demo_prints_links_that_open_live_workshops(tmp_path: Path) -> None:

@@ -97,8 +97,9 @@ async def test_freeze_while_twenty_clients_edit_on_three_processes(
     assert [c.seq for c in log] == list(range(1, len(log) + 1))
     after = [c for c in log if c.seq > frozen_at]
     assert len(after) >= PARTICIPANTS  # every client's last op came after the freeze
-    # a fresh replica of the log: everything after the freeze is refused as frozen
-    board = Board()
+    # a fresh replica of the log (from the board a new workshop starts with): everything
+    # after the freeze is refused as frozen
+    board = Board.new()
     for committed in log:
         r = committed.record
         try:

@@ -3,9 +3,10 @@ may hold while silent writing and voting are on."""
 
 from typing import Any
 
+import httpx
 import orjson
 
-from .flowclient import FlowClient, api, flow_client, state
+from .flowclient import FlowClient, api, create_workshop, flow_client, state
 from .support import ServerProcess
 from .test_flow_reducer import FACILITATOR_OPS
 
@@ -138,8 +139,12 @@ async def test_facilitator_gets_vigilance_checks_as_the_board_changes(
     await ana.connect()
     try:
         await fac.wait_for(lambda: fac.vigilance is not None, what="the first checks")
-        assert {c["code"] for c in fac.vigilance or []} == {"too_few_orientations",
-                                                            "ambition_unserved"}  # fmt: skip
+        assert {c["code"] for c in fac.vigilance or []} == {
+            "method_actions", "method_ess", "method_documents", "too_few_orientations",
+            "ambition_unserved"}  # fmt: skip
+        method = [c for c in fac.vigilance or [] if c["source"] == "method"]
+        assert [(c["point"], c["open"]) for c in method] == [
+            ("actions", True), ("ess", True), ("documents", True)]  # fmt: skip
         await ana.op({"kind": "note.add", "id": "n1", "text": "Peu de liens"})
         await fac.wait_for(
             lambda: any(c["code"] == "findings_unsorted" for c in fac.vigilance or []),
@@ -165,8 +170,8 @@ async def test_timer_and_phase_reach_everyone(server: ServerProcess) -> None:
         await ana.wait_for(lambda: len(ana.flow) == 2, what="timer and phase")
         timer, phase = (f["op"] for f in ana.flow)
         assert timer["ends_at"] == state(server, ws)["timer"]
-        assert phase["phase"] == 2 and phase["label"] == "Préparation de la démarche"
-        assert state(server, ws)["phase"] == 2
+        assert phase["phase"] == 5 and phase["label"] == "Orientations stratégiques"
+        assert state(server, ws)["phase"] == 5
     finally:
         await fac.close()
         await ana.close()
@@ -236,3 +241,110 @@ async def test_an_erased_name_is_gone_from_earlier_snapshots_as_served(
     finally:
         await fac.close()
         await ana.close()
+
+
+async def test_a_new_workshop_opens_in_phase_four_or_in_the_phase_asked(
+    server: ServerProcess,
+) -> None:
+    """Created without a phase, a workshop is in phase 4 (earlier ones held elsewhere) and
+    has no snapshot; any phase 1-5 can be asked; anything else is a 400. Closing phase 4
+    makes phase 4's snapshot, and nothing stands for the phases never held here."""
+    ws = create_workshop(server)
+    seen = state(server, ws)
+    assert (seen["phase"], seen["first_phase"]) == (4, 4)
+    assert api(server, ws, "observer", "GET", "/snapshots").json() == {"snapshots": []}
+    for phase in (1, 5):
+        other = state(server, create_workshop(server, phase=phase))
+        assert (other["phase"], other["first_phase"]) == (phase, phase)
+    for wrong in (0, 6, "4", True, 4.0):
+        answer = httpx.post(f"{server.base}/api/workshops", json={"phase": wrong}, timeout=5)
+        assert (answer.status_code, answer.json()["error"]) == (400, "bad_field"), wrong
+    fac = flow_client(server, ws, "facilitator")
+    await fac.connect()
+    try:
+        assert (await fac.op({"kind": "phase.next"}))["type"] == "ack"
+    finally:
+        await fac.close()
+    listed = api(server, ws, "observer", "GET", "/snapshots").json()["snapshots"]
+    assert [(s["phase"], s["label"]) for s in listed] == [(4, "Orientations stratégiques")]
+    assert (state(server, ws)["phase"], state(server, ws)["first_phase"]) == (5, 4)
+
+
+async def test_participants_shape_orientations_only_once_the_facilitator_opens_it(
+    server: ServerProcess,
+) -> None:
+    """Over a real socket, a participant's column ops are refused (shaping_closed) and change
+    nothing until tools.set {shaping: true}; the facilitator's always apply."""
+    ws = create_workshop(server)
+    fac, ana = flow_client(server, ws, "facilitator"), flow_client(server, ws, name="Ana")
+    await fac.connect()
+    await ana.connect()
+    try:
+        assert (await fac.op({"kind": "column.add", "id": "c1", "title": "Coopération"}))[
+            "type"
+        ] == "ack"
+        before = without_seq(state(server, ws))
+        for op in (
+            {"kind": "column.add", "id": "c2", "title": "Numérique"},
+            {"kind": "column.rename", "id": "c1", "title": "Autre"},
+            {"kind": "column.move", "id": "c1", "index": 0},
+            {"kind": "column.state", "id": "c1", "statement": "Coopérer"},
+            {"kind": "column.delete", "id": "c1"},
+        ):
+            answer = await ana.op(op)
+            assert (answer["type"], answer["code"]) == ("reject", "shaping_closed"), op
+        assert without_seq(state(server, ws)) == before
+        await fac.op({"kind": "tools.set", "shaping": True})
+        await ana.wait_for(lambda: any(f["op"]["kind"] == "tools.set" for f in ana.flow))
+        assert (await ana.op({"kind": "column.rename", "id": "c1", "title": "Coopérer"}))[
+            "type"
+        ] == "ack"
+        assert state(server, ws)["tools"]["shaping"] is True
+    finally:
+        await fac.close()
+        await ana.close()
+
+
+async def test_votes_survive_closing_and_the_silent_count_reaches_everyone(
+    server: ServerProcess,
+) -> None:
+    """Closing and reopening the vote keeps every ballot; the facilitator and an observer
+    are told how many silent notes wait (never their text), and an observer never gets a
+    ballot of its own; counts reach the observer only with votes.reveal."""
+    ws = create_workshop(server)
+    fac = flow_client(server, ws, "facilitator", name="Fanny")
+    ana = flow_client(server, ws, name="Ana")
+    olga = flow_client(server, ws, "observer", name="Olga")
+    for c in (fac, ana, olga):
+        await c.connect()
+    try:
+        for op in (
+            {"kind": "column.add", "id": "c1", "title": "Coopération"},
+            {"kind": "tools.set", "silent": True, "voting": True, "budget": 2},
+        ):
+            assert (await fac.op(op))["type"] == "ack"
+        await ana.op({"kind": "note.add", "id": "s1", "text": SECRET, "column": "c1"})
+        await ana.op({"kind": "vote.add", "column": "c1"})
+        for watcher in (fac, olga):
+            await watcher.wait_for(lambda w=watcher: w.silent_waiting == 1, what="the count")
+            assert leaks(watcher.frames, SECRET) == []
+        await fac.op({"kind": "tools.set", "voting": False})
+        await fac.op({"kind": "tools.set", "voting": True})
+        again = FlowClient(server.ws_base, ws["id"], ws["secrets"]["participant"], name="Ana",
+                           client_id=ana.client_id)  # fmt: skip
+        await again.connect()
+        assert again.welcome is not None
+        assert again.welcome["state"]["votes"] == {"counts": None, "mine": {"c1": 1}, "left": 1}
+        await again.close()
+        assert olga.welcome is not None and olga.welcome["state"]["votes"] == {"counts": None}
+        assert (await fac.op({"kind": "votes.reveal"}))["type"] == "ack"
+        await olga.wait_for(lambda: olga.flow[-1]["op"]["kind"] == "votes.reveal")
+        assert olga.flow[-1]["op"]["counts"] == {"c1": 1}
+        assert state(server, ws)["silent_waiting"] == 1  # the counts came out, not the note
+        assert (await fac.op({"kind": "notes.reveal"}))["type"] == "ack"
+        await olga.wait_for(lambda: "s1" in olga.board["notes"], what="the note shown")
+        assert olga.silent_waiting == 0
+        assert not [f for f in olga.frames if f["type"] == "event" and "mine" in f["op"]]
+    finally:
+        for c in (fac, ana, olga):
+            await c.close()

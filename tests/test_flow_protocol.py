@@ -9,6 +9,8 @@ from atelier.records import name_digest
 
 from .support import check_client_frame
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 GOOD: list[dict[str, Any]] = [
     {"kind": "column.state", "id": "c1", "statement": "Coopérer"},
     {"kind": "column.lock", "id": "c1"},
@@ -22,6 +24,11 @@ GOOD: list[dict[str, Any]] = [
     {"kind": "tools.set", "silent": True},
     {"kind": "tools.set", "voting": True, "budget": 20},
     {"kind": "reveal"},
+    {"kind": "notes.reveal"},
+    {"kind": "votes.reveal"},
+    {"kind": "vote.round"},
+    {"kind": "vote.round", "budget": 4},
+    {"kind": "tools.set", "shaping": True},
     {"kind": "timer.start", "seconds": 300},
     {"kind": "timer.stop"},
     {"kind": "freeze"},
@@ -39,6 +46,9 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"kind": "tools.set", "silent": "yes"}, "bad_field"),
     ({"kind": "tools.set", "budget": 0}, "bad_field"),
     ({"kind": "tools.set", "budget": 21}, "bad_field"),
+    ({"kind": "tools.set", "shaping": 1}, "bad_field"),
+    ({"kind": "vote.round", "budget": 0}, "bad_field"),
+    ({"kind": "vote.round", "budget": "3"}, "bad_field"),
     ({"kind": "timer.start", "seconds": 0}, "bad_field"),
     ({"kind": "timer.start", "seconds": 14401}, "bad_field"),
     ({"kind": "timer.start", "seconds": True}, "bad_field"),

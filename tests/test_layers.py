@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
 #: Modules of the pure room core: no I/O, no await, no framework.

@@ -49,7 +49,7 @@ async def open_clients(
     procs: list[ServerProcess], count: int = CLIENTS
 ) -> tuple[str, str, list[ResilientClient]]:
     """A new workshop and ``count`` participants spread evenly over the processes."""
-    workshop = procs[0].create_workshop("Multi-process")
+    workshop = procs[0].create_workshop("Multi-process", shaping=True)
     secret = workshop["secrets"]["participant"]
     bases = [p.ws_base for p in procs]
     clients = [ResilientClient(bases, workshop["id"], secret, name=f"P{i}", first=i % len(procs))
@@ -67,7 +67,7 @@ def read_log(redis_url: str, workshop_id: str) -> list[Committed]:
 
 def replay(log: list[Committed]) -> tuple[dict[str, Any], int]:
     """The board a fresh replica builds from the log, and the seq of its last applied event."""
-    board, last_event = Board(), 0
+    board, last_event = Board.new(shaping=True), 0  # as open_clients creates it
     for committed in log:
         rec = committed.record
         try:  # exactly as a room hub applies it

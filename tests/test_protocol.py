@@ -8,6 +8,8 @@ from atelier.protocol import ProtocolError, parse
 
 from .support import check_client_frame
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 JOIN = {"type": "join", "v": 1, "token": "t", "client": "c-1", "name": " Ana ", "since": 4}
 
 

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from .support import apply_event, board_from_state, canonical
 
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
+
 
 def run(board: Board, *ops: dict[str, Any], author: str = "Ana") -> list[dict[str, Any]]:
     return [apply_op(board, op, Context(author)) for op in ops]  # type: ignore[arg-type]
@@ -193,7 +195,7 @@ def check_invariants(board: Board) -> None:
     assert len(column_positions) == len(set(column_positions))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(ops(), max_size=60))
 def test_random_streams_converge_and_keep_invariants(stream: list[dict[str, Any]]) -> None:
     """Any op stream: replicas agree, events rebuild the board, refusals change nothing."""

@@ -4,6 +4,7 @@ trimmed logs, reloaded mid-feed, and retries asked across reloads. No I/O: milli
 import random
 from typing import Any
 
+import pytest
 from atelier.records import Committed, OpRecord, name_digest, rehash, scrub
 from atelier.rooms.model import Board
 from atelier.rooms.reducer import ANONYMISED
@@ -23,6 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .support import canonical
+
+pytestmark = pytest.mark.pure  # no server, no I/O: the fast layer
 
 ROLES = {"fa": ("facilitator", "Fanny"), "pa": ("participant", "Ana"),
          "pb": ("participant", "Bob")}  # fmt: skip
@@ -82,7 +85,7 @@ def settled(actions: list[Action]) -> dict[int, Outcome]:
     return found
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(logs(), st.randoms(use_true_random=False))
 def test_any_feed_order_applies_the_log_once_in_order(
     log: list[Committed], rnd: random.Random
@@ -110,7 +113,7 @@ def test_any_feed_order_applies_the_log_once_in_order(
     assert seqs == sorted(set(seqs))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(logs(), st.integers(0, 40))
 def test_outcomes_survive_a_reload_from_any_checkpoint(log: list[Committed], cut: int) -> None:
     """A replica reloaded from a checkpoint taken at any point answers every op's retry

@@ -54,7 +54,7 @@ async def run_random_ops(c: Client, count: int, seed: int, prefix: str) -> None:
 
 async def test_two_clients_converge_on_the_servers_board(server: ServerProcess) -> None:
     """Two clients, 200 random interleaved ops each: both end with the server's board."""
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     a, b = client(server, workshop, name="Ana"), client(server, workshop, name="Bruno")
     await a.connect()
     await b.connect()
@@ -73,7 +73,7 @@ async def test_two_clients_converge_on_the_servers_board(server: ServerProcess) 
 
 async def test_restart_keeps_every_acknowledged_op(server: ServerProcess) -> None:
     """Killed with SIGKILL and started again on its data: the board is the same, op for op."""
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     a = client(server, workshop)
     await a.connect()
     await run_random_ops(a, 120, 3, "a")
@@ -92,7 +92,7 @@ async def test_restart_keeps_every_acknowledged_op(server: ServerProcess) -> Non
 
 async def test_graceful_restart_keeps_the_board(server: ServerProcess) -> None:
     """Stopped with SIGTERM and started again: the board is identical."""
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     a = client(server, workshop)
     await a.connect()
     await run_random_ops(a, 60, 4, "a")
@@ -106,7 +106,7 @@ async def test_graceful_restart_keeps_the_board(server: ServerProcess) -> None:
 
 async def test_reconnect_receives_exactly_what_it_missed(server: ServerProcess) -> None:
     """A client away while others make 50 ops gets exactly those 50, in order, on return."""
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     a, b = client(server, workshop, name="Ana"), client(server, workshop, name="Bruno")
     await a.connect()
     await b.connect()
@@ -132,7 +132,7 @@ async def test_reconnect_receives_exactly_what_it_missed(server: ServerProcess) 
 
 async def test_far_behind_or_new_clients_get_the_full_state(server: ServerProcess) -> None:
     """A join without a seq, or with one the server cannot know, gets the whole board."""
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     a = client(server, workshop)
     await a.connect()
     await a.op({"kind": "note.add", "id": "n1", "text": "x"})
@@ -148,7 +148,7 @@ async def test_retried_op_after_a_dropped_connection_is_applied_once(
     server: ServerProcess,
 ) -> None:
     """An op re-sent with the same client op id after a drop gets its first seq, once."""
-    workshop = server.create_workshop()
+    workshop = server.create_workshop(shaping=True)
     a = client(server, workshop, name="Ana")
     await a.connect()
     op = {"kind": "note.add", "id": "once", "text": "une seule fois"}
@@ -197,7 +197,7 @@ async def test_a_refused_op_retried_after_its_room_reloaded_is_refused_again(
     same reject with the same seq, never an ack (the outcome survives the reload)."""
     server = ServerProcess(tmp_path / "data", env={"ATELIER_ROOM_IDLE_SECONDS": "0.1"}).start()
     try:
-        workshop = server.create_workshop()
+        workshop = server.create_workshop(shaping=True)
         secret = workshop["secrets"]["participant"]
         first = Client(server.ws_base, workshop["id"], secret, client_id="tab-refused")
         await first.connect()

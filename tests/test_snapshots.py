@@ -14,7 +14,7 @@ from atelier.rooms.errors import RoomError
 from atelier.rooms.model import Board, Viewer, content_hash
 from atelier.rooms.reducer import Context, apply
 
-from .flowclient import FlowClient, api, flow_client
+from .flowclient import FlowClient, api, create_workshop, flow_client
 from .support import RedisProcess, ServerProcess, canonical
 
 
@@ -43,9 +43,10 @@ async def open_backend(server: ServerProcess) -> Store:
     return backend
 
 
-async def replay(backend: Store, workshop_id: str, upto: int) -> Board:
-    """The board at ``upto``, rebuilt from the log with the pure reducer."""
-    board = Board()
+async def replay(backend: Store, workshop_id: str, upto: int, phase: int = 1) -> Board:
+    """The board at ``upto``, rebuilt from the log with the pure reducer (the workshop
+    was created in ``phase``)."""
+    board = Board.new(phase)
     for committed in await backend.read_since(workshop_id, 0):
         if committed.seq > upto:
             break
@@ -70,7 +71,7 @@ async def scripted_session(server: ServerProcess, ws: dict[str, Any]) -> list[Fl
     await ana.op({"kind": "note.add", "id": "s1", "text": "en silence", "column": "c1"})
     await ana.op({"kind": "vote.add", "column": "c1"})
     await bob.op({"kind": "note.move", "id": "n2", "column": "c1", "index": 0})
-    await ana.op({"kind": "column.state", "id": "c1", "statement": "Coopérer pour durer"})
+    await fac.op({"kind": "column.state", "id": "c1", "statement": "Coopérer pour durer"})
     await fac.op({"kind": "phase.next"})
     await bob.op({"kind": "note.delete", "id": "n1"})  # after: not in the snapshot
     return [fac, ana, bob]
@@ -80,7 +81,7 @@ async def test_phase_change_saves_the_board_at_that_seq(any_server: ServerProces
     """Each phase.next stores a snapshot equal to the log replayed to its seq, with its hash,
     phase, label and author; the facilitator's live mirror at that seq matches it too."""
     server = any_server
-    ws = server.create_workshop()
+    ws = create_workshop(server, phase=1)  # held from the start: two phases to close
     clients = await scripted_session(server, ws)
     fac = clients[0]
     listed = api(server, ws, "participant", "GET", "/snapshots").json()["snapshots"]
@@ -139,6 +140,7 @@ async def test_diff_of_two_snapshots_lists_exactly_the_changes(server: ServerPro
     await fac.connect()
     await ana.connect()
     try:
+        await fac.op({"kind": "tools.set", "shaping": True})  # Ana shapes them too
         for op in (
             {"kind": "column.add", "id": "c1", "title": "Coopération"},
             {"kind": "column.add", "id": "c2", "title": "Numérique"},
@@ -161,7 +163,7 @@ async def test_diff_of_two_snapshots_lists_exactly_the_changes(server: ServerPro
         ):
             assert (await ana.op(op))["type"] == "ack"
         await fac.op({"kind": "snapshot.take", "label": "B"})
-        a, b = (f["op"]["snapshot"] for f in fac.flow)
+        a, b = (f["op"]["snapshot"] for f in fac.flow if f["op"]["kind"] == "snapshot.take")
         body = api(server, ws, "observer", "GET", f"/snapshots/{a}/diff/{b}").json()
         assert body["notes"] == {
             "added": [{"id": "new", "text": "nouveau", "column": "c2"}],

@@ -189,7 +189,12 @@ def test_http_responses_carry_security_headers(server: ServerProcess) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
         assert "Traceback" not in response.text and "Index of" not in response.text
-    bad = httpx.post(f"{server.base}/api/workshops", content=b"\xff\xfe{", timeout=5)
+    bad = httpx.post(
+        f"{server.base}/api/workshops",
+        content=b"\xff\xfe{",
+        headers={"content-type": "application/json"},
+        timeout=5,
+    )
     assert bad.status_code == 400 and "Traceback" not in bad.text
 
 
@@ -394,7 +399,7 @@ async def test_board_limits_are_configurable(tmp_path: Path) -> None:
     env = {"ATELIER_MAX_NOTES": "3", "ATELIER_MAX_COLUMNS": "2"}
     server = ServerProcess(tmp_path / "data", env=env).start()
     try:
-        workshop = server.create_workshop()
+        workshop = server.create_workshop(shaping=True)
         c = client(server, workshop)
         await c.connect()
         answers = [await c.op({"kind": "note.add", "id": f"n{n}", "text": "x"}) for n in range(4)]
@@ -498,6 +503,11 @@ def test_oversized_request_bodies_are_refused(server: ServerProcess) -> None:
     """A body past its limit gets 413 and creates nothing."""
     big = b'{"title": "' + b"x" * 20_000 + b'"}'
     for path in ("/api/workshops", "/api/qr"):
-        response = httpx.post(f"{server.base}{path}", content=big, timeout=5)
+        response = httpx.post(
+            f"{server.base}{path}",
+            content=big,
+            headers={"content-type": "application/json"},
+            timeout=5,
+        )
         assert response.status_code == 413 and response.json()["error"] == "too_large"
     assert httpx.post(f"{server.base}/api/workshops", json={}, timeout=5).status_code == 201

@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, WatchError
 
+from ..metrics import STORAGE_ERRORS
 from .base import (
     BackendError,
     CommitResult,
@@ -394,4 +395,5 @@ async def call(pending: Awaitable[T]) -> T:
     try:
         return await pending
     except (RedisError, OSError) as exc:
+        STORAGE_ERRORS.labels("redis").inc()
         raise BackendError(f"Redis: {exc}") from exc

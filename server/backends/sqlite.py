@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from ..metrics import STORAGE_ERRORS
 from .base import (
     BackendError,
     CommitResult,
@@ -258,6 +259,7 @@ class SqliteStore:
                 try:
                     results = await self._run(functools.partial(self._write_batch, batch))
                 except Exception as exc:  # every waiter must hear of it, whatever it is
+                    STORAGE_ERRORS.labels("sqlite").inc()
                     if not isinstance(exc, sqlite3.Error | BackendError):
                         log.exception("the SQLite commit failed unexpectedly")
                     for item in batch:

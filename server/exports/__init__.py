@@ -2,7 +2,8 @@
 
 Every exporter takes a :class:`~atelier.exports.document.Document` (what is exported,
 already filtered for whoever asked) and returns the file's bytes; :data:`FORMATS`
-maps a format's name to its exporter and media type.
+maps a format's name to its exporter and media type (``actions.csv`` and
+``actions.odt`` are the hand-off to phase 5, served as ``export.actions.csv``...).
 """
 
 from collections.abc import Callable
@@ -19,4 +20,7 @@ FORMATS: dict[str, tuple[Callable[[Document], bytes], str]] = {
     "csv": (csv_export.export, "text/csv; charset=utf-8"),
     "odt": (odt.export, "application/vnd.oasis.opendocument.text"),
     "html": (html.export, "text/html; charset=utf-8"),
+    # phase 5's first action plan: one draft action sheet per parked idea
+    "actions.csv": (csv_export.export_actions, "text/csv; charset=utf-8"),
+    "actions.odt": (odt.export_actions, "application/vnd.oasis.opendocument.text"),
 }

@@ -2,7 +2,8 @@
 
 Pure: two state dicts in (any form of :meth:`Board.to_dict`), a summary out. Only live
 notes and columns count; a tombstone is a removal. A note "moved" when its column or
-its position changed; "edited" when its text, colour or ambitions did. Each list is
+its position changed; "edited" when its text, colour, ambitions or one of the
+diagnostic's fields (type, theme, source, indicator) did. Each list is
 sorted by id so equal inputs give equal outputs.
 """
 
@@ -10,7 +11,7 @@ from typing import Any
 
 __all__ = ["diff"]
 
-_NOTE_CONTENT = ("text", "colour", "ambitions")
+_NOTE_CONTENT = ("text", "colour", "ambitions", "type", "theme", "source", "indicator")
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -23,8 +24,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         if (old["column"], old["pos"]) != (new["column"], new["pos"]):
             moved.append({"id": note_id, "text": new["text"], "from": old["column"],
                           "to": new["column"]})  # fmt: skip
+        # a finding's optional fields are absent when empty ('' for the diff)
         changes = {
-            k: {"before": old[k], "after": new[k]} for k in _NOTE_CONTENT if old[k] != new[k]
+            k: {"before": old.get(k, ""), "after": new.get(k, "")}
+            for k in _NOTE_CONTENT
+            if old.get(k, "") != new.get(k, "")
         }
         if changes:
             edited.append({"id": note_id, **changes})

@@ -1,9 +1,18 @@
 """The board of one workshop: findings (sticky notes), orientation columns and the pool,
-with the workshop's flow: phase, tools, timer, votes and the freeze.
+with the workshop's flow (phase, tools, timer, votes, the freeze) and what the official
+record keeps of the instance de co-décision (its collèges and members, the objections and
+decisions, « le cap du territoire », the answers to the method's points of vigilance, the
+place and date of the session).
 
-Pure data, no I/O. A note whose ``column`` is ``None`` sits in the pool of unsorted
-findings. Deleted notes and columns stay as tombstones so their ids are never reused
-and a late client can still be told they went away.
+Pure data, no I/O. The items are in ``items.py`` and ``council.py``, their JSON shapes in
+``views.py``. A note whose ``column`` is ``None`` sits in the pool of unsorted findings.
+Deleted notes and columns stay as tombstones so their ids are never reused and a late
+client can still be told they went away.
+
+A workshop starts in the phase it runs (:meth:`Board.new`, phase 4 unless asked
+otherwise); ``first_phase`` remembers it, so earlier phases read as held elsewhere and
+no snapshot ever stands for them. ``Board()`` itself is the empty board of a workshop
+stored before that (phase 1, orientations open to everyone), so old logs replay alike.
 
 Some of the board is private until the facilitator reveals it: a note written while
 silent writing is on is seen only by its author's client (``Note.private_to``), and a
@@ -14,7 +23,27 @@ is meant for; only the full form (``tombstones=True``, for storage) holds everyt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..records import content_hash, name_digest
+from ..records import NAME_FIELDS, content_hash, name_digest
+from .council import (
+    DEFAULT_TIMEZONE,
+    College,
+    Meeting,
+    Member,
+    Objection,
+    default_colleges,
+)
+from .items import Column, Idea, Note, Tools
+from .views import (
+    college_view,
+    column_from,
+    column_view,
+    idea_from,
+    idea_view,
+    member_view,
+    note_from,
+    note_view,
+    orientation_view,
+)
 
 __all__ = [
     "AMBITIONS",
@@ -22,6 +51,7 @@ __all__ = [
     "ANONYMOUS",
     "COLOURS",
     "PHASES",
+    "VIGILANCE_POINTS",
     "Board",
     "Column",
     "Idea",
@@ -53,6 +83,9 @@ PHASES: tuple[str, ...] = (
     "Plan d'actions, modalités d'engagement et de suivi",
 )
 
+#: The method's three points of vigilance, as the codes their answers are kept under.
+VIGILANCE_POINTS: tuple[str, ...] = ("actions", "ess", "documents")
+
 #: The sticky-note palette.
 COLOURS: tuple[str, ...] = ("yellow", "pink", "blue", "green", "orange", "purple")
 
@@ -70,54 +103,6 @@ ANONYMOUS = Viewer("observer")
 
 
 @dataclass(slots=True)
-class Note:
-    """A finding on a sticky note."""
-
-    id: str
-    text: str
-    author: str
-    colour: str
-    ambitions: list[str]
-    column: str | None
-    pos: str
-    deleted: bool = False
-    private_to: str | None = None  # the author's client id while silent writing hides it
-
-
-@dataclass(slots=True)
-class Column:
-    """An orientation column, with its formulated statement."""
-
-    id: str
-    title: str
-    pos: str
-    deleted: bool = False
-    statement: str = ""
-    locked: bool = False
-
-
-@dataclass(slots=True)
-class Idea:
-    """An action idea parked under an orientation for phase 5."""
-
-    id: str
-    column: str
-    text: str
-    author: str
-    deleted: bool = False
-
-
-@dataclass(slots=True)
-class Tools:
-    """The phase 4 tools the facilitator switches on and off."""
-
-    silent: bool = False
-    voting: bool = False
-    budget: int = 3
-    revealed: bool = False  # the current round's vote counts are public
-
-
-@dataclass(slots=True)
 class Board:
     """A workshop board at a given sequence number."""
 
@@ -125,6 +110,7 @@ class Board:
     columns: dict[str, Column] = field(default_factory=dict)
     seq: int = 0
     phase: int = 1
+    first_phase: int = 1  # the phase the workshop started in: those before, held elsewhere
     tools: Tools = field(default_factory=Tools)
     timer: int | None = None  # when the countdown ends, ms since the epoch
     ideas: dict[str, Idea] = field(default_factory=dict)
@@ -134,6 +120,27 @@ class Board:
     # digests of erased pseudonyms (never the names): snapshots, immutable, still hold
     # them, so they are anonymised again whenever they are served
     erased: set[str] = field(default_factory=set)
+    # the instance de co-décision and what the record keeps of the session
+    cap: str = ""  # « le cap du territoire »
+    meeting: Meeting = field(default_factory=Meeting)
+    colleges: list[College] = field(default_factory=default_colleges)
+    members: dict[str, Member] = field(default_factory=dict)  # in the order recorded
+    objections: dict[str, Objection] = field(default_factory=dict)  # in the order raised
+    answers: dict[str, str] = field(default_factory=dict)  # vigilance point -> answer
+
+    @classmethod
+    def new(cls, phase: int = 4, *, shaping: bool = False) -> "Board":
+        """The board a new workshop starts from: in ``phase``; shaping orientations is the
+        facilitator's unless ``shaping`` opens it to participants from the start."""
+        if not 1 <= phase <= len(PHASES):
+            raise ValueError(f"a phase is 1 to {len(PHASES)}")
+        board = cls(phase=phase, first_phase=phase)
+        board.tools.shaping = shaping
+        return board
+
+    def silent_waiting(self) -> int:
+        """How many silent notes wait for the reveal (everyone may know how many)."""
+        return sum(1 for n in self.notes.values() if n.private_to is not None and not n.deleted)
 
     def live_notes(self, column: str | None) -> list[Note]:
         """The live notes of one column (or of the pool), in board order."""
@@ -186,20 +193,31 @@ class Board:
             (
                 i
                 for i in self.ideas.values()
-                if tombstones or (not i.deleted and self._live_column(i.column))
+                if tombstones
+                or (not i.deleted and (i.column is None or self._live_column(i.column)))
             ),
-            key=lambda i: (i.column, i.id),
+            key=lambda i: (i.column or "", i.id),
         )
+        raised: dict[str, list[Objection]] = {}
+        for objection in self.objections.values():
+            raised.setdefault(objection.column, []).append(objection)
         data: dict[str, Any] = {
             "seq": self.seq,
             "phase": self.phase,
-            "columns": [_column(c, tombstones) for c in columns],
-            "notes": [_note(n, tombstones) for n in notes],
-            "orientations": [_orientation(c) for c in columns],
-            "ideas": [_public(asdict(i), tombstones) for i in ideas],
+            "first_phase": self.first_phase,
+            "columns": [column_view(c, tombstones) for c in columns],
+            "notes": [note_view(n, tombstones) for n in notes],
+            "orientations": [orientation_view(c, raised.get(c.id, [])) for c in columns],
+            "ideas": [idea_view(i, tombstones) for i in ideas],
             "tools": asdict(self.tools),
             "timer": self.timer,
             "frozen": self.frozen,
+            "silent_waiting": self.silent_waiting(),
+            "cap": self.cap,
+            "meeting": self.meeting.to_dict(),
+            "colleges": [college_view(c) for c in self.colleges],
+            "members": [member_view(m) for m in self.members.values()],
+            "answers": {point: self.answers.get(point, "") for point in VIGILANCE_POINTS},
         }
         if tombstones:
             data["votes"] = {c: dict(sorted(b.items())) for c, b in sorted(self.votes.items())}
@@ -222,24 +240,26 @@ class Board:
     def from_dict(cls, data: dict[str, Any]) -> "Board":
         """Rebuild a board saved with ``to_dict(tombstones=True)``.
 
-        Boards saved before the flow existed (no phase, tools…) load with its defaults.
+        Boards saved before the flow existed (no phase, tools…) load with its defaults;
+        those saved before issue 10 started in phase 1 with shaping open to everyone.
         """
-        board = cls(seq=int(data["seq"]), phase=int(data.get("phase", 1)))
-        statements = {o["id"]: o for o in data.get("orientations", [])}
+        board = cls(
+            seq=int(data["seq"]),
+            phase=int(data.get("phase", 1)),
+            first_phase=int(data.get("first_phase", 1)),
+        )
+        orientations = {o["id"]: o for o in data.get("orientations", [])}
         for c in data["columns"]:
-            extra = statements.get(c["id"], {})
-            board.columns[c["id"]] = Column(
-                id=c["id"],
-                title=c["title"],
-                pos=c["pos"],
-                deleted=bool(c.get("deleted", False)),
-                statement=str(extra.get("statement", "")),
-                locked=bool(extra.get("locked", False)),
-            )
+            orientation = orientations.get(c["id"], {})
+            board.columns[c["id"]] = column_from(c, orientation)
+            for o in orientation.get("objections", []):
+                board.objections[o["id"]] = Objection(
+                    o["id"], c["id"], o["text"], o.get("by", ""), o.get("answer", "")
+                )
         for n in data["notes"]:
-            board.notes[n["id"]] = Note(**n)
+            board.notes[n["id"]] = note_from(n)
         for i in data.get("ideas", []):
-            board.ideas[i["id"]] = Idea(**i)
+            board.ideas[i["id"]] = idea_from(i)
         board.tools = Tools(**data.get("tools", {}))
         board.timer = data.get("timer")
         board.frozen = data.get("frozen")
@@ -249,56 +269,28 @@ class Board:
         contributors = data.get("contributors", [])
         board.contributors = set(contributors) if isinstance(contributors, list) else set()
         board.erased = set(data.get("erased", []))
+        board.cap = str(data.get("cap", ""))
+        meeting = data.get("meeting", {})
+        board.meeting = Meeting(str(meeting.get("place", "")), str(meeting.get("date", "")),
+                                str(meeting.get("timezone", DEFAULT_TIMEZONE)))  # fmt: skip
+        if "colleges" in data:
+            board.colleges = [College(c["id"], c["label"]) for c in data["colleges"]]
+        for m in data.get("members", []):
+            board.members[m["id"]] = Member(m["id"], m["name"], m["college"])
+        board.answers = {k: str(v) for k, v in data.get("answers", {}).items() if v}
         return board
 
 
 def erase_names(data: Any, erased: set[str], replacement: str) -> Any:
-    """A copy of ``data`` (a view, a snapshot, a record) where every ``author`` whose
-    digest is in ``erased`` reads ``replacement``."""
+    """A copy of ``data`` (a view, a snapshot, a record) where every name field
+    (``author``, ``by``, ``name``…) whose digest is in ``erased`` reads ``replacement``."""
     if isinstance(data, list):
         return [erase_names(item, erased, replacement) for item in data]
     if isinstance(data, dict):
-        out = {k: erase_names(v, erased, replacement) for k, v in data.items()}
-        author = out.get("author")
-        if isinstance(author, str) and name_digest(author) in erased:
-            out["author"] = replacement
-        return out
+        return {
+            k: replacement
+            if k in NAME_FIELDS and isinstance(v, str) and name_digest(v) in erased
+            else erase_names(v, erased, replacement)
+            for k, v in data.items()
+        }
     return data
-
-
-def _column(column: Column, tombstones: bool) -> dict[str, Any]:
-    # statement and lock travel in "orientations" so a column keeps its original shape
-    item: dict[str, Any] = {"id": column.id, "title": column.title, "pos": column.pos}
-    if tombstones:
-        item["deleted"] = column.deleted
-    return item
-
-
-def _orientation(column: Column) -> dict[str, Any]:
-    return {"id": column.id, "statement": column.statement, "locked": column.locked}
-
-
-def _note(note: Note, tombstones: bool) -> dict[str, Any]:
-    # by hand: dataclasses.asdict deep-copies recursively, and a join of a 2,000-note
-    # board spent most of its server time there (measured with py-spy, bench scenario d)
-    item: dict[str, Any] = {
-        "id": note.id,
-        "text": note.text,
-        "author": note.author,
-        "colour": note.colour,
-        "ambitions": list(note.ambitions),
-        "column": note.column,
-        "pos": note.pos,
-    }
-    if tombstones:
-        item["deleted"] = note.deleted
-        item["private_to"] = note.private_to
-    elif note.private_to is not None:
-        item["private"] = True  # only its author's view holds it: say so
-    return item
-
-
-def _public(item: dict[str, Any], tombstones: bool) -> dict[str, Any]:
-    if not tombstones:
-        item.pop("deleted", None)
-    return item

@@ -12,19 +12,26 @@ deterministic: the role in the committed record is checked by every replica alik
 and a freeze is final for every op ordered after it, whichever process sent it.
 
 Some events are private (a silent note, a vote): :func:`apply` says who sees which
-version of the event in an :class:`Applied`.
+version of the event in an :class:`Applied`. The notes, columns and ideas are applied
+here; the flow (votes, phases, tools, reveals, freeze, erasure) in ``flow_ops.py``, the
+instance de co-décision's record in ``council_ops.py``.
 """
 
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fractional_indexing import generate_key_between
 
+from .context import Applied, Context, Event
+from .council_ops import COUNCIL_KINDS, apply_council
 from .errors import RoomError
-from .model import ANONYMOUS, PHASES, Board, Column, Idea, Note, content_hash, name_digest
+from .flow_ops import ANONYMISED, FLOW_KINDS, apply_flow, snapshot_id
+from .items import FINDING_FIELDS
+from .lookup import live_column, open_column, require_open_column
+from .model import Board, Column, Idea, Note
 from .ops import (
-    DEFAULT_LIMITS,
     FACILITATOR_KINDS,
+    IMPORT_ROLE,
+    SHAPING_KINDS,
     ColumnAdd,
     ColumnDelete,
     ColumnLock,
@@ -33,58 +40,19 @@ from .ops import (
     ColumnState,
     IdeaAdd,
     IdeaDelete,
+    IdeaMove,
     NoteAdd,
     NoteDelete,
     NoteEdit,
     NoteMove,
     NoteRestore,
     Op,
-    ParticipantErase,
-    RoomLimits,
-    SnapshotTake,
-    TimerStart,
-    ToolsSet,
-    Vote,
 )
+from .views import idea_view, note_event
 
 __all__ = ["ANONYMISED", "Applied", "Context", "Event", "apply", "apply_op", "snapshot_id"]
 
-Event = dict[str, Any]
-
-#: What an erased pseudonym becomes.
-ANONYMISED = "Participant·e anonyme"
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who committed an op, and where it sits in the log (from the committed record)."""
-
-    author: str
-    role: str = "participant"
-    client: str = ""
-    at: int = 0  # ms since the epoch, as the committing process stamped it
-    seq: int = 0
-    limits: RoomLimits = DEFAULT_LIMITS
-
-
-@dataclass(slots=True)
-class Applied:
-    """An op's resolved event: ``event`` for everyone, except the clients in ``private``,
-    who get their own version instead (``event`` is None when only they may know)."""
-
-    event: Event | None
-    private: dict[str, Event] = field(default_factory=dict)
-
-    def for_client(self, client: str | None) -> Event | None:
-        """The version of the event this client is shown, if any."""
-        if client is not None and client in self.private:
-            return self.private[client]
-        return self.event
-
-
-def snapshot_id(seq: int) -> str:
-    """The id of the snapshot an op committed at ``seq`` takes."""
-    return f"s{seq}"
+FACILITATOR, PARTICIPANT = "facilitator", "participant"
 
 
 def apply_op(board: Board, op: Op, ctx: Context | str) -> Event:
@@ -108,10 +76,14 @@ def apply(board: Board, op: Op, ctx: Context) -> Applied:
         raise RoomError("frozen", "The board is frozen: it is the official record now.")
     if ctx.role == "observer":
         raise RoomError("forbidden", "Observers can watch but not edit.")
-    if kind in FACILITATOR_KINDS and ctx.role != "facilitator":
+    if kind in FACILITATOR_KINDS and ctx.role not in (FACILITATOR, IMPORT_ROLE):
         raise RoomError("forbidden", "Only the facilitator may do this.")
+    if kind in SHAPING_KINDS and ctx.role == PARTICIPANT and not board.tools.shaping:
+        raise RoomError(
+            "shaping_closed", "Only the facilitator shapes the orientations unless they open it."
+        )
     applied = _dispatch(board, op, ctx)
-    if ctx.role == "participant":
+    if ctx.role == PARTICIPANT:
         board.contributors.add(ctx.client)
     return applied
 
@@ -144,49 +116,31 @@ def _dispatch(board: Board, op: Op, ctx: Context) -> Applied:
         return Applied(_idea_add(board, cast(IdeaAdd, op), ctx))
     if kind == "idea.delete":
         return Applied(_idea_delete(board, cast(IdeaDelete, op)))
-    if kind in ("vote.add", "vote.remove"):
-        return _vote(board, cast(Vote, op), ctx)
-    if kind == "phase.next":
-        return Applied(_phase_next(board, ctx))
-    if kind == "snapshot.take":
-        label = cast(SnapshotTake, op)["label"]
-        return Applied({"kind": kind, "snapshot": snapshot_id(ctx.seq), "label": label})
-    if kind == "tools.set":
-        return Applied(_tools_set(board, cast(ToolsSet, op)))
-    if kind == "reveal":
-        return Applied({"kind": "reveal", **_reveal(board)})
-    if kind == "timer.start":
-        board.timer = ctx.at + 1000 * cast(TimerStart, op)["seconds"]
-        return Applied({"kind": kind, "ends_at": board.timer})
-    if kind == "timer.stop":
-        board.timer = None
-        return Applied({"kind": kind})
-    if kind == "freeze":
-        return Applied(_freeze(board, ctx))
-    if kind == "participant.erase":
-        return _erase(board, cast(ParticipantErase, op))
+    if kind == "idea.move":
+        return Applied(_idea_move(board, cast(IdeaMove, op)))
+    if kind in COUNCIL_KINDS:
+        return Applied(apply_council(board, op))
+    if kind in FLOW_KINDS:
+        return apply_flow(board, op, ctx)
     raise AssertionError(f"unhandled op kind {kind!r}")  # protocol admits no other
 
 
-def _note_event(kind: str, note: Note) -> Event:
-    return {
-        "kind": kind,
-        "id": note.id,
-        "text": note.text,
-        "author": note.author,
-        "colour": note.colour,
-        "ambitions": note.ambitions,
-        "column": note.column,
-        "pos": note.pos,
-    }
-
-
-def _seen_by(note: Note, event: Event) -> Applied:
+def _seen_by(board: Board, note: Note, event: Event, *, counted: bool = False) -> Applied:
     """Everyone sees an event about a public note; only its author one about a silent
-    note, which says so (``private``): the client never has to guess."""
+    note, which says so (``private``): the client never has to guess.
+
+    ``counted``: the op changed how many silent notes wait. Everyone else is then told
+    the new count (``silent.waiting``), never the text; the author's event carries it too.
+    """
     if note.private_to is None:
         return Applied(event)
-    return Applied(None, {note.private_to: {**event, "private": True}})
+    if not counted:
+        return Applied(None, {note.private_to: {**event, "private": True}})
+    waiting = board.silent_waiting()
+    return Applied(
+        {"kind": "silent.waiting", "silent_waiting": waiting},
+        {note.private_to: {**event, "private": True, "silent_waiting": waiting}},
+    )
 
 
 def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
@@ -195,8 +149,8 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
     if board.count_live_notes() >= ctx.limits.notes:
         raise RoomError("too_many_notes", f"This board already holds {ctx.limits.notes} notes.")
     column = op.get("column")
-    _require_open_column(board, column)
-    pos = _pos_at(board.live_notes(column), op.get("index"))
+    require_open_column(board, column)
+    ordered = board.live_notes(column)
     note = Note(
         id=op["id"],
         text=op["text"],
@@ -204,17 +158,22 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         colour=op.get("colour", "yellow"),
         ambitions=list(op.get("ambitions", [])),
         column=column,
-        pos=pos,
+        pos=_imported_pos(ordered, op, ctx) or _pos_at(ordered, op.get("index")),
         # silent writing is the participants'; the facilitator's notes (imports too) stay public
-        private_to=ctx.client if board.tools.silent and ctx.role != "facilitator" else None,
+        private_to=ctx.client if board.tools.silent and ctx.role == PARTICIPANT else None,
+        type=op.get("type", ""),
+        theme=op.get("theme", ""),
+        source=op.get("source", ""),
+        indicator=op.get("indicator", ""),
+        imported=_imported(op, ctx),
     )
     board.notes[note.id] = note
-    return _seen_by(note, _note_event("note.add", note))
+    return _seen_by(board, note, note_event("note.add", note), counted=True)
 
 
 def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
-    _require_open_column(board, note.column)
+    require_open_column(board, note.column)
     event: Event = {"kind": "note.edit", "id": note.id}
     if "text" in op:
         note.text = event["text"] = op["text"]
@@ -222,25 +181,31 @@ def _note_edit(board: Board, op: NoteEdit, ctx: Context) -> Applied:
         note.colour = event["colour"] = op["colour"]
     if "ambitions" in op:
         note.ambitions = event["ambitions"] = list(op["ambitions"])
-    return _seen_by(note, event)
+    for key in FINDING_FIELDS:
+        if key in op:  # '' clears it
+            setattr(note, key, op[key])  # type: ignore[literal-required]
+            event[key] = op[key]  # type: ignore[literal-required]
+    return _seen_by(board, note, event)
 
 
 def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
     column = op["column"]
-    _require_open_column(board, note.column)
-    _require_open_column(board, column)
+    require_open_column(board, note.column)
+    require_open_column(board, column)
     others = [n for n in board.live_notes(column) if n.id != note.id]
     note.pos = _pos_at(others, op.get("index"))
     note.column = column
-    return _seen_by(note, {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos})
+    return _seen_by(
+        board, note, {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos}
+    )
 
 
 def _note_delete(board: Board, op: NoteDelete, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
-    _require_open_column(board, note.column)
+    require_open_column(board, note.column)
     note.deleted = True
-    return _seen_by(note, {"kind": "note.delete", "id": note.id})
+    return _seen_by(board, note, {"kind": "note.delete", "id": note.id}, counted=True)
 
 
 def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
@@ -254,11 +219,11 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     column = note.column
     if column is not None and (column not in board.columns or board.columns[column].deleted):
         column = None  # its column went away meanwhile: it comes back to the pool
-    _require_open_column(board, column)
+    require_open_column(board, column)
     note.pos = _pos_at(board.live_notes(column), None)
     note.column = column
     note.deleted = False
-    return _seen_by(note, _note_event("note.restore", note))
+    return _seen_by(board, note, note_event("note.restore", note), counted=True)
 
 
 def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
@@ -268,29 +233,29 @@ def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
         raise RoomError(
             "too_many_columns", f"This board already holds {ctx.limits.columns} columns."
         )
-    column = Column(
-        id=op["id"], title=op["title"], pos=_pos_at(board.live_columns(), op.get("index"))
-    )
+    ordered = board.live_columns()
+    pos = _imported_pos(ordered, op, ctx) or _pos_at(ordered, op.get("index"))
+    column = Column(id=op["id"], title=op["title"], pos=pos)
     board.columns[column.id] = column
     return {"kind": "column.add", "id": column.id, "title": column.title, "pos": column.pos}
 
 
 def _column_rename(board: Board, op: ColumnRename) -> Event:
-    column = _open_column(board, op["id"])
+    column = open_column(board, op["id"])
     column.title = op["title"]
     return {"kind": "column.rename", "id": column.id, "title": column.title}
 
 
 def _column_move(board: Board, op: ColumnMove) -> Event:
     # moving a locked column is allowed: the lock guards its content, not the order
-    column = _live_column(board, op["id"])
+    column = live_column(board, op["id"])
     others = [c for c in board.live_columns() if c.id != column.id]
     column.pos = _pos_at(others, op["index"])
     return {"kind": "column.move", "id": column.id, "pos": column.pos}
 
 
 def _column_delete(board: Board, op: ColumnDelete) -> Applied:
-    column = _open_column(board, op["id"])
+    column = open_column(board, op["id"])
     moved: list[tuple[Note, dict[str, str]]] = []
     last = _last_pos(board.live_notes(None))
     for note in board.live_notes(column.id):
@@ -298,23 +263,28 @@ def _column_delete(board: Board, op: ColumnDelete) -> Applied:
         note.column, note.pos = None, last
         moved.append((note, {"id": note.id, "pos": note.pos}))
     column.deleted = True
+    # its ideas wait under no orientation, rather than vanish with it
+    ideas = sorted(i.id for i in board.ideas.values() if i.column == column.id and not i.deleted)
+    for idea_id in ideas:
+        board.ideas[idea_id].column = None
     # a silent note that went back to the pool is news for its author only
     public = [entry for note, entry in moved if note.private_to is None]
-    applied = Applied({"kind": "column.delete", "id": column.id, "notes": public})
+    applied = Applied({"kind": "column.delete", "id": column.id, "notes": public, "ideas": ideas})
     for owner in sorted({n.private_to for n, _ in moved if n.private_to is not None}):
         own = [entry for note, entry in moved if note.private_to in (None, owner)]
-        applied.private[owner] = {"kind": "column.delete", "id": column.id, "notes": own}
+        applied.private[owner] = {"kind": "column.delete", "id": column.id, "notes": own,
+                                  "ideas": ideas}  # fmt: skip
     return applied
 
 
 def _column_state(board: Board, op: ColumnState) -> Event:
-    column = _open_column(board, op["id"])
+    column = open_column(board, op["id"])
     column.statement = op["statement"]
     return {"kind": "column.state", "id": column.id, "statement": column.statement}
 
 
 def _column_lock(board: Board, op: ColumnLock) -> Event:
-    column = _live_column(board, op["id"])
+    column = live_column(board, op["id"])
     column.locked = op["kind"] == "column.lock"
     return {"kind": op["kind"], "id": column.id}
 
@@ -324,122 +294,40 @@ def _idea_add(board: Board, op: IdeaAdd, ctx: Context) -> Event:
         raise RoomError("id_taken", f"An idea with id {op['id']!r} already exists.")
     if sum(1 for i in board.ideas.values() if not i.deleted) >= ctx.limits.ideas:
         raise RoomError("too_many_ideas", f"This board already holds {ctx.limits.ideas} ideas.")
-    column = _live_column(board, op["column"])
-    idea = Idea(id=op["id"], column=column.id, text=op["text"], author=ctx.author)
+    column = op.get("column")
+    if column is not None:
+        live_column(board, column)
+    idea = Idea(id=op["id"], column=column, text=op["text"], author=ctx.author,
+                imported=_imported(op, ctx))  # fmt: skip
     board.ideas[idea.id] = idea
-    return {"kind": "idea.add", "id": idea.id, "column": idea.column, "text": idea.text,
-            "author": idea.author}  # fmt: skip
+    return {"kind": "idea.add", **idea_view(idea, storage=False)}
 
 
 def _idea_delete(board: Board, op: IdeaDelete) -> Event:
-    idea = board.ideas.get(op["id"])
-    if idea is None or idea.deleted:
-        raise RoomError("unknown_idea", f"There is no idea {op['id']!r} on this board.")
+    idea = _live_idea(board, op["id"])
     idea.deleted = True
     return {"kind": "idea.delete", "id": idea.id}
 
 
-def _vote(board: Board, op: Vote, ctx: Context) -> Applied:
-    if not board.tools.voting:
-        raise RoomError("voting_closed", "Voting is not open.")
-    column = _live_column(board, op["column"])
-    ballot = board.votes.setdefault(ctx.client, {})
-    if op["kind"] == "vote.add":
-        if sum(ballot.values()) >= board.tools.budget:
-            raise RoomError("no_votes_left", "You have used all your votes.")
-        ballot[column.id] = ballot.get(column.id, 0) + 1
-    else:
-        if ballot.get(column.id, 0) <= 0:
-            raise RoomError("no_vote", "You have no vote on this orientation.")
-        ballot[column.id] -= 1
-        if not ballot[column.id]:
-            del ballot[column.id]
-    mine = dict(sorted(ballot.items()))
-    left = max(0, board.tools.budget - sum(mine.values()))  # the budget may have shrunk
-    # a vote stays the voter's secret until the reveal: only their client hears of it
-    event = {"kind": op["kind"], "column": column.id, "mine": mine, "left": left}
-    return Applied(None, {ctx.client: event})
+def _idea_move(board: Board, op: IdeaMove) -> Event:
+    idea = _live_idea(board, op["id"])
+    column = op["column"]
+    if column is not None:
+        live_column(board, column)
+    idea.column = column
+    return {"kind": "idea.move", "id": idea.id, "column": column}
 
 
-def _phase_next(board: Board, ctx: Context) -> Event:
-    if board.phase >= len(PHASES):
-        raise RoomError("last_phase", "This is the last phase.")
-    closed = board.phase
-    board.phase += 1
-    return {"kind": "phase.next", "phase": board.phase, "snapshot": snapshot_id(ctx.seq),
-            "label": PHASES[closed - 1]}  # fmt: skip
-
-
-def _tools_set(board: Board, op: ToolsSet) -> Event:
-    tools = board.tools
-    new_round = op.get("voting") is True and not tools.voting
-    if "silent" in op:
-        tools.silent = op["silent"]
-    if "budget" in op:
-        tools.budget = op["budget"]
-    if "voting" in op:
-        tools.voting = op["voting"]
-    if new_round:  # opening a vote starts a fresh, hidden round
-        board.votes.clear()
-        tools.revealed = False
-    return {"kind": "tools.set", "tools": _tools(board), "new_round": new_round}
-
-
-def _tools(board: Board) -> dict[str, Any]:
-    t = board.tools
-    return {"silent": t.silent, "voting": t.voting, "budget": t.budget, "revealed": t.revealed}
-
-
-def _reveal(board: Board) -> dict[str, Any]:
-    """Make every silent note and the vote counts public; voting closes."""
-    hidden = [n for n in board.notes.values() if n.private_to is not None]
-    for note in hidden:
-        note.private_to = None
-    shown = sorted(
-        (n for n in hidden if not n.deleted), key=lambda n: (n.column or "", n.pos, n.id)
-    )
-    board.tools.voting = False
-    board.tools.revealed = True
-    return {
-        "notes": [_note_event("note.add", n) for n in shown],
-        "counts": board.vote_counts(),
-        "tools": _tools(board),
-    }
-
-
-def _freeze(board: Board, ctx: Context) -> Event:
-    revealed = _reveal(board)  # the record is public: nothing stays hidden
-    board.frozen = {"seq": ctx.seq, "at": ctx.at, "by": ctx.author}
-    board.timer = None
-    digest = content_hash(board.to_dict(viewer=ANONYMOUS))
-    return {"kind": "freeze", **board.frozen, "hash": digest, **revealed}
-
-
-def _erase(board: Board, op: ParticipantErase) -> Applied:
-    digest = op["digest"]
-    for note in board.notes.values():
-        if name_digest(note.author) == digest:
-            note.author = ANONYMISED
-    for idea in board.ideas.values():
-        if name_digest(idea.author) == digest:
-            idea.author = ANONYMISED
-    board.erased.add(digest)
-    # The event lists every note and idea signed anonymously now, not only those this
-    # erase re-signed: it is then the same when a scrubbed log is replayed. A silent
-    # note is listed for its author only.
-    signed = sorted(
-        (n for n in board.notes.values() if n.author == ANONYMISED and not n.deleted),
-        key=lambda n: n.id,
-    )
-    ideas = sorted(i.id for i in board.ideas.values() if i.author == ANONYMISED and not i.deleted)
-
-    def event(owner: str | None) -> Event:
-        notes = [n.id for n in signed if n.private_to in (None, owner)]
-        return {"kind": "participant.erase", "replacement": ANONYMISED, "notes": notes,
-                "ideas": ideas}  # fmt: skip
-
-    owners = sorted({n.private_to for n in signed if n.private_to is not None})
-    return Applied(event(None), {owner: event(owner) for owner in owners})
+def _live_idea(board: Board, idea_id: str) -> Idea:
+    idea = board.ideas.get(idea_id)
+    if idea is None or idea.deleted:
+        raise RoomError("unknown_idea", f"There is no idea {idea_id!r} on this board.")
+    # under a deleted orientation (a board stored before column.delete moved its ideas
+    # out), an idea is in no view: it does not exist
+    column = None if idea.column is None else board.columns.get(idea.column)
+    if column is not None and column.deleted:
+        raise RoomError("unknown_idea", f"There is no idea {idea_id!r} on this board.")
+    return idea
 
 
 def _live_note(board: Board, note_id: str, ctx: Context) -> Note:
@@ -450,23 +338,22 @@ def _live_note(board: Board, note_id: str, ctx: Context) -> Note:
     return note
 
 
-def _live_column(board: Board, column_id: str) -> Column:
-    column = board.columns.get(column_id)
-    if column is None or column.deleted:
-        raise RoomError("unknown_column", f"There is no column {column_id!r} on this board.")
-    return column
+def _imported(op: Any, ctx: Context) -> bool:
+    """Whether an item comes from a file: an import says so (a board's export keeps its
+    participants' notes as theirs); nothing else can."""
+    return ctx.role == IMPORT_ROLE and op.get("imported") is True
 
 
-def _open_column(board: Board, column_id: str) -> Column:
-    column = _live_column(board, column_id)
-    if column.locked:
-        raise RoomError("locked", "The facilitator has locked this orientation.")
-    return column
-
-
-def _require_open_column(board: Board, column_id: str | None) -> None:
-    if column_id is not None:
-        _open_column(board, column_id)
+def _imported_pos(ordered: list[Note] | list[Column], op: Any, ctx: Context) -> str | None:
+    """The position an import gives (it keeps the exported order), checked to come after
+    every item already there, so that positions stay distinct and increasing."""
+    pos = op.get("pos") if ctx.role == IMPORT_ROLE else None
+    if pos is None:
+        return None
+    last = _last_pos(ordered)
+    if last is not None and pos <= last:
+        raise RoomError("bad_position", "An imported item must come after those before it.")
+    return str(pos)
 
 
 def _pos_at(ordered: list[Note] | list[Column], index: int | None) -> str:

@@ -1,0 +1,85 @@
+"""The rotation race: a link replaced while its room is still loading must not leave a
+socket that joined with the old link open, nor have its edits acknowledged.
+
+The room's load is held at a gate (the real SQLite store, with one wait injected), so
+the replacement lands exactly in the window the audit found: after the join passed the
+link check, before the socket was in the room."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from atelier.app import create_app
+from atelier.backends import Backends
+from atelier.backends.memory import MemoryBus
+from atelier.backends.sqlite import SqliteStore
+from atelier.config import Settings
+
+from .support import Client, free_port
+
+
+class GatedStore(SqliteStore):
+    """The real SQLite store; loading a room's checkpoint waits while the gate is shut."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.loading = asyncio.Event()
+
+    async def load_checkpoint(self, workshop_id: str) -> tuple[int, dict[str, Any]] | None:
+        self.loading.set()
+        await self.gate.wait()
+        return await super().load_checkpoint(workshop_id)
+
+
+@pytest.fixture
+async def gated(tmp_path: Path) -> AsyncIterator[tuple[str, GatedStore]]:
+    """A real uvicorn server on a free port, in this process, over the gated store."""
+    port = free_port()
+    store = GatedStore(tmp_path)
+    settings = Settings(port=port, data=tmp_path, room_idle_seconds=0.05)
+    app = create_app(settings, Backends(store, MemoryBus()))
+    server = uvicorn.Server(uvicorn.Config(app, port=port, ws="websockets-sansio",
+                                           log_level="warning"))  # fmt: skip
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"127.0.0.1:{port}", store
+    server.should_exit = True
+    await task
+
+
+async def test_a_link_replaced_while_its_room_loads_closes_the_socket(
+    gated: tuple[str, GatedStore],
+) -> None:
+    """Join with the participant link; while the room loads, the facilitator replaces that
+    link; the socket is closed with link_revoked (1008) and its op is never acked."""
+    address, store = gated
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        workshop = (await http.post("/api/workshops", json={})).json()
+        secrets = {r: link.split("#k=")[1] for r, link in workshop["links"].items()}
+        store.gate.clear()
+        store.loading.clear()
+        ana = Client(f"ws://{address}", workshop["id"], secrets["participant"])
+        joining = asyncio.create_task(ana.connect())
+        await asyncio.wait_for(store.loading.wait(), 10)  # past the link check, room loading
+        facilitator = {"authorization": f"Bearer {secrets['facilitator']}"}
+        path = f"/api/workshops/{workshop['id']}/links/participant/rotate"
+        rotated = await http.post(path, headers=facilitator)
+        assert rotated.status_code == 200
+        store.gate.set()
+        try:
+            await joining
+            await ana.send_op({"kind": "note.add", "id": "n1", "text": "après le changement"})
+        except (ConnectionError, OSError):
+            pass  # closed before the welcome or the op: refused either way
+        await ana.wait_for(lambda: ana.closed is not None, 10, "the socket to be closed")
+    assert not [a for a in ana.acks.values() if a["type"] == "ack"]
+    errors = [f for f in ana.frames if f["type"] == "error"]
+    assert errors and errors[-1]["code"] == "link_revoked"
+    assert getattr(ana.closed, "rcvd", None) is not None and ana.closed.rcvd.code == 1008
