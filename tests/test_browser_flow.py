@@ -98,6 +98,15 @@ def open_fold(page: Page, panel: str) -> None:
     expect(fold).to_have_attribute("open", "")
 
 
+def create_in_phase(server: ServerProcess, title: str, phase: int) -> dict[str, Any]:
+    """A workshop created for a given phase (a new one starts in phase 4 by default)."""
+    response = httpx.post(f"{server.base}/api/workshops", json={"title": title, "phase": phase})
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()
+    data["secrets"] = {r: link.split("#k=")[1] for r, link in data["links"].items()}
+    return data
+
+
 def next_phase(page: Page) -> None:
     """« Passer à la phase N… », then yes in the confirmation it asks."""
     page.click("#phase-next")
@@ -146,7 +155,7 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     browser: Browser, server: ServerProcess, tmp_path: Path
 ) -> None:
     """Facilitator and two participants: findings to orientations, votes, reveal, freeze, ODT."""
-    workshop = server.create_workshop("Atelier Pays de Redon")
+    workshop = create_in_phase(server, "Atelier Pays de Redon", 1)  # to walk to phase 4
     links = workshop["links"]
     shots: list[Path] = []
     fac_w, _ = join(browser, links["facilitator"], "Animation", accept_downloads=True,
@@ -208,7 +217,12 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     ana.reload()  # the server's view says so too: the mark survives a reload
     expect(ana.locator("#conn")).to_have_attribute("data-state", "online")
     expect(note(ana, "Secret d'Ana")).to_have_class(re.compile("is-private"))
-    fac.uncheck("#silent-toggle")
+    # the facilitator sees how many wait, never what they say
+    expect(fac.locator("#silent-waiting")).to_have_text(
+        "2 constat(s) silencieux en attente de dévoilement.", timeout=LIVE * 3
+    )
+    expect(fac.locator("#tool-silent")).to_have_text("Écriture silencieuse · 2 en attente")
+    expect(note(fac, "Secret")).to_have_count(0)
 
     # statements, an idea parked for phase 5, a named snapshot
     # wording an orientation is the facilitator's (participants have no such control)
@@ -259,8 +273,13 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
     expect(note(ana, "Secret de Bruno")).to_have_count(0)
     expect(note(fac, "Secret d'Ana")).to_have_count(0)
 
-    # the reveal: silent findings and counts for everyone
-    fac.click("#reveal")
+    # the reveals, one step each: the silent findings, then the counts, for everyone
+    fac.click("#reveal-notes")
+    for page in (fac, ana, bruno):
+        expect(note(page, "Secret de Bruno")).to_have_count(1, timeout=LIVE * 3)
+    expect(column(ana, "Relocaliser l'alimentation").locator(".tally")).to_have_text("")
+    expect(fac.locator("#silent-waiting")).to_have_text("Aucun constat silencieux en attente.")
+    fac.click("#reveal-votes")
     for page in (fac, ana, bruno):
         expect(column(page, "Relocaliser l'alimentation").locator(".tally")).to_have_text(
             "2 vote(s)", timeout=LIVE * 3
@@ -356,7 +375,7 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
         (ana_frames, "Secret d'Ana", "Secret de Bruno"),
         (bruno_frames, "Secret de Bruno", "Secret d'Ana"),
     ):
-        before = frames.until("reveal")
+        before = frames.until("notes.reveal")
         assert any(own in raw for raw in before), "the author gets her own silent note"
         assert not any(other in raw for raw in before), f"{other} leaked before the reveal"
         assert all('"counts":{' not in raw for raw in before), "counts before the reveal"

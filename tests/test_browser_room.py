@@ -327,8 +327,8 @@ def test_the_join_screen_projects_the_participant_link_and_never_the_facilitator
 def test_the_facilitator_runs_the_room_from_the_keyboard_alone(
     browser: Browser, server: ServerProcess
 ) -> None:
-    """Keyboard only: open the drawer, turn silent writing on, open a vote, reveal, move to
-    the next phase through its confirmation, add an orientation, show the join screen and
+    """Keyboard only: open the drawer, turn silent writing on, open a vote, reveal the votes,
+    move to the next phase through its confirmation, add an orientation, show the join screen and
     leave it, enter and leave presentation mode."""
     workshop = server.create_workshop("Clavier seul")
     watched = open_as_empty(browser, workshop["links"]["facilitator"], "Claire")
@@ -356,7 +356,7 @@ def test_the_facilitator_runs_the_room_from_the_keyboard_alone(
     tab_to("#vote-open")
     page.keyboard.press("Enter")
     expect(page.locator("#tool-voting")).to_contain_text("Vote par gommettes ouvert")
-    tab_to("#reveal")
+    tab_to("#reveal-votes")
     page.keyboard.press("Enter")
     expect(page.locator("#tool-voting")).to_have_text("Votes dévoilés")
     phase = page.locator("#phases [aria-current=step]")
@@ -454,3 +454,97 @@ def test_a_join_screen_on_another_machine_takes_only_the_participant_link(
     expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
     watched.assert_clean()
     page.context.close()
+
+
+def test_a_new_workshop_opens_in_phase_4_with_the_earlier_phases_held_elsewhere(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """Created from the home page with its defaults, a workshop opens in phase 4; phases
+    1 to 3 read as held elsewhere and no snapshot stands for them."""
+    context = new_context(browser, viewport=LAPTOP)
+    context.add_init_script("localStorage.setItem('atelier.pref.name', '\"Claire\"')")
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(server.base)
+    expect(page.get_by_label("L'atelier commence à la phase")).to_have_value("4")
+    page.fill("#ws-title-input", "Atelier de Crozon")
+    page.get_by_role("button", name="Créer l'atelier").click()
+    page.get_by_role("link", name="Ouvrir le tableau").click()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "online")
+    current = page.locator("#phases [aria-current=step]")
+    expect(current).to_have_attribute("data-phase", "4")
+    expect(current).to_contain_text("Orientations stratégiques")
+    expect(page.locator("#phases .elsewhere")).to_have_count(3)
+    expect(page.locator("#phases li").first).to_contain_text("tenue en dehors d'Atelier")
+    page.click("#drawer-toggle")
+    expect(page.locator("#phase-next")).to_have_text("Passer à la phase 5…")
+    page.locator("#panel-snapshots summary").click()
+    expect(page.locator("#snapshot-none")).to_be_visible()
+    shoot(page, "new-workshop-1366")
+    assert_accessible(page, "a new workshop's board at 1366x768")
+    watched.assert_clean()
+    context.close()
+
+
+def test_closing_and_reopening_a_vote_keeps_the_ballots_and_a_new_round_asks_first(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """A participant's two votes survive « Clore le vote » and « Ouvrir le vote »; only
+    « Nouveau tour de vote… », after its confirmation, clears them."""
+    workshop = server.create_workshop("Votes gardés")
+    seed(server, workshop, [{"kind": "column.add", "id": "c1", "title": "Mobilités"}])
+    fac = open_as_empty(browser, workshop["links"]["facilitator"], "Claire").page
+    ana = open_as_empty(browser, workshop["links"]["participant"], "Ana").page
+    fac.click("#drawer-toggle")
+    fac.fill("#vote-budget", "2")
+    fac.click("#vote-open")
+    vote = ana.get_by_role("button", name="Voter pour « Mobilités »")
+    vote.click()
+    vote.click()
+    mine = ana.locator(".vote-mine")
+    expect(mine).to_have_text("Mes votes : 2")
+    fac.click("#vote-close")
+    expect(ana.locator(".votes")).to_be_hidden()
+    expect(fac.locator("#vote-now")).to_contain_text("reprend les bulletins")
+    fac.click("#vote-open")
+    expect(mine).to_have_text("Mes votes : 2")  # the same round goes on
+    expect(ana.locator("#tool-voting")).to_have_text("Vote ouvert : il vous reste 0 vote(s) sur 2")
+    expect(vote).to_be_disabled()
+    fac.click("#vote-round")
+    dialog = fac.locator("#confirm")
+    expect(dialog).to_contain_text("Les votes du tour en cours seront effacés")
+    fac.keyboard.press("Escape")  # no: nothing changes
+    expect(mine).to_have_text("Mes votes : 2")
+    fac.click("#vote-round")
+    fac.click("#confirm-ok")
+    expect(mine).to_have_text("Mes votes : 0")
+    expect(ana.locator("#tool-voting")).to_have_text("Vote ouvert : il vous reste 2 vote(s) sur 2")
+    shoot(fac, "vote-round-1366")
+    fac.context.close()
+    ana.context.close()
+
+
+def test_the_facilitator_opens_shaping_to_participants_and_closes_it_again(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """With the switch on, a participant's screen gets the orientations' menus and the new
+    orientation field; off again, they are gone."""
+    workshop = server.create_workshop("Façonnage ouvert")
+    seed(server, workshop, [{"kind": "column.add", "id": "c1", "title": "Mobilités"}])
+    fac = open_as_empty(browser, workshop["links"]["facilitator"], "Claire").page
+    ana = open_as_empty(browser, workshop["links"]["participant"], "Ana").page
+    assert visible_count(ana, ".col-menu") == 0
+    fac.click("#drawer-toggle")
+    fac.check("#shaping-toggle")
+    expect(ana.locator("#new-column")).to_be_visible()
+    expect(ana.locator(".col-menu")).to_be_visible()
+    expect(ana.locator(".col-menu").get_by_role("button", name="Verrouiller")).to_have_count(0)
+    ana.fill("#new-column", "Proposée par Ana")
+    ana.press("#new-column", "Enter")
+    expect(fac.locator(".columns .col-title")).to_have_text(["Mobilités", "Proposée par Ana"])
+    fac.uncheck("#shaping-toggle")
+    expect(ana.locator("#new-column")).to_be_hidden()
+    for selector in SHAPING:
+        assert visible_count(ana, selector) == 0, f"a participant still sees {selector}"
+    fac.context.close()
+    ana.context.close()

@@ -158,6 +158,15 @@ async def notes_and_columns(s: Session) -> None:
     await s.join_everyone()
     for cid, title in (("c1", "Mobilités"), ("c2", "Emploi local"), ("c3", "Habitat")):
         await s.op("fac", {"kind": "column.add", "id": cid, "title": title})
+    # shaping the orientations is the facilitator's, until opened to participants
+    await s.op(
+        "ana", {"kind": "column.add", "id": "c4", "title": "Tourisme"}, refused="shaping_closed"
+    )
+    await s.op("fac", {"kind": "tools.set", "shaping": True})
+    await s.op("ana", {"kind": "column.add", "id": "c4", "title": "Tourisme"})
+    await s.op("bruno", {"kind": "column.rename", "id": "c4", "title": "Tourisme doux"})
+    await s.op("fac", {"kind": "tools.set", "shaping": False})
+    await s.op("bruno", {"kind": "column.delete", "id": "c4"}, refused="shaping_closed")
     await s.op("ana", {"kind": "note.add", "id": "n1", "text": "Peu de bus le soir"})
     await s.op("ana", {"kind": "note.add", "id": "n2", "text": "Friches", "colour": "blue"})
     await s.op("bruno", {"kind": "note.add", "id": "n3", "text": "Covoiturage", "column": "c1",
@@ -183,6 +192,7 @@ async def notes_and_columns(s: Session) -> None:
     await s.op("fac", {"kind": "snapshot.take", "label": "Avant le vote"})
     await s.op("fac", {"kind": "timer.start", "seconds": 300})
     await s.op("fac", {"kind": "timer.stop"})
+    await s.op("fac", {"kind": "tools.set", "budget": 5})  # each one's votes left follow
 
 
 async def silent_writing(s: Session) -> None:
@@ -206,9 +216,9 @@ async def silent_writing(s: Session) -> None:
     await s.reconnect("ana")
     await s.op("bruno", {"kind": "note.add", "id": "b2", "text": "Encore un silence"})
     await s.reconnect("obs")
-    await s.op("fac", {"kind": "tools.set", "silent": False})
-    await s.op("bruno", {"kind": "note.add", "id": "b3", "text": "Plus de silence"})
-    await s.op("fac", {"kind": "reveal"})
+    await s.op("fac", {"kind": "notes.reveal"})  # the notes only: silent writing goes on
+    await s.op("bruno", {"kind": "note.add", "id": "b3", "text": "Silence après le dévoilement"})
+    await s.op("fac", {"kind": "tools.set", "silent": False})  # shows what it still hid
     await s.op("ana", {"kind": "note.edit", "id": "b2", "text": "Encore un silence, relu"})
     await s.op("fac", {"kind": "tools.set", "silent": True})  # a second silent round
     await s.op("ana", {"kind": "note.add", "id": "a3", "text": "Dernier silence d'Ana"})
@@ -234,11 +244,14 @@ async def votes_and_freeze(s: Session) -> None:
     await s.op("bruno", {"kind": "vote.remove", "column": "c3"})
     await s.op("bruno", {"kind": "vote.remove", "column": "c3"}, refused="no_vote")
     await s.op("obs", {"kind": "vote.add", "column": "c1"}, refused="forbidden")
-    await s.op("fac", {"kind": "tools.set", "voting": False})
+    await s.op("fac", {"kind": "tools.set", "voting": False})  # closed: the ballots stay
     await s.reconnect("ana")
-    await s.op("fac", {"kind": "reveal"})
-    await s.op("fac", {"kind": "tools.set", "voting": True, "budget": 3})  # a new round
+    await s.op("fac", {"kind": "tools.set", "voting": True})  # reopened, the same round
+    await s.op("ana", {"kind": "vote.add", "column": "c3"}, refused="no_votes_left")
+    await s.op("fac", {"kind": "votes.reveal"})
+    await s.op("fac", {"kind": "vote.round", "budget": 3})  # a new round clears them
     await s.op("bruno", {"kind": "vote.add", "column": "c3"})
+    await s.op("fac", {"kind": "reveal"})  # both reveals at once
     await s.op("fac", {"kind": "tools.set", "silent": True})
     await s.op("ana", {"kind": "note.add", "id": "a1", "text": "Silence d'Ana", "column": "c2"})
     await s.op("bruno", {"kind": "participant.erase", "name": "Ana"}, refused="forbidden")
@@ -328,6 +341,7 @@ def test_the_streams_hold_what_they_are_meant_to_show() -> None:
         "column.rename", "column.move", "column.delete", "column.state", "column.lock",
         "idea.add", "vote.add", "vote.remove", "tools.set", "reveal", "participant.erase",
         "freeze", "private", "catch-up", "reject:locked", "reject:unknown_note",
+        "reject:shaping_closed", "vote.round", "votes.reveal", "notes.reveal", "silent.waiting",
         "reject:frozen", "reject:forbidden", "private in view", "timer.start", "phase.next",
     }  # fmt: skip
     assert wanted <= seen, wanted - seen
