@@ -191,11 +191,18 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
     kind = event["kind"]
     if kind in ("note.add", "note.restore"):
         fields = ("id", "text", "author", "colour", "ambitions", "column", "pos")
-        notes[event["id"]] = {k: event[k] for k in fields}
+        note = {k: event[k] for k in fields}
+        # the diagnostic's fields and the import mark, carried only when set
+        note.update({k: event[k] for k in (*FINDING_FIELDS, "imported") if event.get(k)})
         if event.get("private"):  # the server says when only this client sees it
-            notes[event["id"]]["private"] = True
+            note["private"] = True
+        notes[event["id"]] = note
     elif kind == "note.edit":
-        notes[event["id"]].update({k: v for k, v in event.items() if k not in ("kind", "id")})
+        for key, value in event.items():
+            if key in FINDING_FIELDS and value == "":
+                notes[event["id"]].pop(key, None)  # '' clears it
+            elif key not in ("kind", "id"):
+                notes[event["id"]][key] = value
     elif kind == "note.move":
         notes[event["id"]].update(column=event["column"], pos=event["pos"])
     elif kind == "note.delete":
@@ -227,8 +234,12 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
 FLOW_KINDS = frozenset({
     "phase.next", "snapshot.take", "timer.start", "timer.stop", "column.state", "column.lock",
     "column.unlock", "idea.add", "idea.delete", "vote.add", "vote.remove", "vote.round",
-    "votes.reveal", "silent.waiting",
+    "votes.reveal", "silent.waiting", "idea.move", "column.documents", "cap.set",
+    "colleges.set", "member.set", "member.remove", "objection.add", "objection.answer",
+    "objection.delete", "decision.set", "vigilance.answer", "meeting.set",
 })  # fmt: skip
+#: A finding's optional fields from the diagnostic (issue 11).
+FINDING_FIELDS = ("type", "theme", "source", "indicator")
 
 
 def board_from_state(state: dict[str, Any]) -> dict[str, Any]:

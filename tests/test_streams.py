@@ -13,10 +13,12 @@ it, a regeneration that differs from the committed files fails.
 """
 
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -29,6 +31,7 @@ RECORDED = frozenset({"welcome", "event", "reset", "ack", "reject"})
 #: Values that change from run to run, replaced by fixed ones so a run gives equal files.
 VOLATILE_TIMES = frozenset({"at", "ends_at", "timer"})
 FIXED_TIME = 1767225600000  # 2026-01-01T00:00:00Z in ms
+IMPORTED_ID = re.compile(r"^import-[0-9a-f]+-(\d+)$")
 #: Client op ids of the barriers (see Session.settle), left out of the recording.
 BARRIER_COPS = 1_000_000
 
@@ -42,7 +45,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def normalize(value: Any, workshop: str) -> Any:
-    """``value`` with what differs between runs replaced: times, hashes, ids of sockets."""
+    """``value`` with what differs between runs replaced: times, hashes, ids of sockets
+    and of imported items (an import names them after a random batch)."""
+    if isinstance(value, str):
+        return IMPORTED_ID.sub(r"import-\1", value)
     if isinstance(value, list):
         return [normalize(v, workshop) for v in value]
     if isinstance(value, dict):
@@ -260,10 +266,63 @@ async def votes_and_freeze(s: Session) -> None:
     await s.op("ana", {"kind": "note.add", "id": "n9", "text": "Trop tard"}, refused="frozen")
 
 
+async def the_record(s: Session) -> None:
+    """The co-decision record: findings with the diagnostic's fields and an import, ideas
+    under no orientation, the documents fed, the cap, collèges and members, objections and
+    a decision with its tally, answers to the points of vigilance, the meeting, and an
+    erasure that re-signs a member and an objection."""
+    await s.join_everyone()
+    for cid, title in (("c1", "Mobilités"), ("c2", "Emploi local")):
+        await s.op("fac", {"kind": "column.add", "id": cid, "title": title})
+    await s.op("fac", {"kind": "note.add", "id": "d1", "text": "Peu de bus", "column": "c1",
+                       "type": "faiblesse", "theme": "Mobilité", "source": "Enquête 2024",
+                       "indicator": "2 bus par jour"})  # fmt: skip
+    await s.op("ana", {"kind": "note.edit", "id": "d1", "theme": "", "type": "menace"})
+    csv = "constat;type\nZone d'activité vieillissante;faiblesse\nUn guichet unique;idée d'action\n"
+    async with httpx.AsyncClient(base_url=s.server.base) as http:
+        response = await http.post(
+            f"/api/workshops/{s.workshop['id']}/import",
+            content=csv.encode(),
+            headers={"Authorization": f"Bearer {s.workshop['secrets']['facilitator']}",
+                     "Content-Type": "text/csv"},
+        )  # fmt: skip
+        response.raise_for_status()
+    await s.op("ana", {"kind": "idea.add", "id": "i1", "column": None, "text": "Une navette"})
+    await s.op("bruno", {"kind": "idea.add", "id": "i2", "column": "c2", "text": "Un tiers-lieu"})
+    await s.op("ana", {"kind": "idea.move", "id": "i1", "column": "c1"})
+    await s.op("fac", {"kind": "column.documents", "id": "c1", "documents": ["pcaet", "scot"],
+                       "others": ["Plan vélo"]})  # fmt: skip
+    await s.op("fac", {"kind": "cap.set", "text": "Un territoire où l'on vit et travaille"})
+    await s.op("fac", {"kind": "colleges.set", "colleges": [
+        {"id": "elus", "label": "Élus"}, {"id": "habitants", "label": "Habitants"}]})  # fmt: skip
+    await s.op("fac", {"kind": "member.set", "id": "m1", "name": "Ana", "college": "habitants"})
+    await s.op("fac", {"kind": "member.set", "id": "m2", "name": "M. le maire", "college": "elus"})
+    await s.op("fac", {"kind": "member.set", "id": "m1", "name": "Ana", "college": "elus"})
+    await s.op("fac", {"kind": "member.set", "id": "m3", "name": "Bruno", "college": "habitants"})
+    await s.op("fac", {"kind": "member.remove", "id": "m3"})
+    await s.op("fac", {"kind": "objection.add", "id": "o1", "column": "c1",
+                       "text": "Trop coûteux", "by": "Ana"})  # fmt: skip
+    await s.op("fac", {"kind": "objection.add", "id": "o2", "column": "c2", "text": "Flou"})
+    await s.op("fac", {"kind": "objection.answer", "id": "o1", "answer": "Cofinancé"})
+    await s.op("fac", {"kind": "objection.delete", "id": "o2"})
+    await s.reconnect("bruno")
+    await s.op("fac", {"kind": "decision.set", "column": "c1", "decision": {
+        "outcome": "adoptee", "method": "vote",
+        "tally": [{"college": "elus", "for": 3, "against": 1, "abstain": 0},
+                  {"college": None, "for": 9, "against": 2, "abstain": 1}]}})  # fmt: skip
+    await s.op("fac", {"kind": "decision.set", "column": "c2", "decision": {
+        "outcome": "amendee", "method": "consent", "amendment": "Dans les bourgs"}})  # fmt: skip
+    await s.op("fac", {"kind": "vigilance.answer", "point": "documents", "text": "Le PCAET"})
+    await s.op("fac", {"kind": "meeting.set", "place": "Salle du conseil", "date": "2026-03-14"})
+    await s.op("fac", {"kind": "participant.erase", "name": "Ana"})
+    await s.op("fac", {"kind": "column.delete", "id": "c2"})  # its idea waits under none
+
+
 SESSIONS: dict[str, Callable[[Session], Awaitable[None]]] = {
     "notes_and_columns": notes_and_columns,
     "silent_writing": silent_writing,
     "votes_and_freeze": votes_and_freeze,
+    "the_record": the_record,
 }
 
 
@@ -342,6 +401,9 @@ def test_the_streams_hold_what_they_are_meant_to_show() -> None:
         "idea.add", "vote.add", "vote.remove", "tools.set", "reveal", "participant.erase",
         "freeze", "private", "catch-up", "reject:locked", "reject:unknown_note",
         "reject:shaping_closed", "vote.round", "votes.reveal", "notes.reveal", "silent.waiting",
+        "idea.move", "column.documents", "cap.set", "colleges.set", "member.set",
+        "member.remove", "objection.add", "objection.answer", "objection.delete",
+        "decision.set", "vigilance.answer", "meeting.set",
         "reject:frozen", "reject:forbidden", "private in view", "timer.start", "phase.next",
     }  # fmt: skip
     assert wanted <= seen, wanted - seen

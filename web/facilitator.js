@@ -112,8 +112,9 @@ export function wireFacilitator({ send, api, view, workshop }) {
   const names = () => {
     const found = new Set();
     const board = view();
-    for (const note of board.notes.values()) if (!note.deleted) found.add(note.author);
-    for (const idea of board.ideas.values()) if (!idea.deleted) found.add(idea.author);
+    // an import's author is no pseudonym (« Diagnostic », a file): nothing to erase there
+    for (const note of board.notes.values()) if (!note.deleted && !note.imported) found.add(note.author);
+    for (const idea of board.ideas.values()) if (!idea.deleted && !idea.imported) found.add(idea.author);
     found.delete(ANONYMOUS);
     return [...found].sort((a, b) => a.localeCompare(b));
   };

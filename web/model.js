@@ -13,6 +13,11 @@
 // The same functions replay the event streams recorded from a real server
 // (tests/streams/, tests/node/): viewOf() must then equal the server's view.
 
+import {
+  COUNCIL_KINDS, FINDING_FIELDS, applyCouncilEvent, councilFromState, councilState, councilView,
+  eraseInCouncil, orientationParts, orientationView,
+} from "./council.js";
+
 export const COLOURS = ["yellow", "pink", "blue", "green", "orange", "purple"];
 export const AMBITIONS = ["ancrage", "transition", "travail", "consommation"];
 
@@ -52,7 +57,7 @@ export function byPos(x, y) {
  */
 export function emptyBoard() {
   return {
-    seq: 0, notes: new Map(), columns: new Map(), ideas: new Map(),
+    seq: 0, notes: new Map(), columns: new Map(), ideas: new Map(), council: null,
     flow: {
       phase: 1, tools: null, timer: null, frozen: null, mine: {}, left: null, counts: null,
       contributors: 0, firstPhase: undefined, silentWaiting: undefined,
@@ -70,8 +75,10 @@ export function boardFromState(state) {
     board.columns.set(c.id, {
       deleted: false, statement: "", locked: false, ...c,
       ...("statement" in extra ? { statement: extra.statement, locked: extra.locked } : {}),
+      ...orientationParts(extra),
     });
   }
+  board.council = councilFromState(state);
   // a note is private when the server's view says so (only its author's view holds it)
   for (const n of state.notes) board.notes.set(n.id, { deleted: false, ...n, private: n.private === true });
   for (const i of state.ideas ?? []) board.ideas.set(i.id, { deleted: false, ...i });
@@ -93,7 +100,7 @@ export function stateOf(board) {
     seq: board.seq, phase, tools, timer, frozen, contributors,
     first_phase: firstPhase, silent_waiting: silentWaiting,
     votes: { counts, mine, left }, columns: [...board.columns.values()],
-    notes: [...board.notes.values()], ideas: [...board.ideas.values()],
+    notes: [...board.notes.values()], ideas: [...board.ideas.values()], ...councilState(board),
   };
 }
 
@@ -101,7 +108,7 @@ export function stateOf(board) {
 export function copyBoard(board) {
   return {
     seq: board.seq, notes: new Map(board.notes), columns: new Map(board.columns),
-    ideas: board.ideas, flow: board.flow,
+    ideas: board.ideas, flow: board.flow, council: board.council,
   };
 }
 
@@ -122,7 +129,16 @@ export function liveColumns(board) {
 function fullNote(ev) {
   const { id, text, author, colour, ambitions, column, pos } = ev;
   // the event says whether only this browser sees the note: never inferred from the tools
-  return { id, text, author, colour, ambitions, column, pos, deleted: false, private: ev.private === true };
+  const note = { id, text, author, colour, ambitions, column, pos, deleted: false, private: ev.private === true };
+  for (const key of FINDING_FIELDS) if (ev[key]) note[key] = ev[key]; // the diagnostic's, when set
+  if (ev.imported) note.imported = true;
+  return note;
+}
+
+function ideaOf(ev) {
+  const idea = { id: ev.id, column: ev.column ?? null, text: ev.text, author: ev.author, deleted: false };
+  if (ev.imported) idea.imported = true;
+  return idea;
 }
 
 /** Apply one resolved server event to the board. */
@@ -136,9 +152,15 @@ export function applyEvent(board, ev) {
       break;
     case "note.edit": {
       const note = notes.get(ev.id);
-      const change = {};
-      for (const key of ["text", "colour", "ambitions"]) if (key in ev) change[key] = ev[key];
-      if (note) notes.set(ev.id, { ...note, ...change });
+      if (!note) break;
+      const next = { ...note };
+      for (const key of ["text", "colour", "ambitions"]) if (key in ev) next[key] = ev[key];
+      for (const key of FINDING_FIELDS) {
+        if (!(key in ev)) continue;
+        if (ev[key]) next[key] = ev[key];
+        else delete next[key]; // '' clears it: a view then leaves it out
+      }
+      notes.set(ev.id, next);
       break;
     }
     case "note.move": {
@@ -172,10 +194,18 @@ export function applyEvent(board, ev) {
         const note = notes.get(moved.id);
         if (note) notes.set(moved.id, { ...note, column: null, pos: moved.pos });
       }
+      if (ev.ideas?.length) { // its ideas wait under no orientation
+        board.ideas = new Map(board.ideas);
+        for (const id of ev.ideas) {
+          const idea = board.ideas.get(id);
+          if (idea) board.ideas.set(id, { ...idea, column: null });
+        }
+      }
       break;
     }
     default:
-      applyFlowEvent(board, ev);
+      if (COUNCIL_KINDS.has(ev.kind)) applyCouncilEvent(board, ev);
+      else applyFlowEvent(board, ev);
   }
 }
 
@@ -207,8 +237,13 @@ function applyFlowEvent(board, ev) {
       break;
     }
     case "idea.add":
-      board.ideas = new Map(board.ideas).set(ev.id, { id: ev.id, column: ev.column, text: ev.text, author: ev.author, deleted: false });
+      board.ideas = new Map(board.ideas).set(ev.id, ideaOf(ev));
       break;
+    case "idea.move": {
+      const idea = board.ideas.get(ev.id);
+      if (idea) board.ideas = new Map(board.ideas).set(ev.id, { ...idea, column: ev.column });
+      break;
+    }
     case "idea.delete": {
       const idea = board.ideas.get(ev.id);
       if (idea) board.ideas = new Map(board.ideas).set(ev.id, { ...idea, deleted: true });
@@ -273,6 +308,7 @@ function applyFlowEvent(board, ev) {
         if (idea) ideas.set(id, { ...idea, author: ev.replacement });
       }
       board.ideas = ideas;
+      eraseInCouncil(board, ev);
       break;
     }
     default:
@@ -396,6 +432,12 @@ function applyFlowIntent(board, op, author) {
       board.ideas = new Map(board.ideas).set(op.id, { ...idea, deleted: true });
       return true;
     }
+    case "idea.move": {
+      const idea = board.ideas.get(op.id);
+      if (!idea || idea.deleted || !columnExists(board, op.column)) return false;
+      board.ideas = new Map(board.ideas).set(op.id, { ...idea, column: op.column });
+      return true;
+    }
     case "vote.add":
     case "vote.remove": {
       const { mine, left } = board.flow;
@@ -422,6 +464,7 @@ function applyFlowIntent(board, op, author) {
     case "participant.erase":
       return true; // nothing guessed: the facilitator's screen follows the server
     default:
+      if (COUNCIL_KINDS.has(op.kind)) return true; // the record follows the server too
       throw new Error(`Unexpected op kind ${op.kind}`);
   }
 }
@@ -468,9 +511,22 @@ export function applyFrame(board, msg) {
 function noteView(note) {
   const { id, text, author, colour, ambitions, column, pos } = note;
   const view = { id, text, author, colour, ambitions, column, pos };
+  for (const key of FINDING_FIELDS) if (note[key]) view[key] = note[key];
+  if (note.imported) view.imported = true;
   if (note.private) view.private = true;
   return view;
 }
+
+function ideaView({ id, column, text, author, imported }) {
+  return imported ? { id, column, text, author, imported } : { id, column, text, author };
+}
+
+const byColumnThenId = (x, y) => {
+  const a = x.column ?? "";
+  const b = y.column ?? "";
+  if (a !== b) return a < b ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+};
 
 /**
  * The board as the server's view for this reader shows it (GET /api/workshops/ID, or a
@@ -487,9 +543,11 @@ export function viewOf(board, role) {
     if (a !== b) return a < b ? -1 : 1;
     return byPos(x, y);
   });
+  // an idea under a deleted orientation is not shown (boards stored before such ideas
+  // moved under none); one under no orientation is
   const ideas = [...board.ideas.values()]
-    .filter((i) => !i.deleted && live.has(i.column))
-    .sort((x, y) => (x.column !== y.column ? (x.column < y.column ? -1 : 1) : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    .filter((i) => !i.deleted && (i.column === null || live.has(i.column)))
+    .sort(byColumnThenId);
   const { phase, tools, timer, frozen, mine, left, counts, firstPhase, silentWaiting } = board.flow;
   const votes = { counts };
   if (role !== "observer") Object.assign(votes, { mine, left });
@@ -500,9 +558,11 @@ export function viewOf(board, role) {
     seq: board.seq, phase, ...known,
     columns: columns.map(({ id, title, pos }) => ({ id, title, pos })),
     notes: notes.map(noteView),
-    orientations: columns.map(({ id, statement, locked }) => ({ id, statement, locked })),
-    ideas: ideas.map(({ id, column, text, author }) => ({ id, column, text, author })),
+    orientations: columns.map((c) => ({
+      id: c.id, statement: c.statement, locked: c.locked, ...orientationView(board, c),
+    })),
+    ideas: ideas.map(ideaView),
     tools, timer, frozen: frozen && { seq: frozen.seq, at: frozen.at, by: frozen.by },
-    votes,
+    votes, ...councilView(board),
   };
 }
