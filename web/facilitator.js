@@ -93,10 +93,6 @@ export function wireFacilitator({ send, api, view, workshop }) {
     send({ kind: "notes.reveal" });
     announce(t("fac.revealed"));
   });
-  $("reveal").addEventListener("click", () => {
-    send({ kind: "reveal" });
-    announce(t("fac.revealed"));
-  });
   $("shaping-toggle").addEventListener("change", (event) => {
     send({ kind: "tools.set", shaping: event.target.checked });
   });

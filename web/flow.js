@@ -98,22 +98,16 @@ export class FlowView {
 
   showTools(flow) {
     const tools = flow.tools ?? {};
-    // a server of issue 10 says how many silent notes wait, keeps ballots when a vote
-    // closes and has its own ops for a new round and for each reveal (its tools carry
-    // `shaping`); before it, one reveal did both and opening a vote cleared the ballots
-    const rounds = "shaping" in tools;
-    const waiting = flow.silentWaiting;
+    const waiting = flow.silentWaiting ?? 0; // how many silent notes wait: the server's count
     const silent = $("tool-silent");
     silent.hidden = !tools.silent;
     if (tools.silent) {
       if (this.role === "participant") label(silent, "tool.silentOn");
-      else if (this.role === "facilitator" && waiting !== undefined) label(silent, "tool.silentFac", { n: waiting });
+      else if (this.role === "facilitator") label(silent, "tool.silentFac", { n: waiting });
       else label(silent, "tool.silentShort");
     }
     $("silent-toggle").checked = Boolean(tools.silent);
-    if (waiting === undefined) $("silent-waiting").textContent = "";
-    else label($("silent-waiting"), waiting ? "fac.silentWaiting" : "fac.silentNone", { n: waiting });
-    $("reveal-notes").hidden = !rounds;
+    label($("silent-waiting"), waiting ? "fac.silentWaiting" : "fac.silentNone", { n: waiting });
     $("reveal-notes").disabled = !waiting;
     const voting = $("tool-voting");
     if (tools.voting) {
@@ -127,18 +121,12 @@ export class FlowView {
       voting.hidden = false;
     } else voting.hidden = true;
     $("vote-budget").value = String(tools.budget ?? 3);
+    // closing keeps the ballots and opening goes on with them; only a new round clears them
     $("vote-open").hidden = Boolean(tools.voting);
     $("vote-close").hidden = !tools.voting;
-    $("vote-round").hidden = !rounds;
-    $("reveal-votes").hidden = !rounds;
-    $("reveal").hidden = rounds; // the one reveal of a server before issue 10
-    $("shaping-group").hidden = !rounds;
     $("shaping-toggle").checked = Boolean(tools.shaping);
-    const state = tools.voting ? "fac.voteStateOpen"
-      : flow.counts ? "fac.voteStateRevealed" : rounds ? "fac.voteStateClosed2" : "fac.voteStateNone";
+    const state = tools.voting ? "fac.voteStateOpen" : flow.counts ? "fac.voteStateRevealed" : "fac.voteStateClosed2";
     label($("vote-now"), state, { budget: tools.budget });
-    const hidden = (flow.mine && Object.keys(flow.mine).length) || tools.voting || tools.silent;
-    $("reveal").disabled = !hidden && Boolean(tools.revealed);
     $("reveal-votes").disabled = Boolean(tools.revealed) && !tools.voting;
   }
 

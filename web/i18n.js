@@ -309,7 +309,6 @@ const fr = {
   "fac.roundTitle": "Lancer un nouveau tour de vote ?",
   "fac.roundConfirm": "Les votes du tour en cours seront effacés pour tout le monde et chacun·e retrouvera {budget} vote(s). Dévoilez d'abord ce tour si vous voulez en garder la trace.",
   "fac.roundOk": "Lancer le nouveau tour",
-  "fac.voteStateNone": "Pas de vote en cours.",
   "fac.voteStateOpen": "Vote ouvert : {budget} vote(s) par personne.",
   "fac.voteStateClosed": "Vote clos : les bulletins sont gardés, vous pouvez le rouvrir ou le dévoiler.",
   "fac.voteStateRevealed": "Votes dévoilés.",
@@ -358,7 +357,6 @@ const fr = {
   "flow.votesRevealed": "Les votes sont dévoilés.",
   "flow.notesRevealed": "Les constats silencieux sont dévoilés.",
   "flow.voteClosed": "Le vote est clos.",
-  "fac.reveal": "Tout dévoiler (constats silencieux et votes)",
 };
 
 const en = {
@@ -666,7 +664,6 @@ const en = {
   "fac.roundTitle": "Start a new voting round?",
   "fac.roundConfirm": "This round's votes will be cleared for everyone and each person gets {budget} vote(s) again. Reveal this round first if you want to keep a trace of it.",
   "fac.roundOk": "Start the new round",
-  "fac.voteStateNone": "No vote under way.",
   "fac.voteStateOpen": "Vote open: {budget} vote(s) per person.",
   "fac.voteStateClosed": "Vote closed: the ballots are kept; you may reopen or reveal it.",
   "fac.voteStateRevealed": "Votes revealed.",
@@ -715,7 +712,6 @@ const en = {
   "flow.votesRevealed": "The votes are revealed.",
   "flow.notesRevealed": "The silent findings are revealed.",
   "flow.voteClosed": "The vote is closed.",
-  "fac.reveal": "Reveal everything (silent findings and votes)",
 };
 
 export const DICTIONARIES = { fr, en };

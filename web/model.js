@@ -266,8 +266,6 @@ function applyFlowEvent(board, ev) {
         counts: ev.tools.revealed ? board.flow.counts : null, // counts hide while votes change
         left: votesLeft(board.flow.mine, ev.tools.budget), // the budget may have changed
         ...waiting(ev),
-        // a server before vote.round cleared the ballots when a vote opened (new_round)
-        ...(ev.new_round ? { mine: {}, left: ev.tools.budget, counts: null } : {}),
       });
       break;
     case "vote.round": // a new round: every ballot cleared, the vote open
