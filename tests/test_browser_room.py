@@ -169,9 +169,6 @@ def test_the_facilitator_laptop_shows_the_board_first_and_every_orientation(
     assert clamped, "a 1,000-character finding should be clamped"
     shoot(page, "facilitator-1366")
     assert_accessible(page, "the facilitator's board at 1366x768")
-    long.get_by_role("button", name="Lire la suite").click()
-    expect(long.get_by_role("button", name="Réduire")).to_have_attribute("aria-expanded", "true")
-    assert long.locator(".note-text").evaluate("(p) => p.scrollHeight <= p.clientHeight + 1")
     # the drawer opens beside the board, never above it
     page.locator("#drawer-toggle").click()
     expect(page.locator("#drawer")).to_be_visible()
@@ -181,6 +178,9 @@ def test_the_facilitator_laptop_shows_the_board_first_and_every_orientation(
     no_sideways_scroll(page)
     shoot(page, "facilitator-1366-drawer")
     assert_accessible(page, "the facilitator's drawer at 1366x768")
+    long.get_by_role("button", name="Lire la suite").click()
+    expect(long.get_by_role("button", name="Réduire")).to_have_attribute("aria-expanded", "true")
+    assert long.locator(".note-text").evaluate("(p) => p.scrollHeight <= p.clientHeight + 1")
     watched.assert_clean()
     page.context.close()
 
