@@ -20,7 +20,7 @@ from .backends.base import BackendError, StorageFullError, Store
 from .capabilities import role_for
 from .config import Settings
 from .limits import Guards, TokenBucket
-from .logs import bind_socket
+from .logs import SOCKET_ID
 from .metrics import CONNECTIONS, OPS_COMMITTED, OPS_REJECTED, QUEUE_OVERFLOWS, RATE_LIMITED
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .records import OpRecord
@@ -216,7 +216,8 @@ class _Session:
         self.client = join["client"]
         self.peer = SocketPeer(self.ws, join["name"], role, self.settings.send_queue)
         self.peer.client = self.client
-        bind_socket(self.peer.sid)  # log lines of this socket carry its id from here on
+        # the id this socket's log lines carry is also its id in the room (presence, drags)
+        self.peer.sid = SOCKET_ID.get() or self.peer.sid
         self.sender = asyncio.create_task(self.peer.send_forever())
         self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
         self.hub = await self.registry.acquire(self.workshop_id)
