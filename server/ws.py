@@ -27,6 +27,7 @@ from .rooms.hub import RoomHub
 from .rooms.messages import AckMessage, ErrorMessage, RejectMessage, Role
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
+from .transport import binary_frame, frame_writer
 
 __all__ = ["serve_socket"]
 
@@ -41,7 +42,17 @@ CLOSE_TRY_AGAIN = 1013
 
 
 class SocketPeer:
-    """A joined socket: who it is, and its bounded queue of frames to send."""
+    """A joined socket: who it is, and its bounded queue of frames to send.
+
+    A frame is written at once when the socket has nothing queued and its transport
+    takes writes; otherwise it waits in the queue, drained in order by the socket's
+    sender task. A full queue means the client stopped reading: the socket is closed.
+
+    Where the server offers :data:`~atelier.transport.EXTENSION` (Atelier's uvicorn
+    protocol, compression off), a frame is framed once for every socket it is pushed
+    to in a row (:class:`_LastFrame`) and written straight to each transport; elsewhere
+    it goes through the plain ASGI ``websocket.send``.
+    """
 
     def __init__(self, ws: WebSocket, name: str, role: str, queue_size: int) -> None:
         self.sid = secrets.token_hex(6)
@@ -49,6 +60,8 @@ class SocketPeer:
         self.role = role
         self.client = ""  # the client id it joined with (private events go by it)
         self.ws = ws
+        self.writer = frame_writer(ws.scope)
+        # queued: a framed message (with the extension), a payload, or a started send
         self.queue: asyncio.Queue[bytes | _Unfinished] = asyncio.Queue(queue_size)
         self.sending = False  # the sender task is between taking a frame and sending it
         self.gone = False  # a send failed: the socket is closed, frames go nowhere
@@ -59,14 +72,26 @@ class SocketPeer:
     def push(self, frame: bytes) -> None:
         """Send a frame now if the socket takes it at once, else queue it; a full queue
         marks the socket too slow (it is then closed)."""
-        if self.closing.is_set() or self.gone:
+        if self.gone or self.closing.is_set():
             return
-        item: bytes | _Unfinished = frame
-        if not self.sending and self.queue.empty():
-            unfinished = self._send_at_once(frame)
-            if unfinished is None:
-                return
-            item = unfinished
+        item: bytes | _Unfinished
+        writer = self.writer
+        if writer is not None:
+            item = _LAST.framed(frame)
+            if not self.sending and self.queue.empty():
+                try:
+                    if writer.write_frame(item):
+                        return
+                except OSError:
+                    self.gone = True  # the socket closed; the receive loop sees it too
+                    return
+        else:
+            item = frame
+            if not self.sending and self.queue.empty():
+                unfinished = self._send_at_once(frame)
+                if unfinished is None:
+                    return
+                item = unfinished
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -79,13 +104,14 @@ class SocketPeer:
         """Send a last error frame, then close with 1008 (the link or workshop is gone)."""
         if self.closing.is_set():
             return
+        frame = encode({"type": "error", "code": code, "message": message})
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(encode({"type": "error", "code": code, "message": message}))
+            self.queue.put_nowait(frame if self.writer is None else binary_frame(frame))
         self.close_code, self.close_reason = CLOSE_POLICY, code
         self.closing.set()
 
     def _send_at_once(self, frame: bytes) -> "_Unfinished | None":
-        """Run the send to its end without a task switch, if it never has to wait.
+        """Run the ASGI send to its end without a task switch, if it never has to wait.
 
         Waking one sender task per socket for every event cost more than the send
         itself (bench/, crowd scenario). An idle socket's send only waits when its
@@ -104,19 +130,46 @@ class SocketPeer:
 
     async def send_forever(self) -> None:
         """Drain the queue into the socket, in order."""
+        writer = self.writer
         try:
             while True:
                 item = await self.queue.get()
                 self.sending = True
                 if isinstance(item, _Unfinished):
                     await item.finish()
-                else:
+                elif writer is None:
                     await self.ws.send_bytes(item)
+                else:
+                    while not writer.write_frame(item):
+                        await writer.wait_writable()
                 self.sending = False
                 self.queue.task_done()
         except (WebSocketDisconnect, RuntimeError, OSError):
             self.gone = True
             return  # the socket closed; the receive loop sees it too
+
+
+class _LastFrame:
+    """The last payload framed, and its frame.
+
+    The hub pushes one payload object to every socket of a room in a row, so keeping
+    the last one (by identity: the same object, hence the same bytes) frames each event
+    once however many sockets it reaches.
+    """
+
+    def __init__(self) -> None:
+        self._payload: bytes | None = None
+        self._frame = b""
+
+    def framed(self, payload: bytes) -> bytes:
+        """``payload`` as a whole binary frame, framed again only if it is a new one."""
+        if payload is not self._payload:
+            self._frame = binary_frame(payload)
+            self._payload = payload
+        return self._frame
+
+
+_LAST = _LastFrame()
 
 
 class _Unfinished:
