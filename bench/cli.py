@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--workers", type=int, default=defaults.workers,
                      help="load-generator processes")  # fmt: skip
-    run.add_argument("--target", choices=["atelier", "relay"], default="atelier")
+    run.add_argument("--target", choices=["atelier", "relay", "yjs"], default="atelier")
     run.add_argument(
         "--profile",
         type=Path,
@@ -46,12 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--compare-raw",
         action="store_true",
-        help="run the same load against the raw relay too, and print the ratios",
+        help="run the same load against the raw relay and the Node.js y-websocket server "
+        "too, and print the ratios",
     )
     scenario = commands.add_parser("scenario", help="one of the issue's scenarios")
     scenario.add_argument("name", choices=sorted(SCENARIOS))
     scenario.add_argument("--runs", type=int, default=3, help="runs (a median line follows)")
-    scenario.add_argument("--no-raw", action="store_true", help="skip the raw relay")
+    scenario.add_argument("--no-raw", action="store_true", help="skip the baselines")
     scenario.add_argument(
         "--scale",
         type=float,

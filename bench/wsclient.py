@@ -97,10 +97,13 @@ class WsClient(asyncio.Protocol):
         """Whether frames can still be sent."""
         return self.transport is not None and not self.lost.done()
 
-    def send(self, data: bytes) -> None:
-        """Send one text message without waiting (the kernel buffers it)."""
+    def send(self, data: bytes, *, binary: bool = False) -> None:
+        """Send one text (or binary) message without waiting (the kernel buffers it)."""
         if self.is_open:
-            self.protocol.send_text(data)
+            if binary:
+                self.protocol.send_binary(data)
+            else:
+                self.protocol.send_text(data)
             self._flush()
 
     def close(self) -> None:
