@@ -36,7 +36,7 @@ TARGETS: dict[str, list[tuple[str, float, str]]] = {
                 ("atelier.loss_all_runs", 0, "no loss")],
 }  # fmt: skip
 #: The load scenarios, in the order of the tables.
-LOADS = ("room200", "room200-redis", "ceiling", "forum", "forum-redis", "rooms", "crowd")
+LOADS = ("room200", "room10", "room200-redis", "ceiling", "forum", "forum-redis", "rooms", "crowd")
 SIDES = ("atelier", "relay", "yjs")
 
 
@@ -134,10 +134,24 @@ def render(lines: list[dict[str, Any]]) -> str:
                 f"{_fmt(line.get(f'{side}.connect_s'))} |"
             )
         out.append("")
+    commits = [line for line in lines if line.get("commits")]
+    if commits:
+        out.append("| commits/s | ops per transaction (fsync) | CPU µs per op | "
+                   "commit p50 / p99 (ms) |")  # fmt: skip
+        out.append("|---|---|---|---|")
+        for line in commits:
+            latency = line.get("commit_ms") or {}
+            out.append(
+                f"| {_fmt(line['rate'])} | {_fmt(line.get('ops_per_transaction'))} | "
+                f"{_fmt(line.get('cpu_us_per_op'))} | {_fmt(latency.get('p50'))} / "
+                f"{_fmt(latency.get('p99'))} |"
+            )
+        out.append("")
     out.append("Targets (medians):")
     out.append("")
     for name in summaries:
-        out.append(f"- **{name}**: {_verdicts(name, summaries[name])}")
+        if name in TARGETS:
+            out.append(f"- **{name}**: {_verdicts(name, summaries[name])}")
     return "\n".join(out) + "\n"  # fmt: skip
 
 

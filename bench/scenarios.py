@@ -34,6 +34,8 @@ LOADS: dict[str, LoadSpec] = {
     # ...the same over three processes sharing Redis
     "room200-redis": LoadSpec(clients=200, active=10, rate=200, duration=30, processes=3,
                               workers=2),
+    # ...the same ops in a room of 10: what each op costs apart from its deliveries
+    "room10": LoadSpec(clients=10, active=10, rate=200, duration=30, workers=1),
     # ...and the ceiling: 800 ops/s in that room (160,000 deliveries/s) on one process
     "ceiling": LoadSpec(clients=200, active=10, rate=800, duration=30, workers=3),
 }  # fmt: skip

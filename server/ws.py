@@ -276,6 +276,9 @@ async def serve_socket(
 class _Session:
     """The state of one socket's conversation."""
 
+    __slots__ = ("bad_frames", "bucket", "client", "hub", "last_drag", "peer", "registry",
+                 "settings", "store", "watchdog", "workshop_id", "ws")  # fmt: skip
+
     def __init__(
         self, ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings
     ) -> None:

@@ -113,3 +113,12 @@ def test_relay_module_runs_as_a_script(tmp_path: Path) -> None:
     finally:
         relay.stop()
     assert relay.popen.returncode == 0
+
+
+def test_commits_reports_cpu_and_transactions_per_rate() -> None:
+    """``bench commits`` commits at each rate and says how many transactions carried the ops."""
+    lines = _bench("commits", "--seconds", "0.5", "--rates", "20", "1000")
+    assert [line["rate"] for line in lines] == [20, 1000]
+    for line in lines:
+        assert 0 < line["transactions"] <= line["ops"] == int(line["rate"] * 0.5)
+        assert line["cpu_us_per_op"] > 0 and set(line["commit_ms"]) == PERCENTILES
