@@ -21,7 +21,7 @@ from atelier.records import OpRecord
 
 from .stats import percentiles
 
-__all__ = ["RATES", "run_commits"]
+__all__ = ["RATES", "commit_paced", "run_commits"]
 
 RATES = (50.0, 200.0, 800.0, 2000.0, 5000.0)
 
@@ -31,29 +31,35 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _at_rate(store: SqliteStore, rate: float, seconds: float, tag: str) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    latencies: list[float] = []
+async def commit_paced(
+    store: SqliteStore, rate: float, count: int, tag: str
+) -> list[tuple[int, float]]:
+    """Commit ``count`` ops to room ``w`` at ``rate`` a second, open loop (a late op goes
+    at once), from ten clients; return each op's seq and commit latency (seconds)."""
 
-    async def one(n: int) -> None:
+    async def one(n: int) -> tuple[int, float]:
         op = {"kind": "note.edit", "id": "n1", "text": f"Constat revu {n}"}
         record = OpRecord(
             f"{tag}-{n % 10}", n + 1, op, "Ana", "participant", int(time.time() * 1000)
         )
         started = time.monotonic()  # uvloop's loop.time() counts whole milliseconds
-        await store.commit("w", record)
-        latencies.append(time.monotonic() - started)
+        result = await store.commit("w", record)
+        return result.seq, time.monotonic() - started
 
-    count = max(1, int(rate * seconds))
-    transactions, cpu = store.transactions, _cpu()
-    start = loop.time()
+    start = time.monotonic()
     pending = []
     for n in range(count):
-        delay = start + n / rate - loop.time()
+        delay = start + n / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         pending.append(asyncio.create_task(one(n)))
-    await asyncio.gather(*pending)
+    return list(await asyncio.gather(*pending))
+
+
+async def _at_rate(store: SqliteStore, rate: float, seconds: float, tag: str) -> dict[str, Any]:
+    count = max(1, int(rate * seconds))
+    transactions, cpu = store.transactions, _cpu()
+    done = await commit_paced(store, rate, count, tag)
     used = _cpu() - cpu
     batches = store.transactions - transactions
     return {
@@ -62,7 +68,7 @@ async def _at_rate(store: SqliteStore, rate: float, seconds: float, tag: str) ->
         "transactions": batches,
         "ops_per_transaction": round(count / batches, 2) if batches else None,
         "cpu_us_per_op": round(used / count * 1e6, 1),
-        "commit_ms": percentiles(latencies),
+        "commit_ms": percentiles([latency for _, latency in done]),
     }
 
 

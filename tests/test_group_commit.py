@@ -9,23 +9,12 @@ from atelier.backends.base import WorkshopMeta
 from atelier.backends.sqlite import SqliteStore
 from atelier.records import OpRecord
 
+from bench.commits import commit_paced
+
 
 def _op(client: str, cop: int) -> OpRecord:
     return OpRecord(client, cop, {"kind": "note.edit", "id": "n1", "text": f"Constat {cop}"},
                     "Ana", "participant", 1_700_000_000_000 + cop)  # fmt: skip
-
-
-async def _paced(store: SqliteStore, rate: float, count: int) -> list[int]:
-    """Commit ``count`` ops at ``rate`` a second (open loop); return their seqs."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    pending = []
-    for n in range(count):
-        delay = start + n / rate - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        pending.append(asyncio.create_task(store.commit("w", _op(f"c{n % 7}", n + 1))))
-    return [result.seq for result in await asyncio.gather(*pending)]
 
 
 async def test_commits_at_a_high_rate_share_transactions(tmp_path: Path) -> None:
@@ -35,7 +24,7 @@ async def test_commits_at_a_high_rate_share_transactions(tmp_path: Path) -> None
     await store.start()
     try:
         await store.create_workshop(WorkshopMeta("w", "T", "Ici", 0, {}))
-        seqs = await _paced(store, 1000, 400)
+        seqs = [seq for seq, _ in await commit_paced(store, 1000, 400, "c")]
         assert seqs == list(range(1, 401))
         assert store.transactions <= 400 // 2
         assert [c.seq for c in await store.read_since("w", 0)] == seqs
