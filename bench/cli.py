@@ -1,4 +1,4 @@
-"""The ``python -m bench`` command: ``run`` one load, or a named ``scenario``."""
+"""The ``python -m bench`` command: ``run`` one load, a named ``scenario``, or ``commits``."""
 
 import argparse
 import sys
@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from .commits import RATES, run_commits
 from .load import LoadSpec, compare, run_load
 from .scenarios import SCENARIOS, run_scenario
 
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--workers", type=int, default=defaults.workers,
                      help="load-generator processes")  # fmt: skip
-    run.add_argument("--target", choices=["atelier", "relay"], default="atelier")
+    run.add_argument("--target", choices=["atelier", "relay", "yjs"], default="atelier")
     run.add_argument(
         "--profile",
         type=Path,
@@ -46,12 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--compare-raw",
         action="store_true",
-        help="run the same load against the raw relay too, and print the ratios",
+        help="run the same load against the raw relay and the Node.js y-websocket server "
+        "too, and print the ratios",
     )
+    commits = commands.add_parser("commits", help="the SQLite group commit alone, by rate")
+    commits.add_argument("--seconds", type=float, default=5.0, help="seconds per rate")
+    commits.add_argument("--rates", type=float, nargs="+", default=list(RATES))
     scenario = commands.add_parser("scenario", help="one of the issue's scenarios")
     scenario.add_argument("name", choices=sorted(SCENARIOS))
     scenario.add_argument("--runs", type=int, default=3, help="runs (a median line follows)")
-    scenario.add_argument("--no-raw", action="store_true", help="skip the raw relay")
+    scenario.add_argument("--no-raw", action="store_true", help="skip the baselines")
     scenario.add_argument(
         "--scale",
         type=float,
@@ -64,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and print one JSON line per run."""
     args = _parser().parse_args(argv)
+    if args.command == "commits":
+        for line in run_commits(tuple(args.rates), args.seconds):
+            _print({"commits": True, **line})
+        return
     if args.command == "run":
         spec = LoadSpec(
             clients=args.clients, rooms=args.rooms, active=args.active, rate=args.rate,

@@ -9,29 +9,41 @@ in the same run, and the ratios are printed alongside.
 """
 
 import asyncio
+import math
 import multiprocessing
 import os
+import shutil
+import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+import urllib.request
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .procs import (
     CLOCK_TICKS,
+    YJS,
     Proc,
     create_workshop,
     raise_nofile,
     start_redis,
     start_relay,
     start_server,
+    start_yjs,
+    yjs_ready,
 )
 from .profile import Profiler
 from .seed import column_ids, note_id, seed_room
 from .stats import aggregate, percentiles
-from .worker import ClientPlan, WorkerPlan, worker_main
+from .worker import KEY_SPAN, ClientPlan, WorkerPlan, worker_main
 
-__all__ = ["LoadSpec", "compare", "join_workers", "recv", "run_load", "spawn_workers"]
+__all__ = ["BASELINES", "LoadSpec", "compare", "join_workers", "recv", "run_load",
+           "spawn_workers"]  # fmt: skip
+
+#: What Atelier is compared with: the raw relay (bench/relay.py), the floor on this stack,
+#: and the Node.js y-websocket server (bench/yjs/), what a team picking Yjs would run.
+BASELINES = ("relay", "yjs")
 
 READY_TIMEOUT = 300.0
 
@@ -74,6 +86,8 @@ def _loadavg() -> list[float]:
 def _start_targets(target: str, spec: LoadSpec, workdir: Path) -> tuple[list[Proc], Proc | None]:
     if target == "relay":
         return [start_relay(workdir)], None
+    if target == "yjs":
+        return [start_yjs(workdir)], None
     if spec.processes == 1:
         return [start_server(workdir)], None
     redis = start_redis(workdir)
@@ -86,7 +100,7 @@ def _start_targets(target: str, spec: LoadSpec, workdir: Path) -> tuple[list[Pro
 
 
 def _rooms(target: str, spec: LoadSpec, servers: list[Proc]) -> list[tuple[str, str]]:
-    if target == "relay":
+    if target in BASELINES:
         return [(f"room{r}", "-") for r in range(spec.rooms)]
     rooms = [create_workshop(servers[0].port, f"Banc {r}") for r in range(spec.rooms)]
 
@@ -156,22 +170,38 @@ def recv(conn: Any, timeout: float, what: str) -> Any:
 def run_load(
     spec: LoadSpec, target: str = "atelier", profile: Path | None = None
 ) -> dict[str, Any]:
-    """Run one load against fresh ``atelier`` processes (or the raw relay); return its figures."""
+    """Run one load against fresh ``atelier`` processes (or a baseline); return its figures."""
     spec.check()
     raise_nofile(spec.clients * spec.rooms + 1024)
     with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
         servers, redis = _start_targets(target, spec, Path(tmp))
         try:
             rooms = _rooms(target, spec, servers)
-            return _drive(spec, target, servers, redis, rooms, profile)
+            plans = _plans(spec, target, servers, rooms)
+            if target == "yjs":
+                plans = _with_yjs_updates(spec, plans, Path(tmp))
+            return _drive(spec, target, servers, redis, plans, profile)
         finally:
             for proc in [*servers, *([redis] if redis else [])]:
                 proc.stop()
 
 
+def _with_yjs_updates(spec: LoadSpec, plans: list[WorkerPlan], tmp: Path) -> list[WorkerPlan]:
+    """Have yjs itself write every update the run's clients will send (one Y.Doc per
+    sender, bench/yjs/updates.mjs), so that the load generator only sends bytes."""
+    yjs_ready()
+    script = YJS / "updates.mjs"
+    counts = [f"{c.gidx}:{math.ceil(spec.duration / c.interval) + 1}"
+              for plan in plans for c in plan.clients if c.note is not None]  # fmt: skip
+    out = tmp / "yjs-updates.json"
+    subprocess.run([shutil.which("node") or "node", str(script), str(out), str(KEY_SPAN),
+                    str(spec.columns), *counts], check=True, timeout=300)  # fmt: skip
+    return [replace(plan, extra={**plan.extra, "updates": str(out)}) for plan in plans]
+
+
 def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
-           rooms: list[tuple[str, str]], profile: Path | None) -> dict[str, Any]:  # fmt: skip
-    pipes, workers = spawn_workers(_plans(spec, target, servers, rooms))
+           plans: list[WorkerPlan], profile: Path | None) -> dict[str, Any]:  # fmt: skip
+    pipes, workers = spawn_workers(plans)
     try:
         ready = [recv(p, READY_TIMEOUT, "connected") for p in pipes]
         measured = [*servers, *([redis] if redis else [])]
@@ -194,6 +224,7 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         busy = _machine_busy() - busy_before
         busy_window = time.monotonic() - busy_since
         after = {id(p): p.usage() for p in measured}
+        counters = _counters(servers) if target == "atelier" else None
         for pipe in pipes:
             pipe.send(("close",))
         summaries = profiler.finish() if profiler is not None else None
@@ -230,8 +261,28 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         "others_cores": round(
             max(0.0, busy - server_cpu - redis_cpu - loadgen_cpu) / busy_window, 2
         ),
+        **({"server_counters": counters} if counters is not None else {}),
         **({"profile": summaries} if summaries is not None else {}),
     }  # fmt: skip
+
+
+#: The counters of /metrics a run reports, summed over the server processes.
+COUNTERS = ("atelier_resyncs_total", "atelier_queue_overflows_total",
+            "atelier_ops_committed_total")  # fmt: skip
+
+
+def _counters(servers: list[Proc]) -> dict[str, float]:
+    """Some of the servers' own counters (read from /metrics), summed over the processes:
+    how often a replica read the log for a gap, how many sockets were cut, and so on."""
+    totals: dict[str, float] = {}
+    for server in servers:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if line.startswith(COUNTERS) and not line.startswith("#"):
+                totals[name] = totals.get(name, 0.0) + float(value)
+    return totals
 
 
 def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
@@ -246,36 +297,39 @@ def _per(total: float, count: int) -> float | None:
     return round(total / count, 2) if count else None
 
 
-def compare(
-    spec: LoadSpec, profile: Path | None = None, *, relay_first: bool = False
-) -> dict[str, Any]:
-    """The same load against Atelier and against the raw relay, and the ratios.
+def compare(spec: LoadSpec, profile: Path | None = None, *, first: int = 0) -> dict[str, Any]:
+    """The same load against Atelier and each baseline, one after the other, and the ratios.
 
-    Scenarios alternate which goes first, so a machine that gets busier (or quieter)
-    during a run does not always favour the same side.
+    ``first`` rotates the order, so that scenarios alternate which side goes first and a
+    machine that gets busier (or quieter) during a run does not always favour the same
+    side. A baseline that cannot run here (no Node.js, say) is reported with its error.
     """
-    if relay_first:
-        raw = run_load(spec, "relay", profile)
-        app = run_load(spec, "atelier", profile)
-    else:
-        app = run_load(spec, "atelier", profile)
-        raw = run_load(spec, "relay", profile)
-    order = ["relay", "atelier"] if relay_first else ["atelier", "relay"]
-    return {"atelier": app, "relay": raw, "ratios": ratios(app, raw), "order": order}
+    sides = ["atelier", *BASELINES]
+    order = sides[first % len(sides) :] + sides[: first % len(sides)]
+    line: dict[str, Any] = {}
+    for side in order:
+        try:
+            line[side] = run_load(spec, side, profile)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+            if side == "atelier":
+                raise
+            line[side] = {"target": side, "error": str(error)}
+    app = line["atelier"]
+    return {**line, "ratios": {b: ratios(app, line[b]) for b in BASELINES}, "order": order}
 
 
 def ratios(app: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]:
-    """Atelier over raw relay: server CPU per delivered event, and fan-out p99."""
+    """Atelier over a baseline: server CPU per delivered event, and fan-out p99."""
 
     def ratio(a: float | None, b: float | None) -> float | None:
         return round(a / b, 2) if a is not None and b else None
 
     def p99(run: dict[str, Any]) -> float | None:
-        return run["fanout_ms"]["p99"] if run["fanout_ms"] else None
+        return run["fanout_ms"]["p99"] if run.get("fanout_ms") else None
 
     return {
         "cpu_per_delivery": ratio(
-            app["server_cpu_us_per_delivery"], raw["server_cpu_us_per_delivery"]
+            app["server_cpu_us_per_delivery"], raw.get("server_cpu_us_per_delivery")
         ),
         "fanout_p99": ratio(p99(app), p99(raw)),
     }  # fmt: skip

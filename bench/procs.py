@@ -30,9 +30,14 @@ __all__ = [
     "start_redis",
     "start_relay",
     "start_server",
+    "start_yjs",
+    "yjs_ready",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The Node.js y-websocket server's folder: package.json here, node_modules installed on
+#: first use (git-ignored).
+YJS = ROOT / "bench" / "yjs"
 # Every bench client comes from 127.0.0.1, and the seeding client sends thousands of
 # ops in a burst: the per-address and per-socket limits meant for a town hall's Wi-Fi
 # would refuse the load itself, so the bench lifts them (the checks still run).
@@ -169,6 +174,33 @@ def start_relay(workdir: Path) -> Proc:
         "relay", [sys.executable, "-m", "bench.relay", "--port", str(port)], port, workdir
     )
     _wait(lambda: _tcp_ok(port), proc, 20, "the raw relay")
+    return proc
+
+
+def yjs_ready() -> Path:
+    """Install the y-websocket server and yjs into bench/yjs/node_modules on first use
+    (``npm install``, versions pinned by package-lock.json); return the server's script."""
+    script = YJS / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
+    if script.exists():
+        return script
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        raise RuntimeError("Node.js and npm are needed for the y-websocket baseline "
+                           "(apt-get install nodejs npm)")  # fmt: skip
+    done = subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=YJS,
+                          capture_output=True, timeout=600, check=False)  # fmt: skip
+    if done.returncode != 0 or not script.exists():
+        raise RuntimeError(f"npm install in {YJS} failed: {done.stderr.decode()[-2000:]}")
+    return script
+
+
+def start_yjs(workdir: Path) -> Proc:
+    """The Node.js y-websocket server (@y/websocket-server), as its README starts it."""
+    script = yjs_ready()
+    port = free_port()
+    env = {"HOST": "127.0.0.1", "PORT": str(port)}
+    proc = _spawn("yjs", [shutil.which("node") or "node", str(script)], port, workdir, env)
+    _wait(lambda: _tcp_ok(port), proc, 20, "the y-websocket server")
     return proc
 
 

@@ -18,15 +18,26 @@ TARGETS: dict[str, list[tuple[str, float, str]]] = {
     "forum": [("atelier.fanout_ms.p99", 25, "fan-out p99 ≤ 25 ms"),
               ("atelier.ack_ms.p99", 25, "ack p99 ≤ 25 ms"),
               ("atelier.loss_all_runs", 0, "no loss"),
-              ("ratios.cpu_per_delivery", 1.5, "CPU/delivery ≤ 1.5x raw")],
+              ("ratios.relay.cpu_per_delivery", 1.5, "CPU/delivery ≤ 1.5x raw")],
     "forum-redis": [("atelier.fanout_ms.p99", 40, "fan-out p99 ≤ 40 ms"),
                     ("atelier.loss_all_runs", 0, "no loss"),
-                    ("ratios.cpu_per_delivery", 2.0, "CPU/delivery ≤ 2x raw")],
+                    ("ratios.relay.cpu_per_delivery", 2.0, "CPU/delivery ≤ 2x raw")],
     "rooms": [("atelier.fanout_ms.p99", 25, "fan-out p99 ≤ 25 ms")],
     "latejoin": [("atelier.join_ms.p95", 150, "full state p95 ≤ 150 ms")],
-    "idle": [("atelier.kib_per_connection", 50, "≤ 50 KiB per idle connection")],
+    "idle": [("atelier.kib_per_connection", 20, "≤ 20 KiB per idle connection")],
     "crowd": [("atelier.fanout_ms.p99", 50, "fan-out p99 ≤ 50 ms")],
+    "room200": [("ratios.relay.cpu_per_delivery", 1.0, "CPU/delivery ≤ the raw relay's"),
+                ("ratios.yjs.cpu_per_delivery", 0.999, "CPU/delivery < Node y-websocket's"),
+                ("atelier.loss_all_runs", 0, "no loss")],
+    "room200-redis": [("ratios.relay.cpu_per_delivery", 1.3, "CPU/delivery ≤ 1.3x raw"),
+                      ("atelier.fanout_ms.p99", 15, "fan-out p99 ≤ 15 ms"),
+                      ("atelier.loss_all_runs", 0, "no loss")],
+    "ceiling": [("atelier.fanout_ms.p99", 50, "fan-out p99 ≤ 50 ms"),
+                ("atelier.loss_all_runs", 0, "no loss")],
 }  # fmt: skip
+#: The load scenarios, in the order of the tables.
+LOADS = ("room200", "room10", "room200-redis", "ceiling", "forum", "forum-redis", "rooms", "crowd")
+SIDES = ("atelier", "relay", "yjs")
 
 
 def _get(line: Any, path: str) -> Any:
@@ -64,18 +75,20 @@ def _verdicts(name: str, line: dict[str, Any]) -> str:
 def render(lines: list[dict[str, Any]]) -> str:
     """Markdown tables of the summaries (the last one of each scenario wins)."""
     summaries = {line["scenario"]: line for line in lines if line.get("summary")}
-    loads = [n for n in ("forum", "forum-redis", "rooms", "crowd") if n in summaries]
+    loads = [n for n in LOADS if n in summaries]
     out = []
     if loads:
         out.append(
             "| scenario | side | fan-out p50 / p95 / p99 / max (ms) | ack p99 (ms) | "
-            "deliveries/s | loss (all runs) | server CPU µs/delivery | load-gen CPU (s) |"
+            "deliveries/s | loss (all runs) | server CPU µs/delivery | others_cores |"
         )
         out.append("|---|---|---|---|---|---|---|---|")
         for name in loads:
             line = summaries[name]
-            for side in ("atelier", "relay"):
+            for side in SIDES:
                 s = line.get(side) or {}
+                if s.get("server_cpu_us_per_delivery") is None:
+                    continue  # not run (no Node.js here, or --no-raw)
                 fan = " / ".join(
                     _fmt(s.get(f"fanout_ms.{p}")) for p in ("p50", "p95", "p99", "max")
                 )
@@ -83,24 +96,20 @@ def render(lines: list[dict[str, Any]]) -> str:
                     f"| {name} | {side} | {fan} | {_fmt(s.get('ack_ms.p99'))} | "
                     f"{_fmt(s.get('delivered_per_s'))} | {_fmt(s.get('loss_all_runs'))} | "
                     f"{_fmt(s.get('server_cpu_us_per_delivery'))} | "
-                    f"{_fmt(s.get('loadgen_cpu_s'))} |"
+                    f"{_fmt(s.get('others_cores'))} |"
                 )
         out.append("")
         out.append(
-            "| scenario | CPU per delivery, Atelier ÷ raw | fan-out p99, Atelier ÷ raw | "
-            "other processes' CPU during the runs (cores, Atelier / relay) |"
+            "| scenario | CPU per delivery, Atelier ÷ relay | ÷ Node y-websocket | "
+            "fan-out p99, Atelier ÷ relay | ÷ Node y-websocket |"
         )
-        out.append("|---|---|---|---|")
+        out.append("|---|---|---|---|---|")
         for name in loads:
             line = summaries[name]
-            ratios = line.get("ratios") or {}
-            load = " / ".join(
-                _fmt((line.get(side) or {}).get("others_cores")) for side in ("atelier", "relay")
-            )
-            out.append(
-                f"| {name} | {_fmt(ratios.get('cpu_per_delivery'))} | "
-                f"{_fmt(ratios.get('fanout_p99'))} | {load} |"
-            )
+            cells = [_fmt(_get(line, f"ratios.{base}.{figure}"))
+                     for figure in ("cpu_per_delivery", "fanout_p99")
+                     for base in ("relay", "yjs")]  # fmt: skip
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
         out.append("")
     if "latejoin" in summaries:
         line = summaries["latejoin"]
@@ -125,10 +134,24 @@ def render(lines: list[dict[str, Any]]) -> str:
                 f"{_fmt(line.get(f'{side}.connect_s'))} |"
             )
         out.append("")
+    commits = [line for line in lines if line.get("commits")]
+    if commits:
+        out.append("| commits/s | ops per transaction (fsync) | CPU µs per op | "
+                   "commit p50 / p99 (ms) |")  # fmt: skip
+        out.append("|---|---|---|---|")
+        for line in commits:
+            latency = line.get("commit_ms") or {}
+            out.append(
+                f"| {_fmt(line['rate'])} | {_fmt(line.get('ops_per_transaction'))} | "
+                f"{_fmt(line.get('cpu_us_per_op'))} | {_fmt(latency.get('p50'))} / "
+                f"{_fmt(latency.get('p99'))} |"
+            )
+        out.append("")
     out.append("Targets (medians):")
     out.append("")
     for name in summaries:
-        out.append(f"- **{name}**: {_verdicts(name, summaries[name])}")
+        if name in TARGETS:
+            out.append(f"- **{name}**: {_verdicts(name, summaries[name])}")
     return "\n".join(out) + "\n"  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """The issue's scenarios, one name each, run several times with medians at the end.
 
-Each load scenario runs against Atelier and then, in the same run, against the raw
-relay. The figures of every run are printed, then a ``summary`` line with the median
-of each headline figure over the runs (these 2-core machines are noisy).
+Each load scenario runs against Atelier and, in the same run, against the raw relay
+and the Node.js y-websocket server (the order rotates from run to run). The figures of
+every run are printed, then a ``summary`` line with the median of each headline figure
+over the runs (these 2-core machines are noisy).
 """
 
 import math
@@ -14,7 +15,7 @@ from typing import Any
 
 from .idle import IdleSpec, run_idle
 from .joins import JoinSpec, run_joins
-from .load import LoadSpec, compare, run_load
+from .load import BASELINES, LoadSpec, compare, run_load
 from .stats import median_of
 
 __all__ = ["SCENARIOS", "run_scenario"]
@@ -28,7 +29,16 @@ LOADS: dict[str, LoadSpec] = {
     "rooms": LoadSpec(clients=12, rooms=50, active=2, rate=100, duration=30, workers=2),
     # (f) a thousand people on one board, one process
     "crowd": LoadSpec(clients=1000, active=20, rate=20, duration=30, workers=2),
-}
+    # issue 14: a 200-client room, 10 senders, 200 ops/s (40,000 deliveries/s), one process
+    "room200": LoadSpec(clients=200, active=10, rate=200, duration=30, workers=2),
+    # ...the same over three processes sharing Redis
+    "room200-redis": LoadSpec(clients=200, active=10, rate=200, duration=30, processes=3,
+                              workers=2),
+    # ...the same ops in a room of 10: what each op costs apart from its deliveries
+    "room10": LoadSpec(clients=10, active=10, rate=200, duration=30, workers=1),
+    # ...and the ceiling: 800 ops/s in that room (160,000 deliveries/s) on one process
+    "ceiling": LoadSpec(clients=200, active=10, rate=800, duration=30, workers=3),
+}  # fmt: skip
 SCENARIOS = [*LOADS, "latejoin", "idle"]
 
 HEADLINES = [
@@ -71,20 +81,22 @@ def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]
     done: list[dict[str, Any]] = []
     for i in range(runs):
         if raw:
-            line: dict[str, Any] = compare(spec, relay_first=i % 2 == 1)
+            line: dict[str, Any] = compare(spec, first=i)
         else:
             line = {"atelier": run_load(spec, "atelier")}
         line["run"] = i + 1
         done.append(line)
         yield line
     summary: dict[str, Any] = {"summary": True, "runs": runs, "machine": machine()}
-    for side in ("atelier", "relay"):
+    for side in ("atelier", *BASELINES):
         summary[side] = {h: median_of(done, f"{side}.{h}") for h in HEADLINES}
         summary[side]["loss_all_runs"] = sum(line.get(side, {}).get("loss", 0) for line in done)
+    # the median of each run's ratio (both sides of one run saw the same machine)
     summary["ratios"] = {
-        "cpu_per_delivery": median_of(done, "ratios.cpu_per_delivery"),
-        "fanout_p99": median_of(done, "ratios.fanout_p99"),
-    }
+        base: {r: median_of(done, f"ratios.{base}.{r}") for r in ("cpu_per_delivery",
+                                                                  "fanout_p99")}
+        for base in BASELINES
+    }  # fmt: skip
     yield summary
 
 

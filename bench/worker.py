@@ -10,11 +10,13 @@ another can be subtracted.
 """
 
 import asyncio
+import base64
 import resource
 import time
 from array import array
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,6 +28,8 @@ __all__ = ["ClientPlan", "WorkerPlan", "key_owner", "worker_main"]
 KEY_SPAN = 10_000_000  # relay op keys are owner * KEY_SPAN + cop, unique in the run
 EVENT_PREFIX = b'{"type":"event","seq":'
 RELAY_PREFIX = b'{"type":"op","k":'
+YJS_UPDATE = b"\x00\x02"  # y-websocket: messageSync, then messageYjsUpdate
+YJS_KEY = b"#op="  # where bench/yjs/updates.mjs wrote the op's key in its update
 CONNECT_TIMEOUT = 60.0
 DRAIN_QUIET = 1.0  # the run is over once no frame arrived for this long...
 DRAIN_MAX = 20.0  # ...or after this long anyway
@@ -54,7 +58,7 @@ class ClientPlan:
 class WorkerPlan:
     """Everything one worker process does."""
 
-    target: str  # "atelier" or "relay"
+    target: str  # "atelier", "relay" or "yjs"
     clients: list[ClientPlan]
     columns: list[str]
     duration: float
@@ -65,9 +69,15 @@ class WorkerPlan:
 class _Client:
     """A connected participant and what it saw."""
 
-    def __init__(self, plan: ClientPlan, target: str, last_frame: list[float]) -> None:
+    def __init__(
+        self, plan: ClientPlan, target: str, last_frame: list[float], yjs: dict[str, Any]
+    ) -> None:
         self.plan = plan
         self.relay = target == "relay"
+        self.yjs = target == "yjs"
+        # the y-websocket client's own frames (bench/yjs/updates.mjs): its note, its ops
+        self.seed = base64.b64decode(yjs["seed"]) if yjs else b""
+        self.updates = [base64.b64decode(u) for u in yjs["ops"]] if yjs else []
         self.ws: WsClient | None = None
         self.welcomed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.keys: array[int] = array("q")
@@ -82,7 +92,9 @@ class _Client:
 
     def on_message(self, data: bytes, now: float) -> None:
         self._last_frame[0] = now
-        if data.startswith(EVENT_PREFIX):
+        if self.yjs:
+            self._on_yjs(data, now)
+        elif data.startswith(EVENT_PREFIX):
             self.keys.append(int(data[len(EVENT_PREFIX) : data.index(b",", len(EVENT_PREFIX))]))
             self.times.append(now)
         elif data.startswith(RELAY_PREFIX):
@@ -105,8 +117,26 @@ class _Client:
         else:
             self.errors += 1
 
+    def _on_yjs(self, data: bytes, now: float) -> None:
+        """A y-websocket message: an update carries its op's key; the first message (the
+        server's sync step 1) is the welcome; awareness and sync replies are ignored."""
+        if data.startswith(YJS_UPDATE):
+            at = data.find(YJS_KEY)
+            if at < 0:
+                return  # a note's creation (the seeding), not an op of the run
+            start = at + len(YJS_KEY)
+            self.keys.append(int(data[start : data.index(b";", start)]))
+            self.times.append(now)
+        elif not self.welcomed.done():
+            self.welcomed.set_result(None)
+
     async def connect(self, host: str) -> None:
         self.ws = await connect(host, self.plan.port, self.plan.path, self.on_message)
+        if self.yjs:  # y-websocket has no join: the server speaks first
+            await self.welcomed
+            if self.seed:
+                self.ws.send(self.seed, binary=True)
+            return
         join = {"type": "join", "v": 1, "token": self.plan.token,
                 "client": f"bench-{self.plan.gidx}", "name": f"b{self.plan.gidx}",
                 "since": None}  # fmt: skip
@@ -122,6 +152,10 @@ class _Client:
             op: dict[str, Any] = {"kind": "note.move", "id": self.plan.note, "column": column}
         else:
             op = {"kind": "note.edit", "id": self.plan.note, "text": f"Constat revu {cop}"}
+        if self.yjs:
+            self.acked[self.plan.gidx * KEY_SPAN + cop] = now  # no ack here either
+            self.ws.send(self.updates[cop - 1], binary=True)
+            return
         if self.relay:
             key = self.plan.gidx * KEY_SPAN + cop
             self.acked[key] = now  # the relay has no ack: the send time is all there is
@@ -137,12 +171,15 @@ def worker_main(plan: WorkerPlan, conn: Connection) -> None:
     from .procs import raise_nofile
 
     raise_nofile(len(plan.clients) + 256)
+    updates: dict[str, Any] = {}  # the y-websocket clients' own frames (target "yjs")
+    if plan.extra.get("updates"):
+        updates = orjson.loads(Path(plan.extra["updates"]).read_bytes())
     try:
         import uvloop
     except ImportError:
-        asyncio.run(_work(plan, conn))
+        asyncio.run(_work(plan, conn, updates))
     else:
-        uvloop.run(_work(plan, conn))
+        uvloop.run(_work(plan, conn, updates))
 
 
 def _cpu() -> float:
@@ -150,10 +187,11 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _work(plan: WorkerPlan, conn: Connection) -> None:
+async def _work(plan: WorkerPlan, conn: Connection, updates: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     last_frame = [time.monotonic()]
-    clients = [_Client(p, plan.target, last_frame) for p in plan.clients]
+    clients = [_Client(p, plan.target, last_frame, updates.get(str(p.gidx), {}))
+               for p in plan.clients]  # fmt: skip
     gate = asyncio.Semaphore(plan.concurrency)
     failures: dict[str, int] = {}
 

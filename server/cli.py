@@ -118,7 +118,9 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         http=guarded_protocol(settings.header_timeout, MAX_HEAD),
-        ws="websockets-sansio",  # the cheapest of uvicorn's websocket stacks, measured
+        # uvicorn's websockets-sansio stack (the cheapest, measured), plus an extension
+        # that writes a frame framed once per event to every socket (server/transport.py)
+        ws="atelier.transport:AtelierWebSocketProtocol",
         ws_max_size=settings.max_frame,  # a larger frame closes the socket with 1009
         ws_per_message_deflate=False,  # small JSON frames: compression costs more than it saves
         ws_ping_interval=20.0,  # notice vanished clients (a phone that left the Wi-Fi)

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from .rooms.hub import RoomHub
 from .rooms.messages import AckMessage, ErrorMessage, RejectMessage, Role
 from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
+from .transport import binary_frame, frame_writer
 
 __all__ = ["serve_socket"]
 
@@ -42,7 +44,23 @@ CLOSE_TRY_AGAIN = 1013
 
 
 class SocketPeer:
-    """A joined socket: who it is, and its bounded queue of frames to send."""
+    """A joined socket: who it is, and its bounded backlog of frames to send.
+
+    A frame is written at once when the socket has nothing waiting and its transport
+    takes writes. Otherwise it joins the socket's backlog, which a sender task (started
+    then, gone once the backlog is empty) writes out in order. A backlog that reaches
+    ``queue_size`` frames means the client stopped reading: the socket is closed. An
+    idle socket holds neither a backlog nor a task (idle sockets are most of them).
+
+    Where the server offers :data:`~atelier.transport.EXTENSION` (Atelier's uvicorn
+    protocol, compression off), a frame is framed once for every socket it is pushed
+    to in a row (:class:`_LastFrame`) and written straight to each transport; elsewhere
+    it goes through the plain ASGI ``websocket.send``.
+    """
+
+    __slots__ = ("_backlog", "_drained", "_limit", "_sender", "client", "close_code",
+                 "close_reason", "closing", "gone", "name", "role", "sid", "writer",
+                 "ws")  # fmt: skip
 
     def __init__(self, ws: WebSocket, name: str, role: str, queue_size: int) -> None:
         self.sid = secrets.token_hex(6)
@@ -50,43 +68,82 @@ class SocketPeer:
         self.role = role
         self.client = ""  # the client id it joined with (private events go by it)
         self.ws = ws
-        self.queue: asyncio.Queue[bytes | _Unfinished] = asyncio.Queue(queue_size)
-        self.sending = False  # the sender task is between taking a frame and sending it
+        self.writer = frame_writer(ws.scope)
         self.gone = False  # a send failed: the socket is closed, frames go nowhere
-        self.closing = asyncio.Event()  # set when the socket must be closed
+        # resolved when the socket must be closed (a future: an Event costs ~0.8 KB)
+        self.closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.close_code = CLOSE_TRY_AGAIN
         self.close_reason = ""
+        self._limit = queue_size
+        # None while nothing waits and no send is under way; else what waits: a framed
+        # message (with the extension), a payload, or a send started by push
+        self._backlog: deque[bytes | _Unfinished] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._drained: asyncio.Future[None] | None = None  # resolved when the backlog goes
 
     def push(self, frame: bytes) -> None:
-        """Send a frame now if the socket takes it at once, else queue it; a full queue
+        """Send a frame now if the socket takes it at once, else queue it; a full backlog
         marks the socket too slow (it is then closed)."""
-        if self.closing.is_set() or self.gone:
+        if self.gone or self.closing.done():
             return
-        item: bytes | _Unfinished = frame
-        if not self.sending and self.queue.empty():
-            unfinished = self._send_at_once(frame)
-            if unfinished is None:
-                return
-            item = unfinished
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self._backlog or ()) >= self._limit:
             QUEUE_OVERFLOWS.inc()
             log.info("a socket is too slow to keep up; closing it")
             self.close_code, self.close_reason = CLOSE_TRY_AGAIN, "too slow, reconnect and catch up"
-            self.closing.set()
+            self.closing.set_result(None)
+            return
+        self._send_or_queue(frame)
 
     def kick(self, code: str, message: str) -> None:
         """Send a last error frame, then close with 1008 (the link or workshop is gone)."""
-        if self.closing.is_set():
+        if self.closing.done():
             return
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(encode({"type": "error", "code": code, "message": message}))
+        if not self.gone:
+            self._send_or_queue(encode({"type": "error", "code": code, "message": message}))
         self.close_code, self.close_reason = CLOSE_POLICY, code
-        self.closing.set()
+        self.closing.set_result(None)
+
+    async def drained(self) -> None:
+        """Return once every frame pushed so far was written (or the socket is gone)."""
+        if self._backlog is None:
+            return
+        if self._drained is None:
+            self._drained = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._drained)
+
+    def stop(self) -> None:
+        """Drop whatever waits: the socket is gone."""
+        self.gone = True
+        if self._sender is not None:
+            self._sender.cancel()
+        self._finish()
+
+    def _send_or_queue(self, frame: bytes) -> None:
+        writer = self.writer
+        item: bytes | _Unfinished
+        if writer is not None:
+            item = _LAST.framed(frame)
+            if self._backlog is None:
+                try:
+                    if writer.write_frame(item):
+                        return
+                except OSError:
+                    self.gone = True  # the socket closed; the receive loop sees it too
+                    return
+        else:
+            item = frame
+            if self._backlog is None:
+                unfinished = self._send_at_once(frame)
+                if unfinished is None:
+                    return
+                item = unfinished
+        if self._backlog is None:
+            self._backlog = deque()
+            self._sender = asyncio.create_task(self._send_backlog())
+        self._backlog.append(item)
 
     def _send_at_once(self, frame: bytes) -> "_Unfinished | None":
-        """Run the send to its end without a task switch, if it never has to wait.
+        """Run the ASGI send to its end without a task switch, if it never has to wait.
 
         Waking one sender task per socket for every event cost more than the send
         itself (bench/, crowd scenario). An idle socket's send only waits when its
@@ -103,21 +160,54 @@ class SocketPeer:
             return None
         return _Unfinished(send, waiting_on)
 
-    async def send_forever(self) -> None:
-        """Drain the queue into the socket, in order."""
+    async def _send_backlog(self) -> None:
+        """Write the backlog out in order, then leave the socket idle again."""
+        backlog, writer = self._backlog, self.writer
+        assert backlog is not None
         try:
-            while True:
-                item = await self.queue.get()
-                self.sending = True
+            while backlog:
+                item = backlog[0]  # still counted against the limit while it is written
                 if isinstance(item, _Unfinished):
                     await item.finish()
-                else:
+                elif writer is None:
                     await self.ws.send_bytes(item)
-                self.sending = False
-                self.queue.task_done()
+                else:
+                    while not writer.write_frame(item):
+                        await writer.wait_writable()
+                backlog.popleft()
         except (WebSocketDisconnect, RuntimeError, OSError):
-            self.gone = True
-            return  # the socket closed; the receive loop sees it too
+            self.gone = True  # the socket closed; the receive loop sees it too
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._backlog = self._sender = None
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+
+class _LastFrame:
+    """The last payload framed, and its frame.
+
+    The hub pushes one payload object to every socket of a room in a row, so keeping
+    the last one (by identity: the same object, hence the same bytes) frames each event
+    once however many sockets it reaches.
+    """
+
+    def __init__(self) -> None:
+        self._payload: bytes | None = None
+        self._frame = b""
+
+    def framed(self, payload: bytes) -> bytes:
+        """``payload`` as a whole binary frame, framed again only if it is a new one."""
+        if payload is not self._payload:
+            self._frame = binary_frame(payload)
+            self._payload = payload
+        return self._frame
+
+
+_LAST = _LastFrame()
 
 
 class _Unfinished:
@@ -188,6 +278,9 @@ async def serve_socket(
 class _Session:
     """The state of one socket's conversation."""
 
+    __slots__ = ("bad_frames", "bucket", "client", "hub", "last_drag", "peer", "registry",
+                 "settings", "store", "watchdog", "workshop_id", "ws")  # fmt: skip
+
     def __init__(
         self, ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings
     ) -> None:
@@ -202,7 +295,6 @@ class _Session:
         self.bad_frames = 0
         self.last_drag = 0.0
         self.bucket = TokenBucket(settings.ops_per_second, settings.ops_burst)
-        self.sender: asyncio.Task[None] | None = None
         self.watchdog: asyncio.Task[None] | None = None
         CONNECTIONS.inc()  # and dec() in leave(), which serve_socket always calls
 
@@ -218,8 +310,7 @@ class _Session:
         self.peer.client = self.client
         # the id this socket's log lines carry is also its id in the room (presence, drags)
         self.peer.sid = SOCKET_ID.get() or self.peer.sid
-        self.sender = asyncio.create_task(self.peer.send_forever())
-        self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
+        self.peer.closing.add_done_callback(self._close_soon)  # no task while all is well
         self.hub = await self.registry.acquire(self.workshop_id)
         ceiling = self.settings.max_connections_per_room  # 0: no limit
         if ceiling and len(self.hub.peers) >= ceiling:
@@ -232,7 +323,7 @@ class _Session:
             # the link was replaced between the check above and the join: the revocation
             # may have reached this room before this socket did, so check once more
             self.peer.kick("link_revoked", "This link was replaced.")
-            await self.watchdog  # the error frame goes out, then the socket closes
+            await self._close_when_asked(self.peer)  # the error frame goes out, then it closes
             return
         while True:
             frame = await self._receive()
@@ -364,11 +455,15 @@ class _Session:
             OPS_REJECTED.labels(message["code"]).inc()
         self.peer.push(encode(message))
 
+    def _close_soon(self, closing: "asyncio.Future[None]") -> None:
+        if not closing.cancelled() and self.peer is not None and self.watchdog is None:
+            self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
+
     async def _close_when_asked(self, peer: SocketPeer) -> None:
-        await peer.closing.wait()
+        await peer.closing
         if peer.close_code == CLOSE_POLICY:  # let the last error frame go out first
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(peer.queue.join(), 2)
+                await asyncio.wait_for(peer.drained(), 2)
         await self.close(peer.close_code, peer.close_reason)
 
     async def close(self, code: int, reason: str) -> None:
@@ -380,9 +475,10 @@ class _Session:
     async def leave(self) -> None:
         """Stop this socket's tasks and leave the room."""
         CONNECTIONS.dec()
-        for task in (self.sender, self.watchdog):
-            if task is not None:
-                task.cancel()
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        if self.peer is not None:
+            self.peer.stop()
         if self.hub is not None and self.peer is not None:
             await self.hub.leave(self.peer)
             self.registry.release(self.workshop_id, self.hub)

@@ -32,26 +32,32 @@ def _bench(*args: str, timeout: float = 180) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
-def test_load_against_a_real_server_and_the_raw_relay_prints_one_json_line() -> None:
-    """A tiny load with --compare-raw prints one JSON line: both runs, no loss, and ratios."""
+def test_load_against_a_real_server_and_both_baselines_prints_one_json_line() -> None:
+    """A tiny load with --compare-raw prints one JSON line: Atelier, the raw relay and the
+    Node.js y-websocket server (installed on first use), no loss anywhere, and ratios."""
     lines = _bench("run", "--clients", "4", "--active", "2", "--rate", "10", "--duration", "2",
-                   "--compare-raw")  # fmt: skip
+                   "--compare-raw", timeout=600)  # fmt: skip
     assert len(lines) == 1
     line = lines[0]
-    for side in ("atelier", "relay"):
+    for side in ("atelier", "relay", "yjs"):
         run = line[side]
+        assert "error" not in run, run.get("error")
         assert run.keys() >= RUN_KEYS
         assert run["target"] == side
         assert run["connected"] == 4
         assert run["ops_committed"] == run["ops_sent"] > 0
-        assert run["loss"] == 0 and run["duplicates"] == 0
+        assert run["loss"] == 0 and run["duplicates"] == 0 and run["strays"] == 0
         assert set(run["fanout_ms"]) == PERCENTILES
-    # Atelier sends each event to all 4 clients; the relay to the 3 others
+    # Atelier and y-websocket send each event to all 4 clients; the relay to the 3 others
     assert line["atelier"]["deliveries"] == 4 * line["atelier"]["ops_committed"]
+    assert line["yjs"]["deliveries"] == 4 * line["yjs"]["ops_committed"]
     assert line["relay"]["deliveries"] == 3 * line["relay"]["ops_committed"]
     assert set(line["atelier"]["ack_ms"]) == PERCENTILES
-    assert set(line["ratios"]) == {"cpu_per_delivery", "fanout_p99"}
-    assert line["ratios"]["fanout_p99"] > 0
+    assert line["atelier"]["server_counters"]["atelier_queue_overflows_total"] == 0
+    assert set(line["ratios"]) == {"relay", "yjs"}
+    for ratios in line["ratios"].values():
+        assert set(ratios) == {"cpu_per_delivery", "fanout_p99"}
+        assert ratios["fanout_p99"] > 0
 
 
 def test_late_join_scenario_prints_runs_then_medians() -> None:
@@ -107,3 +113,12 @@ def test_relay_module_runs_as_a_script(tmp_path: Path) -> None:
     finally:
         relay.stop()
     assert relay.popen.returncode == 0
+
+
+def test_commits_reports_cpu_and_transactions_per_rate() -> None:
+    """``bench commits`` commits at each rate and says how many transactions carried the ops."""
+    lines = _bench("commits", "--seconds", "0.5", "--rates", "20", "1000")
+    assert [line["rate"] for line in lines] == [20, 1000]
+    for line in lines:
+        assert 0 < line["transactions"] <= line["ops"] == int(line["rate"] * 0.5)
+        assert line["cpu_us_per_op"] > 0 and set(line["commit_ms"]) == PERCENTILES

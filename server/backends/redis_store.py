@@ -18,7 +18,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable
-from dataclasses import asdict
 from typing import Any, TypeVar
 
 import orjson
@@ -305,13 +304,9 @@ class RedisStore:
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
         """Number, dedupe, append and publish ``record`` in one script run."""
         await self._writable()
-        keys = [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
-        args: list[str | int | bytes] = [
-            record.client,
-            record.cop,
-            orjson.dumps(asdict(record)),
-            ops_channel(workshop_id),
-        ]
+        keys = self._commit_keys(workshop_id)
+        args: list[str | int | bytes] = [record.client, record.cop, _record_bytes(record),
+                                         ops_channel(workshop_id)]  # fmt: skip
         seq, duplicate = await call(self._commit(keys=keys, args=args))
         await self._touch(workshop_id, record.at)
         return CommitResult(seq=int(seq), duplicate=bool(duplicate))
@@ -321,16 +316,19 @@ class RedisStore:
         await self._writable()
         if not records:
             return []
-        keys = [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
+        keys = self._commit_keys(workshop_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             for record in records:
                 args: list[str | int | bytes] = [record.client, record.cop,
-                                                 orjson.dumps(asdict(record)),
+                                                 _record_bytes(record),
                                                  ops_channel(workshop_id)]  # fmt: skip
                 await self._commit(keys=keys, args=args, client=pipe)  # queued, not sent
             replies = await call(pipe.execute())
         await self._touch(workshop_id, max(r.at for r in records))
         return [CommitResult(seq=int(seq), duplicate=bool(dup)) for seq, dup in replies]
+
+    def _commit_keys(self, workshop_id: str) -> list[str]:
+        return [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
 
     async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
         """The ops after ``seq`` in order, a page at a time; LogTrimmedError if compacted."""
@@ -388,6 +386,14 @@ class RedisStore:
         """One snapshot, or None."""
         blob = await call(self._redis.get(key(workshop_id, f"snapshot:{snapshot_id}")))
         return None if blob is None else dict(orjson.loads(blob))
+
+
+def _record_bytes(record: OpRecord) -> bytes:
+    """The record as the commit script stores it (after the seq it prepends), without
+    dataclasses.asdict's deep copy of the op on every commit."""
+    return orjson.dumps({"client": record.client, "cop": record.cop, "op": record.op,
+                         "author": record.author, "role": record.role,
+                         "at": record.at})  # fmt: skip
 
 
 async def call(pending: Awaitable[T]) -> T:

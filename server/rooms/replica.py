@@ -182,6 +182,7 @@ class RoomReplica:
         self.state = State.LOADING
         self.deleted = False
         self.peers: dict[str, PeerInfo] = {}
+        self._facilitators = 0  # peers with the facilitator role (asked after every op)
         self._limits = limits
         self._ring: deque[_RingEntry] = deque()
         self._ring_size = ring_size
@@ -210,9 +211,7 @@ class RoomReplica:
     @property
     def vigilance_due(self) -> bool:
         """A facilitator is here and the points of vigilance may have changed: tick soon."""
-        return self._vigilance_stale and any(
-            p.role == Role.FACILITATOR for p in self.peers.values()
-        )
+        return self._vigilance_stale and self._facilitators > 0
 
     # -- inputs: the log ---------------------------------------------------------------
 
@@ -296,7 +295,9 @@ class RoomReplica:
 
     def join(self, peer: PeerInfo, since: int | None) -> list[Action]:
         """Welcome a peer with what it missed since ``since`` (or the whole board)."""
+        self.leave(peer.sid)  # a sid joins once; counted once
         self.peers[peer.sid] = peer
+        self._facilitators += peer.role == Role.FACILITATOR
         welcome: WelcomeMessage = {
             "type": "welcome",
             "v": PROTOCOL_VERSION,
@@ -325,7 +326,11 @@ class RoomReplica:
 
     def leave(self, sid: str) -> bool:
         """Forget a peer; whether it was here."""
-        return self.peers.pop(sid, None) is not None
+        peer = self.peers.pop(sid, None)
+        if peer is None:
+            return False
+        self._facilitators -= peer.role == Role.FACILITATOR
+        return True
 
     def revoke(self, role: str) -> list[Action]:
         """Close the peers of a replaced link (``role``), or everyone (``"*"``: deleted)."""
@@ -426,8 +431,11 @@ class RoomReplica:
                 private_sids += sids
                 actions.append(Send(sids, _event_message(seq, event)))
         if applied.event is not None:
-            skip = set(private_sids)
-            everyone = tuple(sid for sid in self.peers if sid not in skip)
+            if private_sids:
+                skip = set(private_sids)
+                everyone = tuple(sid for sid in self.peers if sid not in skip)
+            else:
+                everyone = tuple(self.peers)
             if everyone:
                 actions.insert(0, Send(everyone, _event_message(seq, applied.event)))
         return actions
