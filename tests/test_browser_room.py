@@ -5,12 +5,14 @@ scrolling, for what must be in view, for the controls its role may use and no ot
 by axe-core; each is written to test-artifacts/room-*.png."""
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from .a11y import assert_accessible
 from .support import ServerProcess, server_state
@@ -389,13 +391,61 @@ def test_the_facilitator_runs_the_room_from_the_keyboard_alone(
     page.context.close()
 
 
+class AckGate:
+    """A page's websocket relayed to the server, the server's acks held back until
+    release(): the window between an op's event and its ack, made as wide as a test needs."""
+
+    def __init__(self) -> None:
+        self.held: list[bytes | str] = []
+        self.route: WebSocketRoute | None = None
+        self.holding = True
+
+    def relay(self, route: WebSocketRoute) -> None:
+        """Route one page socket through the gate."""
+        self.route = route
+        server = route.connect_to_server()
+
+        def from_server(message: bytes | str) -> None:
+            if self.holding and orjson.loads(message).get("type") == "ack":
+                self.held.append(message)
+            else:
+                route.send(message)
+
+        server.on_message(from_server)
+        route.on_message(server.send)
+
+    def wait_for(self, page: Page, count: int) -> None:
+        """Wait (10 s at most) until ``count`` acks are held; the page's frames are relayed
+        while Playwright waits, so the wait is a poll of a condition."""
+        deadline = time.monotonic() + 10
+        while len(self.held) < count:
+            assert time.monotonic() < deadline, f"{len(self.held)} acks held, not {count}"
+            page.wait_for_timeout(20)
+
+    def release(self) -> None:
+        """Hand the held acks to the page, in order, and hold no more."""
+        assert self.route is not None
+        self.holding = False
+        for message in self.held:
+            self.route.send(message)
+        self.held.clear()
+
+
 def open_as_empty(
-    browser: Browser, link: str, name: str, *, clock: bool = False, **options: Any
+    browser: Browser,
+    link: str,
+    name: str,
+    *,
+    clock: bool = False,
+    gate: AckGate | None = None,
+    **options: Any,
 ) -> Watched:
     """A fresh context on an empty workshop's link, joined under a pseudonym (with a clock
-    the test can move forward, if asked)."""
+    the test can move forward, and the server's acks held back by a gate, if asked)."""
     context = new_context(browser, **{"viewport": LAPTOP, **options})
     context.add_init_script(f"localStorage.setItem('atelier.pref.name', '\"{name}\"')")
+    if gate is not None:
+        context.route_web_socket(re.compile(r"/ws/"), gate.relay)
     watched = Watched(context.new_page())
     if clock:
         watched.page.clock.install()  # time flows as usual until fast_forward()
@@ -494,15 +544,26 @@ def test_closing_and_reopening_a_vote_keeps_the_ballots_and_a_new_round_asks_fir
     workshop = server.create_workshop("Votes gardés")
     seed(server, workshop, [{"kind": "column.add", "id": "c1", "title": "Mobilités"}])
     fac = open_as_empty(browser, workshop["links"]["facilitator"], "Claire").page
-    ana = open_as_empty(browser, workshop["links"]["participant"], "Ana").page
+    gate = AckGate()
+    ana = open_as_empty(browser, workshop["links"]["participant"], "Ana", gate=gate).page
     fac.click("#drawer-toggle")
     fac.fill("#vote-budget", "2")
     fac.click("#vote-open")
     vote = ana.get_by_role("button", name="Voter pour « Mobilités »")
-    vote.click()
-    vote.click()
     mine = ana.locator(".vote-mine")
+    # the server sends the voter's event before the ack: with the ack held back, the vote
+    # must count once and « + Voter » stay usable (it turned disabled, and a quick second
+    # click was lost)
+    vote.click()
+    gate.wait_for(ana, 1)
+    expect(ana.locator("#tool-voting")).to_have_text("Vote ouvert : il vous reste 1 vote(s) sur 2")
+    expect(mine).to_have_text("Mes votes : 1")
+    expect(vote).to_be_enabled()
+    vote.click()
+    expect(ana.locator("#tool-voting")).to_have_text("Vote ouvert : il vous reste 0 vote(s) sur 2")
+    gate.release()
     expect(mine).to_have_text("Mes votes : 2")
+    expect(ana.locator("#sync")).to_have_text("tout est enregistré")
     fac.click("#vote-close")
     expect(ana.locator(".votes")).to_be_hidden()
     expect(fac.locator("#vote-now")).to_contain_text("reprend les bulletins")

@@ -5,7 +5,9 @@
 // it, and either way the next render shows the truth. Renders are batched per frame.
 
 import { currentLang, label, setLang, t, translate } from "./i18n.js";
-import { applyFrame, applyIntent, boardFromState, copyBoard, emptyBoard, stateOf, subjectOf } from "./model.js";
+import {
+  applyFrame, applyIntent, ballotAfter, boardFromState, copyBoard, emptyBoard, stateOf, subjectOf,
+} from "./model.js";
 import { BoardView } from "./board.js";
 import { Connection } from "./socket.js";
 import { announce, toast } from "./notice.js";
@@ -150,7 +152,14 @@ function enter(workshop, token, name) {
   let draftsRestored = false;
 
   const conn = new Connection({ workshop, token, name, onFrame, onState: showState });
-  const send = (op) => { conn.send(op); render(); };
+  // a vote keeps the ballot it leads to, so its guess never counts it twice (model.js)
+  const send = (op) => {
+    const vote = op.kind === "vote.add" || op.kind === "vote.remove";
+    const view = vote ? copyBoard(server) : null;
+    if (vote) for (const entry of conn.outbox) applyIntent(view, entry.op, name, entry.ballot);
+    conn.send(op, vote ? { ballot: ballotAfter(view, op) } : {});
+    render();
+  };
   const api = new Api(workshop, token);
   const parts = new OrientationParts({ onOp: send, drafts });
   const board = new BoardView($("board"), {
@@ -196,7 +205,7 @@ function enter(workshop, token, name) {
     const view = copyBoard(server);
     const statuses = new Map();
     for (const entry of conn.outbox) {
-      applyIntent(view, entry.op, name);
+      applyIntent(view, entry.op, name, entry.ballot);
       statuses.set(subjectOf(entry.op), "pending");
     }
     const now = Date.now();

@@ -332,8 +332,12 @@ function columnExists(board, id) {
   return Boolean(column && !column.deleted);
 }
 
-/** Guess the outcome of this browser's own op; false when the server will refuse it. */
-export function applyIntent(board, op, author) {
+/**
+ * Guess the outcome of this browser's own op; false when the server will refuse it.
+ * `ballot` (vote ops only) is the count on the op's orientation once it applies, as
+ * ballotAfter() gave it when the op was made.
+ */
+export function applyIntent(board, op, author, ballot = undefined) {
   const { notes, columns } = board;
   switch (op.kind) {
     case "note.add": {
@@ -407,12 +411,18 @@ export function applyIntent(board, op, author) {
       return true;
     }
     default:
-      return applyFlowIntent(board, op, author);
+      return applyFlowIntent(board, op, author, ballot);
   }
 }
 
+/** The voter's count on a vote op's orientation once the op applies to this board. */
+export function ballotAfter(board, op) {
+  const had = board.flow.mine?.[op.column] ?? 0;
+  return Math.max(0, had + (op.kind === "vote.add" ? 1 : -1));
+}
+
 /** Guess the outcome of a flow op; the facilitator's ones wait for the server's word. */
-function applyFlowIntent(board, op, author) {
+function applyFlowIntent(board, op, author, ballot) {
   switch (op.kind) {
     case "column.state": {
       const column = board.columns.get(op.id);
@@ -438,13 +448,21 @@ function applyFlowIntent(board, op, author) {
     }
     case "vote.add":
     case "vote.remove": {
+      // A vote is counted, not placed: its guess must not count it twice. The server
+      // sends the voter's event before the ack, so for a moment the server's ballot
+      // already holds the op that the outbox still holds too (and « + Voter » turned
+      // disabled under a second click, which was lost). The op's ballot (the count on
+      // that orientation once it applies, as the voter saw it when clicking) makes the
+      // guess idempotent: a ballot the server already reached is left as it is.
       const { mine, left } = board.flow;
       const had = mine[op.column] ?? 0;
       const step = op.kind === "vote.add" ? 1 : -1;
+      const wanted = ballot ?? had + step;
+      if (step > 0 ? had >= wanted : had <= wanted) return true; // the server has it already
       if (!board.flow.tools?.voting || (step > 0 && !left) || (step < 0 && !had)) return false;
-      const next = { ...mine, [op.column]: had + step };
+      const next = { ...mine, [op.column]: wanted };
       if (!next[op.column]) delete next[op.column];
-      setFlow(board, { mine: next, left: left - step });
+      setFlow(board, { mine: next, left: left - (wanted - had) });
       return true;
     }
     case "column.lock":

@@ -144,12 +144,15 @@ export class Connection {
     }
   }
 
-  /** Queue an op (kept until acknowledged) and send it if we can; returns its cop. */
-  send(op) {
-    const entry = { cop: nextCop(), op };
+  /**
+   * Queue an op (kept until acknowledged) and send it if we can; returns its cop.
+   * `extra` is kept with the op for this browser's own guesses, never sent.
+   */
+  send(op, extra = {}) {
+    const entry = { ...extra, cop: nextCop(), op };
     this.outbox.push(entry);
     saveOp(this.workshop, entry);
-    if (this.joined) this.ws.send(JSON.stringify({ type: "op", ...entry }));
+    if (this.joined) this.ws.send(frameOf(entry));
     return entry.cop;
   }
 
@@ -167,6 +170,11 @@ export class Connection {
 
   /** Send every waiting op, oldest first, on the socket that just joined. */
   flush() {
-    for (const entry of this.outbox) this.ws.send(JSON.stringify({ type: "op", ...entry }));
+    for (const entry of this.outbox) this.ws.send(frameOf(entry));
   }
+}
+
+/** The op frame of an outbox entry: its cop and op, nothing this browser keeps beside. */
+function frameOf(entry) {
+  return JSON.stringify({ type: "op", cop: entry.cop, op: entry.op });
 }

@@ -9,7 +9,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { applyFrame, boardFromState, emptyBoard, stateOf, viewOf } from "../../web/model.js";
+import {
+  applyFrame, applyIntent, ballotAfter, boardFromState, copyBoard, emptyBoard, stateOf, viewOf,
+} from "../../web/model.js";
 
 const STREAMS = join(dirname(fileURLToPath(import.meta.url)), "..", "streams");
 const files = readdirSync(STREAMS).filter((name) => name.endsWith(".json")).sort();
@@ -77,4 +79,49 @@ test("an event already applied (seq not past the board's) is skipped", () => {
   board = applyFrame(board, { type: "event", seq: 1, op: add });
   board = applyFrame(board, { type: "event", seq: 1, op: { kind: "column.rename", id: "c1", title: "B" } });
   assert.equal(board.columns.get("c1").title, "A");
+});
+
+test("a vote waiting for its ack is not counted twice once its event has come", () => {
+  // the server sends the voter's event, then the ack: in between the outbox still holds
+  // the op; counting it again showed 2 votes and disabled « + Voter » under a second click
+  let board = emptyBoard();
+  board = applyFrame(board, { type: "event", seq: 1, op: { kind: "column.add", id: "c1", title: "M", pos: "a0" } });
+  const tools = { silent: false, voting: true, budget: 2, revealed: false, shaping: false };
+  board = applyFrame(board, { type: "event", seq: 2, op: { kind: "tools.set", tools, notes: [], silent_waiting: 0 } });
+  const op = { kind: "vote.add", column: "c1" };
+  const first = ballotAfter(board, op);
+  const once = copyBoard(applyFrame(copyBoard(board), { type: "event", seq: 3, op: { kind: "vote.add", column: "c1", mine: { c1: 1 }, left: 1 } }));
+  applyIntent(once, op, "Ana", first); // its event came, its ack not yet: still 1 vote, 1 left
+  assert.deepEqual([once.flow.mine.c1, once.flow.left], [1, 1]);
+  const pending = copyBoard(board);
+  applyIntent(pending, op, "Ana", first);
+  const second = ballotAfter(pending, op); // clicked again before any answer
+  assert.deepEqual([first, second], [1, 2]);
+  const shown = (server) => {
+    const view = copyBoard(server);
+    for (const ballot of outbox) applyIntent(view, op, "Ana", ballot);
+    return [view.flow.mine.c1 ?? 0, view.flow.left];
+  };
+  let outbox = [first, second];
+  assert.deepEqual(shown(board), [2, 0]); // nothing answered yet: both guessed
+  board = applyFrame(board, { type: "event", seq: 3, op: { kind: "vote.add", column: "c1", mine: { c1: 1 }, left: 1 } });
+  assert.deepEqual(shown(board), [2, 0]); // the first one's event came, its ack not yet
+  outbox = [second];
+  assert.deepEqual(shown(board), [2, 0]); // its ack came
+  board = applyFrame(board, { type: "event", seq: 4, op: { kind: "vote.add", column: "c1", mine: { c1: 2 }, left: 0 } });
+  assert.deepEqual(shown(board), [2, 0]);
+  outbox = [];
+  assert.deepEqual(shown(board), [2, 0]);
+});
+
+test("a vote's guess without a ballot (an outbox kept before ballots) still counts once", () => {
+  let board = emptyBoard();
+  const tools = { silent: false, voting: true, budget: 3, revealed: false, shaping: false };
+  board = applyFrame(board, { type: "event", seq: 1, op: { kind: "column.add", id: "c1", title: "M", pos: "a0" } });
+  board = applyFrame(board, { type: "event", seq: 2, op: { kind: "tools.set", tools, notes: [], silent_waiting: 0 } });
+  const view = copyBoard(board);
+  assert.equal(applyIntent(view, { kind: "vote.add", column: "c1" }, "Ana"), true);
+  assert.deepEqual([view.flow.mine.c1, view.flow.left], [1, 2]);
+  assert.equal(applyIntent(view, { kind: "vote.remove", column: "c1" }, "Ana"), true);
+  assert.deepEqual([view.flow.mine.c1, view.flow.left], [undefined, 3]);
 });
