@@ -14,13 +14,13 @@ export class Api {
     if (type) headers["content-type"] = type;
     const response = await fetch(this.base + path, { method, headers, body, cache: "no-store" });
     if (!response.ok) {
-      let message = response.statusText;
+      let body = null;
       try {
-        message = (await response.json()).message ?? message;
+        body = await response.json();
       } catch {
         // not JSON: the status text will do
       }
-      throw new ApiError(response.status, message);
+      throw new ApiError(response.status, body?.message ?? response.statusText, body);
     }
     return response;
   }
@@ -48,10 +48,11 @@ export class Api {
   }
 }
 
-/** An HTTP error, with the server's message. */
+/** An HTTP error, with the server's message and its JSON body (null if none). */
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }

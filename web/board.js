@@ -8,6 +8,8 @@
 
 import { label, t } from "./i18n.js";
 import { AMBITIONS, COLOURS, liveColumns, liveNotes } from "./model.js";
+import { FINDING_FIELDS } from "./council.js";
+import { CONTENT_LANG, FINDING_MARKS, FINDING_TYPES, userText } from "./dom.js";
 import { enableDrag } from "./drag.js";
 import { announce, toast } from "./notice.js";
 import { newId } from "./store.js";
@@ -72,6 +74,7 @@ export class BoardView {
     this.held = new Map(); // note id -> name of who drags it
     this.statuses = new Map(); // subject -> "pending" | "saved"
     this.focusAfter = null;
+    this.filter = null; // findings shown (filters.js), or null: all
     this.lanes = el("div", "lanes");
     root.append(this.lanes);
     this.poolOpen = false;
@@ -101,6 +104,18 @@ export class BoardView {
   setReadOnly(readOnly) {
     this.readOnly = readOnly;
     this.root.classList.toggle("readonly", readOnly);
+  }
+
+  /** Show only the findings that match (null: all of them); each list says how many show. */
+  setFilter(matches) {
+    this.filter = matches;
+    this.root.classList.toggle("filtering", Boolean(matches));
+    for (const entry of this.notes.values()) this.applyFilter(entry);
+    for (const key of this.columns.keys()) this.showCount(key);
+  }
+
+  applyFilter(entry) {
+    entry.li.classList.toggle("filtered-out", Boolean(this.filter && !this.filter(entry.note)));
   }
 
   /** Whether this reader may shape the orientations (add, rename, move, word, delete). */
@@ -265,13 +280,25 @@ export class BoardView {
     grip.title = t("note.grip");
     grip.setAttribute("aria-hidden", "true"); // for pointers only: the keyboard has M
     const text = el("p", "note-text");
+    text.lang = CONTENT_LANG;
+    // the diagnostic's indicator and source, when it gave them: one compact line
+    const facts = el("p", "note-facts");
+    facts.hidden = true;
     const more = el("button", "note-more quiet");
     more.type = "button";
     more.dataset.action = "more";
     more.hidden = true;
+    // the finding's type (atout, faiblesse…) and the ambitions it serves, on one row
+    const meta = el("div", "note-meta");
+    const kind = el("span", "ftype");
+    kind.hidden = true;
     const tags = el("ul", "note-tags");
+    meta.append(kind, tags);
     const foot = el("div", "note-foot");
+    const theme = el("span", "note-theme");
+    theme.lang = CONTENT_LANG;
     const author = el("span", "note-author");
+    const colour = el("span", "vh"); // a note's colour, said as well as shown
     const status = el("span", "badge status");
     const held = el("span", "badge held");
     const secret = el("span", "badge private");
@@ -281,9 +308,9 @@ export class BoardView {
       iconButton("move", "note.move", "⇆", false),
       iconButton("delete", "note.delete", "✕", false),
     );
-    foot.append(author, secret, status, held, actions);
-    li.append(grip, text, more, tags, foot);
-    const entry = { li, text, more, tags, author, status, held, secret, note: null };
+    foot.append(theme, author, colour, secret, status, held, actions);
+    li.append(grip, text, facts, more, meta, foot);
+    const entry = { li, text, facts, more, kind, tags, theme, author, colour, status, held, secret, note: null };
     this.notes.set(id, entry);
     return entry;
   }
@@ -297,8 +324,12 @@ export class BoardView {
       entry.li.classList.toggle("long", long);
       if (long) this.showMore(entry);
     }
-    if (!old || old.colour !== note.colour) entry.li.dataset.colour = note.colour;
+    if (!old || old.colour !== note.colour) {
+      entry.li.dataset.colour = note.colour;
+      label(entry.colour, "note.colourIs", { colour: { key: `colour.${note.colour}` } });
+    }
     if (!old || old.author !== note.author) label(entry.author, "note.by", { name: note.author });
+    if (!old || FINDING_FIELDS.some((key) => old[key] !== note[key])) this.fillFinding(entry, note);
     if (!old || Boolean(old.private) !== Boolean(note.private)) {
       // a silent note: seen by its author only, until the facilitator reveals
       entry.li.classList.toggle("is-private", Boolean(note.private));
@@ -318,6 +349,33 @@ export class BoardView {
       }));
     }
     entry.note = note;
+    this.applyFilter(entry);
+  }
+
+  /** A finding's fields from the diagnostic: its type, theme, indicator and source. */
+  fillFinding(entry, note) {
+    entry.kind.hidden = !note.type;
+    entry.li.dataset.type = note.type ?? "";
+    if (note.type) {
+      entry.kind.className = `ftype ftype-${note.type}`;
+      const mark = el("span", "ftype-mark", FINDING_MARKS[note.type]);
+      mark.setAttribute("aria-hidden", "true"); // the word says it; the mark is for the eye
+      const word = el("span");
+      label(word, `ftype.${note.type}`);
+      entry.kind.replaceChildren(mark, word);
+    }
+    entry.theme.textContent = note.theme ? `${note.theme} · ` : "";
+    const facts = [];
+    if (note.indicator) facts.push(userText("span", "note-indicator", note.indicator));
+    if (note.source) {
+      const source = el("span", "note-source");
+      const word = el("span");
+      label(word, "note.source");
+      source.append(word, " ", userText("span", "", note.source));
+      facts.push(source);
+    }
+    entry.facts.replaceChildren(...facts);
+    entry.facts.hidden = facts.length === 0;
   }
 
   // -- updating ----------------------------------------------------------------------
@@ -417,10 +475,25 @@ export class BoardView {
       if (li === cursor) cursor = cursor.nextElementSibling;
       else list.insertBefore(li, cursor);
     }
-    const [shown, spoken] = column.count.children;
-    shown.textContent = String(wanted.length);
-    label(spoken, "column.countLabel", { n: wanted.length });
+    this.showCount(key, wanted);
     if (key === POOL) this.showPoolMore(wanted.length);
+  }
+
+  /** A list's count of findings: « 3 », or « 2/3 » (« 2 constats affichés sur 3 ») filtered. */
+  showCount(key, notes = null) {
+    const column = this.columns.get(key);
+    if (!column || !this.view) return;
+    notes ??= liveNotes(this.view, columnOf(key));
+    const [shown, spoken] = column.count.children;
+    const total = notes.length;
+    if (this.filter) {
+      const visible = notes.filter((note) => this.filter(note)).length;
+      shown.textContent = `${visible}/${total}`;
+      label(spoken, "column.countFiltered", { n: visible, total });
+    } else {
+      shown.textContent = String(total);
+      label(spoken, "column.countLabel", { n: total });
+    }
   }
 
   dropNote(id) {
@@ -623,7 +696,11 @@ export class BoardView {
     if (!entry || this.readOnly) return;
     this.closePanel(id);
     const note = entry.note;
-    const start = draft ?? this.drafts.load(`n.${id}`) ?? { text: note.text, colour: note.colour, ambitions: note.ambitions };
+    const start = {
+      text: note.text, colour: note.colour, ambitions: note.ambitions,
+      ...Object.fromEntries(FINDING_FIELDS.map((key) => [key, note[key] ?? ""])),
+      ...(draft ?? this.drafts.load(`n.${id}`)),
+    };
     const form = el("form", "panel editor");
     const textId = `edit-${id}`;
     const caption = el("label", "vh");
@@ -670,16 +747,18 @@ export class BoardView {
       option.append(box, name);
       ambitions.append(option);
     }
+    const finding = this.findingFields(id, start);
     const actions = el("div", "panel-actions");
     const save = el("button", "primary");
     save.type = "submit";
     label(save, "note.save");
     actions.append(save, button("close", "note.cancel"));
-    form.append(caption, input, colours, ambitions, actions);
+    form.append(caption, input, colours, ambitions, finding, actions);
     const read = () => ({
       text: input.value,
       colour: form.querySelector("input[name=colour]:checked")?.value ?? note.colour,
       ambitions: [...form.querySelectorAll("input[name=ambitions]:checked")].map((b) => b.value),
+      ...Object.fromEntries(FINDING_FIELDS.map((key) => [key, form.elements[key].value.trim()])),
     });
     form.addEventListener("input", () => this.drafts.save(`n.${id}`, read()));
     form.addEventListener("keydown", (event) => {
@@ -700,6 +779,7 @@ export class BoardView {
       if (value.text.trim() && value.text !== current.text) op.text = value.text;
       if (value.colour !== current.colour) op.colour = value.colour;
       if (value.ambitions.join() !== current.ambitions.join()) op.ambitions = value.ambitions;
+      for (const key of FINDING_FIELDS) if (value[key] !== (current[key] ?? "")) op[key] = value[key]; // '' clears
       if (Object.keys(op).length > 2) this.onOp(op);
       this.drafts.save(`n.${id}`, null);
       this.closePanel(id);
@@ -709,6 +789,44 @@ export class BoardView {
     if (draft) this.drafts.save(`n.${id}`, draft);
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  /** The diagnostic's fields of a finding (type, theme, indicator, source), folded away. */
+  findingFields(id, start) {
+    const box = el("details", "finding-fields");
+    box.open = FINDING_FIELDS.some((key) => start[key]);
+    const summary = el("summary");
+    label(summary, "note.findingFields");
+    box.append(summary);
+    const field = (key, control) => {
+      control.id = `edit-${key}-${id}`;
+      control.name = key;
+      const caption = el("label");
+      caption.htmlFor = control.id;
+      label(caption, `note.field.${key}`);
+      box.append(caption, control);
+    };
+    const type = el("select");
+    const none = el("option");
+    none.value = "";
+    label(none, "ftype.none");
+    type.append(none, ...FINDING_TYPES.map((code) => {
+      const option = el("option");
+      option.value = code;
+      label(option, `ftype.${code}`);
+      return option;
+    }));
+    type.value = start.type ?? "";
+    field("type", type);
+    for (const [key, max] of [["theme", 80], ["indicator", 200], ["source", 200]]) {
+      const input = el("input");
+      input.maxLength = max;
+      input.autocomplete = "off";
+      input.value = start[key] ?? "";
+      input.lang = CONTENT_LANG;
+      field(key, input);
+    }
+    return box;
   }
 
   /** Move a note with the keyboard: choose a column, confirm; the live region says where it went. */

@@ -1,6 +1,6 @@
 // The facilitator's controls: phases and snapshots, silent writing, dot voting and its
-// reveal, the countdown, erasing a pseudonym, replacing a link, importing findings,
-// the freeze, reopening as a new version and deleting the workshop.
+// reveal, the countdown, erasing a pseudonym, replacing a link, the freeze (its dialog
+// lists what is still open), reopening as a new version and deleting the workshop.
 //
 // Each control sends an op (through the outbox, like any edit) or calls the HTTP API
 // with the link's secret. The server checks the role of every one of them; the page
@@ -13,26 +13,70 @@ import { announce, toast } from "./notice.js";
 import { pref, setPref } from "./store.js";
 import { showJoinScreen } from "./joinscreen.js";
 import { PHASES } from "./flow.js";
-import { $ } from "./dom.js";
+import { $, el, userText } from "./dom.js";
+import { pointTitle } from "./vigilance.js";
 
 const ANONYMOUS = "Participant·e anonyme"; // the server's replacement name
 
-/** Ask a yes/no question in the page's dialog; resolves true on yes. */
-export function confirmAction({ title, text, ok, danger = true }) {
+/**
+ * Ask a yes/no question in the page's dialog; resolves true on yes. `details` (nodes)
+ * go under the question; `alt` ({label, run}) adds a third answer, run on its choice.
+ * The focus goes back where it was when the dialog closes, unless an answer moves it.
+ */
+export function confirmAction({ title, text, ok, danger = true, details = [], alt = null }) {
   const dialog = $("confirm");
   label($("confirm-title"), title);
   label($("confirm-text"), text.key, text.params);
   label($("confirm-ok"), ok);
   $("confirm-ok").className = danger ? "danger" : "primary";
+  $("confirm-details").replaceChildren(...details);
+  $("confirm-details").hidden = details.length === 0;
+  const other = $("confirm-alt");
+  other.hidden = !alt;
+  if (alt) label(other, alt.label);
   dialog.returnValue = "";
   dialog.showModal(); // focus starts on « Annuler »: the safe answer
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.addEventListener("close", () => {
+      if (dialog.returnValue === "alt") alt.run();
+      resolve(dialog.returnValue === "ok");
+    }, { once: true });
   });
 }
 
-/** Wire the facilitator panel; hooks: send(op), api (api.js), view() the board shown. */
-export function wireFacilitator({ send, api, view, workshop }) {
+/** The freeze dialog's list of what is still open: the method's points without an
+ * answer and the objections without one (the freeze is never refused for them). */
+function openList({ points, objections }, columns, said) {
+  if (!points.length && !objections.length) return [el("p", "freeze-ok", "freeze.nothingOpen")];
+  const nodes = [el("p", "freeze-warn", "freeze.openIntro")];
+  if (points.length) {
+    const list = el("ul", "freeze-open");
+    for (const check of points) {
+      const item = el("li");
+      item.append(el("strong", "", "freeze.point", { n: check.number }), " ", pointTitle(check));
+      list.append(item);
+    }
+    nodes.push(el("h3", "", "freeze.points", { n: points.length }), list);
+  }
+  if (objections.length) {
+    const list = el("ul", "freeze-open");
+    for (const check of objections) {
+      const item = el("li");
+      item.append(userText("span", "", `« ${said.get(check.objection) ?? ""} »`), " ",
+        el("span", "", "freeze.on", { column: columns.get(check.column)?.title ?? "" }));
+      list.append(item);
+    }
+    nodes.push(el("h3", "", "freeze.objections", { n: objections.length }), list);
+  }
+  nodes.push(el("p", "hint", "freeze.kept"));
+  return nodes;
+}
+
+/**
+ * Wire the facilitator panel; hooks: send(op), api (api.js), view() the board shown,
+ * vigilance (vigilance.js) for what the freeze leaves open.
+ */
+export function wireFacilitator({ send, api, view, workshop, vigilance }) {
   const say = (key, params) => {
     const text = t(key, params);
     toast(text);
@@ -111,6 +155,9 @@ export function wireFacilitator({ send, api, view, workshop }) {
     // an import's author is no pseudonym (« Diagnostic », a file): nothing to erase there
     for (const note of board.notes.values()) if (!note.deleted && !note.imported) found.add(note.author);
     for (const idea of board.ideas.values()) if (!idea.deleted && !idea.imported) found.add(idea.author);
+    // the instance's members and who raised an objection: names the erase re-signs too
+    for (const member of board.council?.members.values() ?? []) found.add(member.name);
+    for (const objection of board.council?.objections.values() ?? []) if (objection.by) found.add(objection.by);
     found.delete(ANONYMOUS);
     return [...found].sort((a, b) => a.localeCompare(b));
   };
@@ -170,24 +217,15 @@ export function wireFacilitator({ send, api, view, workshop }) {
     }
   });
 
-  $("import-file").addEventListener("change", async (event) => {
-    const file = event.target.files?.[0];
-    if (!file) return;
-    try {
-      const body = await api.json("/import", {
-        method: "POST", body: await file.arrayBuffer(), type: "text/csv",
-      });
-      say("fac.imported", { n: body.added, rejected: body.rejected.length });
-    } catch (error) {
-      failed(error);
-    } finally {
-      event.target.value = "";
-    }
-  });
-
   $("freeze").addEventListener("click", async () => {
+    const board = view();
+    const said = new Map([...(board.council?.objections.values() ?? [])].map((o) => [o.id, o.text]));
+    const open = vigilance.openItems();
     const yes = await confirmAction({
       title: "fac.freezeTitle", text: { key: "fac.freezeConfirm" }, ok: "fac.freezeOk",
+      details: openList(open, board.columns, said),
+      alt: open.points.length || open.objections.length
+        ? { label: "freeze.answerFirst", run: () => vigilance.focusFirstOpen() } : null,
     });
     if (!yes) return;
     send({ kind: "freeze" });

@@ -1,13 +1,13 @@
 // The workshop's flow above the board: the five Néolab² phases, the tools in use, the
-// countdown, the coverage grid of orientations × ambitions, the facilitator's checks
-// (vigilance frames) and, once frozen, the official record.
+// countdown and the coverage grid of orientations × ambitions; once frozen, it asks
+// for the official record (record.js draws it).
 //
 // update(view) redraws only the parts whose data changed; the countdown ticks on its
 // own each second but speaks (aria-live, polite) only at a few milestones.
 
 import { label, t } from "./i18n.js";
 import { AMBITIONS, liveColumns } from "./model.js";
-import { $, el, text } from "./dom.js";
+import { $, el, text, userText } from "./dom.js";
 
 export const PHASES = 5;
 // seconds left at which the countdown is read out, besides its start and its end
@@ -30,13 +30,11 @@ export class FlowView {
     this.onRecordNeeded = onRecordNeeded;
     this.view = null;
     this.role = null;
-    this.checks = [];
     this.timerEnds = null;
     this.spoken = new Set(); // milestones already read out for this countdown
     this.recordShown = false;
     this.coverage = null; // the coverage grid's last content, to skip redraws
     this.makePhases();
-    this.showVigilance();
     setInterval(() => this.tick(), 1000);
   }
 
@@ -203,7 +201,7 @@ export class FlowView {
     const served = new Set();
     for (const column of columns) {
       const row = el("tr");
-      const th = text("th", "", column.title);
+      const th = userText("th", "", column.title);
       th.scope = "row";
       row.append(th);
       for (const code of AMBITIONS) {
@@ -223,81 +221,6 @@ export class FlowView {
     }
     foot.append(footRow);
     $("coverage").replaceChildren(caption, head, body, foot);
-  }
-
-  /** The facilitator's checks, from the server's vigilance frames. */
-  setVigilance(checks) {
-    this.checks = checks;
-    this.showVigilance();
-  }
-
-  showVigilance() {
-    const list = $("vigilance-list");
-    label($("vigilance-summary"), "vig.title", { n: this.checks.length });
-    list.replaceChildren(...this.checks.map((check) => this.checkItem(check)));
-    if (!this.checks.length) list.append(el("li", "check check-ok", "vig.none"));
-  }
-
-  /** One check as a list item, worded in the page's language (relabelled on a switch). */
-  checkItem(check, titles = null) {
-    const item = el("li", `check check-${check.code}`);
-    const column = check.column ? (titles?.get(check.column) ?? this.view?.columns.get(check.column)?.title ?? "") : "";
-    try {
-      label(item, `vig.${check.code}`, {
-        n: check.count ?? 0, column, ambition: check.ambition ? { key: `amb.${check.ambition}` } : "",
-      });
-    } catch {
-      delete item.dataset.i18n; // a check this page does not know: the server's French
-      delete item.dataset.i18nArgs;
-      item.textContent = check.message;
-    }
-    return item;
-  }
-
-  /** The official record of a frozen board, as the server keeps it. */
-  showRecord(snapshot) {
-    const { record } = snapshot;
-    const body = $("record-body");
-    const facts = el("dl", "record-facts");
-    const fact = (key, value) => facts.append(el("dt", "", key), text("dd", "", value));
-    fact("record.date", new Date(snapshot.at).toLocaleString(document.documentElement.lang));
-    fact("record.facilitator", record.facilitator);
-    fact("record.participants", String(record.participants));
-    fact("record.phase", `${record.phase.number}. ${t(`phase.${record.phase.number}`)}`);
-    fact("record.hash", record.hash);
-    const list = el("ol", "record-orientations");
-    for (const o of record.orientations) {
-      const item = el("li", "record-orientation");
-      item.append(text("h3", "", o.title));
-      item.append(o.statement ? text("p", "statement", o.statement) : el("p", "statement empty", "orientation.noStatement"));
-      const ambitions = el("p", "record-ambitions");
-      ambitions.append(el("strong", "", "record.ambitions"), " ");
-      ambitions.append(o.ambitions.length ? o.ambitions.map((a) => t(`amb.${a}`)).join(" · ") : t("record.noAmbition"));
-      item.append(ambitions, el("p", "record-votes", "vote.count", { n: o.votes }));
-      item.append(el("h4", "", "record.findings", { n: o.findings.length }));
-      const findings = el("ul", "record-findings");
-      for (const f of o.findings) findings.append(text("li", "", `${f.text} (${f.author})`));
-      item.append(findings);
-      if (o.ideas.length) {
-        item.append(el("h4", "", "idea.title", { n: o.ideas.length }));
-        const ideas = el("ul", "record-ideas");
-        for (const i of o.ideas) ideas.append(text("li", "", `${i.text} (${i.author})`));
-        item.append(ideas);
-      }
-      list.append(item);
-    }
-    const checks = el("ul", "vigilance-list");
-    const titles = new Map(record.orientations.map((o) => [o.id, o.title]));
-    for (const check of record.vigilance) checks.append(this.checkItem(check, titles));
-    if (!record.vigilance.length) checks.append(el("li", "check check-ok", "vig.none"));
-    body.replaceChildren(facts, list, el("h3", "", "record.vigilance"), checks);
-    if (record.unsorted.length) {
-      body.append(el("h3", "", "record.unsorted", { n: record.unsorted.length }));
-      const unsorted = el("ul");
-      for (const f of record.unsorted) unsorted.append(text("li", "", `${f.text} (${f.author})`));
-      body.append(unsorted);
-    }
-    $("record").hidden = false;
   }
 }
 

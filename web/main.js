@@ -18,6 +18,13 @@ import { Snapshots } from "./snapshots.js";
 import { Api } from "./api.js";
 import { wireFacilitator } from "./facilitator.js";
 import { Screen } from "./screen.js";
+import { Filters } from "./filters.js";
+import { UnplacedIdeas } from "./ideas.js";
+import { Instance } from "./instance.js";
+import { Debates } from "./decision.js";
+import { Vigilance } from "./vigilance.js";
+import { wireImport } from "./importer.js";
+import { recordNodes } from "./record.js";
 import * as store from "./store.js";
 import { $ } from "./dom.js";
 
@@ -161,23 +168,48 @@ function enter(workshop, token, name) {
     render();
   };
   const api = new Api(workshop, token);
-  const parts = new OrientationParts({ onOp: send, drafts });
+  let shown = server; // the last view drawn, for the facilitator's pick of names
+  const view = () => shown;
+  let people = []; // who is in the room (the last presence frame)
+  const screen = new Screen();
+  const debates = new Debates($("debates"), { send, view });
+  const parts = new OrientationParts({
+    onOp: send,
+    drafts,
+    onDebate: (id) => { // the orientation's menu: its debate, in the drawer
+      screen.drawer(true);
+      $("panel-debates").open = true;
+      debates.reveal(id);
+    },
+  });
   const board = new BoardView($("board"), {
     onOp: send,
     onDrag: (note) => conn.drag(note),
     drafts,
     parts,
   });
+  const unplaced = new UnplacedIdeas({ onOp: send, view });
+  board.lanes.insertBefore(unplaced.root, board.orientHead);
+  const capLine = document.createElement("p");
+  capLine.className = "cap-board";
+  capLine.hidden = true;
+  board.orientHead.after(capLine);
+  const filters = new Filters({ workshop, onChange: (matches) => { board.setFilter(matches); render(); } });
+  board.setFilter(filters.active() ? (note) => filters.matches(note) : null);
+  const instance = new Instance({ send, view, people: () => people });
+  const vigilance = new Vigilance({ send, view });
   const snapshots = new Snapshots(api);
-  const screen = new Screen();
   let presentedFor = null; // the role presentation mode was last chosen for
   const flow = new FlowView({ onRecordNeeded: () => showRecord(0) });
-  let shown = server; // the last view drawn, for the facilitator's pick of names
-  wireFacilitator({ send, api, workshop, view: () => shown });
+  wireFacilitator({ send, api, workshop, view, vigilance });
+  wireImport(api);
 
   async function showRecord(attempt) {
     try {
-      flow.showRecord(await snapshots.record());
+      const snapshot = await snapshots.record();
+      const meta = { title: $("ws-title").textContent, territory: $("ws-territory").textContent };
+      $("record-body").replaceChildren(...recordNodes(snapshot, meta));
+      $("record").hidden = false;
       snapshots.changed();
     } catch (error) {
       // the process that applied the freeze may not have stored the record yet
@@ -225,13 +257,22 @@ function enter(workshop, token, name) {
       if (role === "observer" && store.pref("present.observer", true)) screen.present(true, { focus: false });
       $("panel-facilitator").open = role === "facilitator";
     }
-    board.setReadOnly(role !== "participant" && role !== "facilitator" || frozen);
+    const editor = (role === "participant" || role === "facilitator") && !frozen;
+    board.setReadOnly(!editor);
     // shaping the orientations is the facilitator's, and participants' once opened to them
-    board.setShaping(role === "facilitator" || (role === "participant" && view.flow.tools?.shaping === true));
+    const canShape = role === "facilitator" || (role === "participant" && view.flow.tools?.shaping === true);
+    board.setShaping(canShape);
+    document.body.classList.toggle("can-shape", canShape && !frozen);
     label($("readonly"), frozen ? "board.frozen" : "board.readonly");
     $("readonly").hidden = !(frozen || role === "observer");
     board.update(view);
+    unplaced.update(view);
+    showCap(view);
     flow.update(view, role);
+    filters.update(view);
+    instance.update(view, role, canShape && !frozen);
+    debates.update(view, canShape && !frozen);
+    vigilance.update(view);
     board.setStatuses(statuses);
     const pending = conn.outbox.length;
     label($("sync"), pending ? "sync.pending" : "sync.saved", { n: pending });
@@ -301,9 +342,11 @@ function enter(workshop, token, name) {
         break;
       }
       case "vigilance": // the facilitator's checks
-        flow.setVigilance(msg.checks);
+        vigilance.set(msg.checks);
         return;
       case "presence":
+        people = msg.users;
+        instance.showRoom();
         showPresence(msg.users);
         for (const sid of holders.keys()) {
           if (!msg.users.some((u) => u.sid === sid)) holders.delete(sid);
@@ -373,6 +416,20 @@ function enter(workshop, token, name) {
     line.hidden = false;
     clearTimeout(newsTimer);
     newsTimer = setTimeout(() => { line.hidden = true; }, NEWS_SHOWN);
+  }
+
+  /** « Le cap du territoire » above the orientations, for everyone, once formulated. */
+  function showCap(view) {
+    const cap = view.council?.cap ?? "";
+    if (capLine.dataset.cap === cap) return;
+    capLine.dataset.cap = cap;
+    capLine.hidden = !cap;
+    const title = document.createElement("strong");
+    label(title, "cap.title");
+    const words = document.createElement("span");
+    words.lang = "fr";
+    words.textContent = cap;
+    capLine.replaceChildren(title, " ", words);
   }
 
   function showHolders() {

@@ -353,9 +353,14 @@ export function applyIntent(board, op, author, ballot = undefined) {
     case "note.edit": {
       const note = liveNote(board, op.id);
       if (!note) return false;
-      const change = {};
-      for (const key of ["text", "colour", "ambitions"]) if (key in op) change[key] = op[key];
-      notes.set(op.id, { ...note, ...change });
+      const next = { ...note };
+      for (const key of ["text", "colour", "ambitions"]) if (key in op) next[key] = op[key];
+      for (const key of FINDING_FIELDS) {
+        if (!(key in op)) continue;
+        if (op[key]) next[key] = op[key];
+        else delete next[key]; // '' or null clears it, as on the server
+      }
+      notes.set(op.id, next);
       return true;
     }
     case "note.move": {

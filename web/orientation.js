@@ -10,7 +10,13 @@
 import { label, t } from "./i18n.js";
 import { announce } from "./notice.js";
 import { newId } from "./store.js";
-import { el } from "./dom.js";
+import { CONTENT_LANG, el } from "./dom.js";
+import { IdeaList } from "./ideas.js";
+
+/** The framework documents an orientation may feed (the codes the server knows). */
+export const DOCUMENTS = ["scot", "plui", "plh", "pcaet", "projet_territoire"];
+/** A decision's outcomes, and a mark for each (the word says it; the mark is for the eye). */
+export const OUTCOMES = { adoptee: "✓", amendee: "✎", ecartee: "✕", ajournee: "⏸" };
 
 function action(key, className, run, params) {
   const node = el("button", className, key, params);
@@ -21,9 +27,10 @@ function action(key, className, run, params) {
 
 /** The parts of every orientation column; hooks: onOp(op), drafts {load, save}. */
 export class OrientationParts {
-  constructor({ onOp, drafts }) {
+  constructor({ onOp, drafts, onDebate = () => {} }) {
     this.onOp = onOp;
     this.drafts = drafts;
+    this.onDebate = onDebate; // open the orientation's debate in the drawer
     this.parts = new Map(); // column id -> its nodes and what they last showed
     this.view = null;
   }
@@ -37,19 +44,26 @@ export class OrientationParts {
     const statementBox = el("div", "statement-box");
     const statementLabel = el("h3", "statement-label vh", "orientation.statement");
     const statement = el("p", "statement");
+    const documents = el("p", "documents-fed");
+    documents.hidden = true;
     // an orientation not yet worded: who may word it sees the button in its place
     const editStatement = action("orientation.formulate", "quiet statement-add editor-only shaper-only unlocked-only",
       () => this.openStatement(id));
-    statementBox.append(statementLabel, statement, editStatement);
+    statementBox.append(statementLabel, statement, editStatement, documents);
     const badges = el("span", "col-badges");
     const lockBadge = el("span", "badge lock");
+    const decision = el("span", "badge decision");
     const tally = el("span", "badge tally");
-    badges.append(lockBadge, tally);
+    badges.append(decision, lockBadge, tally);
     const menuStatement = action("orientation.formulate", "unlocked-only", () => this.openStatement(id));
-    const lock = action("orientation.lock", "facilitator-only", () => {
+    // a toggle: its name stays, its state is pressed or not (and said so)
+    const lock = action("orientation.lock", "facilitator-only lock-toggle", () => {
       const column = this.view.columns.get(id);
       this.onOp({ kind: column.locked ? "column.unlock" : "column.lock", id });
+      announce(t(column.locked ? "orientation.unlocking" : "orientation.locking", { column: column.title }));
     });
+    lock.setAttribute("aria-pressed", "false");
+    const debate = action("orientation.debate", "facilitator-only", () => this.onDebate(id));
     const votes = el("div", "votes editor-only");
     const voteRemove = action("vote.remove", "vote-remove", () => this.vote(id, "vote.remove"));
     const mineBox = el("span", "vote-mine");
@@ -60,6 +74,7 @@ export class OrientationParts {
     const bottom = el("details", "ideas");
     const summary = el("summary");
     const ideaList = el("ul", "idea-list");
+    const ideas = new IdeaList(ideaList, { onOp: this.onOp, view: () => this.view });
     const form = el("form", "idea-form editor-only");
     const inputId = `idea-${id}`;
     const caption = el("label", "", "idea.new");
@@ -85,9 +100,9 @@ export class OrientationParts {
     bottom.append(summary, ideaList, form);
     this.parts.set(id, {
       top, bottom, statement, statementBox, editStatement, menuStatement, lockBadge, lock, tally,
-      votes, voteAdd, voteRemove, mineBox, summary, ideaList, shown: null,
+      votes, voteAdd, voteRemove, mineBox, summary, ideas, documents, decision, shown: null,
     });
-    return { top, bottom, badges, items: [menuStatement, lock] };
+    return { top, bottom, badges, items: [menuStatement, debate, lock] };
   }
 
   title(id) {
@@ -121,23 +136,28 @@ export class OrientationParts {
     if (column.statement) {
       part.statement.textContent = column.statement;
       delete part.statement.dataset.i18n;
+      part.statement.lang = CONTENT_LANG;
       part.statement.classList.remove("empty");
     } else {
       label(part.statement, "orientation.noStatement");
+      part.statement.removeAttribute("lang");
       part.statement.classList.add("empty");
     }
+    this.fillRecordParts(part, column);
     part.statementBox.classList.toggle("is-empty", !column.statement);
     for (const node of [part.editStatement, part.menuStatement]) {
       node.dataset.i18nLabel = "orientation.formulateIn";
       node.dataset.i18nArgs = JSON.stringify({ column: title });
       node.setAttribute("aria-label", t("orientation.formulateIn", { column: title }));
     }
-    if (column.locked) label(part.lockBadge, "orientation.locked");
-    else {
-      delete part.lockBadge.dataset.i18n;
-      part.lockBadge.textContent = "";
-    }
-    label(part.lock, column.locked ? "orientation.unlock" : "orientation.lock");
+    if (column.locked) {
+      // the padlock is for the eye: a screen reader hears « verrouillée », not the emoji's name
+      const mark = el("span");
+      mark.textContent = "🔒 ";
+      mark.setAttribute("aria-hidden", "true");
+      part.lockBadge.replaceChildren(mark, el("span", "", "orientation.locked"));
+    } else part.lockBadge.replaceChildren();
+    part.lock.setAttribute("aria-pressed", String(Boolean(column.locked)));
     const flow = view.flow;
     const mine = flow.mine?.[id] ?? 0;
     // counts are everyone's once revealed; before that, only the reader's own ballot shows
@@ -159,20 +179,27 @@ export class OrientationParts {
     }
     const ideas = [...view.ideas.values()].filter((i) => i.column === id && !i.deleted);
     label(part.summary, "idea.title", { n: ideas.length });
-    part.ideaList.replaceChildren(...ideas.map((idea) => {
-      const item = el("li", "idea");
-      const text = el("span", "idea-text");
-      text.textContent = idea.text;
-      const by = el("span", "idea-author", "note.by", { name: idea.author });
-      const drop = action("idea.delete", "icon editor-only", () => {
-        this.onOp({ kind: "idea.delete", id: idea.id });
-        announce(t("idea.deleted"));
-      });
-      drop.textContent = "✕";
-      drop.setAttribute("aria-label", t("idea.deleteIt", { text: idea.text.slice(0, 60) }));
-      item.append(text, by, drop);
-      return item;
-    }));
+    part.ideas.show(ideas);
+  }
+
+  /** What the co-decision record says of the orientation: its decision and the documents it feeds. */
+  fillRecordParts(part, column) {
+    const decision = column.decision;
+    if (decision) {
+      part.decision.className = `badge decision decision-${decision.outcome}`;
+      const mark = el("span");
+      mark.textContent = `${OUTCOMES[decision.outcome]} `;
+      mark.setAttribute("aria-hidden", "true");
+      part.decision.replaceChildren(mark, el("span", "", `decision.${decision.outcome}`));
+    } else part.decision.replaceChildren();
+    const named = [...(column.documents ?? []).map((code) => t(`doc.${code}`)), ...(column.others ?? [])];
+    part.documents.hidden = named.length === 0;
+    if (named.length) {
+      const list = el("span");
+      list.textContent = named.join(" · ");
+      list.lang = CONTENT_LANG;
+      part.documents.replaceChildren(el("span", "documents-label", "doc.feeds"), " ", list);
+    }
   }
 
   /** Write or rewrite an orientation's statement, the draft kept as it is typed. */
