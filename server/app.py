@@ -182,6 +182,16 @@ class _Api:
         role = role_for(secret.strip(), meta.token_hashes)
         return None if role is None else (meta, role)
 
+    async def _as_facilitator(self, request: Request, what: str) -> WorkshopMeta:
+        """The workshop, if the request's link is its facilitator's; else 404 or 403."""
+        found = await self._authorize(request)
+        if found is None:  # one answer for a bad link and an unknown id: ids are not probed
+            raise HttpError(404, "not_found", "No workshop here for this link.")
+        meta, role = found
+        if role != "facilitator":
+            raise HttpError(403, "forbidden", f"Only the facilitator can {what}.")
+        return meta
+
     async def read_workshop(self, request: Request) -> Response:
         workshop_id = request.path_params["workshop_id"]
         found = await self._authorize(request)
@@ -219,13 +229,8 @@ class _Api:
 
     async def rotate_link(self, request: Request) -> Response:
         """Replace one role's link; sockets joined with the old one are closed everywhere."""
-        found = await self._authorize(request)
-        if found is None:
-            return _error(404, "not_found", "No workshop here for this link.")
-        meta, role = found
+        meta = await self._as_facilitator(request, "replace a link")
         target = request.path_params["role"]
-        if role != "facilitator":
-            return _error(403, "forbidden", "Only the facilitator can replace a link.")
         if target not in ROLES:
             return _error(404, "not_found", f"Roles are {', '.join(ROLES)}.")
         secret = new_secret()
@@ -238,12 +243,7 @@ class _Api:
     async def join_code(self, request: Request) -> Response:
         """A short join link for the participant link the facilitator's screen holds
         (the server keeps links hashed: only that screen can say which it is)."""
-        found = await self._authorize(request)
-        if found is None:
-            return _error(404, "not_found", "No workshop here for this link.")
-        meta, role = found
-        if role != "facilitator":
-            return _error(403, "forbidden", "Only the facilitator can make a join link.")
+        meta = await self._as_facilitator(request, "make a join link")
         try:
             data = orjson.loads(await self._body(request, MAX_BODY) or b"{}")
         except orjson.JSONDecodeError:
@@ -280,12 +280,7 @@ class _Api:
 
     async def delete_workshop(self, request: Request) -> Response:
         """Erase a workshop and all its data; its sockets are closed everywhere."""
-        found = await self._authorize(request)
-        if found is None:
-            return _error(404, "not_found", "No workshop here for this link.")
-        meta, role = found
-        if role != "facilitator":
-            return _error(403, "forbidden", "Only the facilitator can delete a workshop.")
+        meta = await self._as_facilitator(request, "delete a workshop")
         await erase_workshop(self.backend, self.bus, meta.id)
         return Response(status_code=204)
 

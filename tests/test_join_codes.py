@@ -4,16 +4,12 @@ link is replaced or the workshop deleted. Both stores keep codes alike."""
 
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 from atelier.backends.base import JoinLink, Store
-from atelier.backends.redis_store import RedisStore
-from atelier.backends.sqlite import SqliteStore
 from atelier.join_codes import ALPHABET, new_code, normalized
 
-from .support import RedisProcess, ServerProcess
+from .support import ServerProcess
 
 
 def test_codes_are_short_unambiguous_and_typed_loosely() -> None:
@@ -24,23 +20,10 @@ def test_codes_are_short_unambiguous_and_typed_loosely() -> None:
     assert normalized("ABC") is None and normalized("ABCDE0") is None
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    made: Store
-    if request.param == "sqlite":
-        made = SqliteStore(tmp_path / "data")
-    else:
-        redis_server = RedisProcess(tmp_path / "redis").start()
-        request.addfinalizer(redis_server.stop)
-        made = RedisStore(redis_server.url)
-    await made.start()
-    yield made
-    await made.close()
-
-
-async def test_stores_keep_a_code_until_it_expires(store: Store) -> None:
+async def test_stores_keep_a_code_until_it_expires(backend: Store) -> None:
     """A code is found while it lasts, by itself and by its workshop; a taken code is
     refused; an expired one is gone."""
+    store = backend
     now = int(time.time() * 1000)
     link = JoinLink("w1", "secret", now + 60_000)
     assert await store.put_join_code("ABCDEF", link)
