@@ -22,13 +22,14 @@ from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .backends import Backends, open_backends
-from .backends.base import BackendError, Bus, Store, WorkshopMeta
+from .backends.base import BackendError, Bus, JoinLink, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, role_for
 from .config import Settings
 from .flow_api import MAX_UPLOAD, FlowApi, Reply, new_workshop, start_phase
 from .headers import SecurityHeadersMiddleware
 from .http_errors import ErrorMiddleware, HttpError, error_response
 from .http_guard import RequestGuardMiddleware
+from .join_codes import LIFETIME_MS, new_code, normalized
 from .limits import Guards, SlidingWindow
 from .metrics import CONTENT_TYPE, RATE_LIMITED, REGISTRY, STORAGE_BYTES, render, watch_rooms
 from .observe import ObserveMiddleware
@@ -181,6 +182,16 @@ class _Api:
         role = role_for(secret.strip(), meta.token_hashes)
         return None if role is None else (meta, role)
 
+    async def _as_facilitator(self, request: Request, what: str) -> WorkshopMeta:
+        """The workshop, if the request's link is its facilitator's; else 404 or 403."""
+        found = await self._authorize(request)
+        if found is None:  # one answer for a bad link and an unknown id: ids are not probed
+            raise HttpError(404, "not_found", "No workshop here for this link.")
+        meta, role = found
+        if role != "facilitator":
+            raise HttpError(403, "forbidden", f"Only the facilitator can {what}.")
+        return meta
+
     async def read_workshop(self, request: Request) -> Response:
         workshop_id = request.path_params["workshop_id"]
         found = await self._authorize(request)
@@ -218,13 +229,8 @@ class _Api:
 
     async def rotate_link(self, request: Request) -> Response:
         """Replace one role's link; sockets joined with the old one are closed everywhere."""
-        found = await self._authorize(request)
-        if found is None:
-            return _error(404, "not_found", "No workshop here for this link.")
-        meta, role = found
+        meta = await self._as_facilitator(request, "replace a link")
         target = request.path_params["role"]
-        if role != "facilitator":
-            return _error(403, "forbidden", "Only the facilitator can replace a link.")
         if target not in ROLES:
             return _error(404, "not_found", f"Roles are {', '.join(ROLES)}.")
         secret = new_secret()
@@ -234,14 +240,47 @@ class _Api:
         base = self._base(request)
         return JSONResponse({"role": target, "link": f"{base}/w/{meta.id}#k={secret}"})
 
+    async def join_code(self, request: Request) -> Response:
+        """A short join link for the participant link the facilitator's screen holds
+        (the server keeps links hashed: only that screen can say which it is)."""
+        meta = await self._as_facilitator(request, "make a join link")
+        try:
+            data = orjson.loads(await self._body(request, MAX_BODY) or b"{}")
+        except orjson.JSONDecodeError:
+            return _error(400, "bad_json", "The request body is not valid JSON.")
+        secret = data.get("participant") if isinstance(data, dict) else None
+        if not isinstance(secret, str) or role_for(secret, meta.token_hashes) != "participant":
+            return _error(400, "bad_link", 'Send {"participant": the participant link\'s key}.')
+        found_code = await self.backend.find_join_code(meta.id)
+        if found_code is not None and found_code[1].secret == secret:
+            code, link = found_code  # the same code while it lasts
+        else:
+            link = JoinLink(meta.id, secret, int(time.time() * 1000) + LIFETIME_MS)
+            while not await self.backend.put_join_code(code := new_code(), link):
+                pass  # taken (one chance in millions): draw again
+        return JSONResponse({"code": code, "url": f"{self._base(request)}/j/{code}",
+                             "expires_at": link.expires}, status_code=201)  # fmt: skip
+
+    async def join_by_code(self, request: Request) -> Response:
+        """``/j/CODE``: on to the participant link, if the code still stands for one."""
+        self._limit(self.guards.join_codes, "join_codes", request,
+                    "Too many join codes tried from here; wait a minute.")  # fmt: skip
+        code = normalized(request.path_params["code"])
+        link = None if code is None else await self.backend.get_join_code(code)
+        meta = None if link is None else await self.backend.get_workshop(link.workshop_id)
+        if (
+            link is None
+            or meta is None
+            or role_for(link.secret, meta.token_hashes) != "participant"
+        ):
+            return FileResponse(WEB_DIR / "join-code.html", status_code=404,
+                                headers={"cache-control": "no-store"})  # fmt: skip
+        target = f"{self._base(request)}/w/{meta.id}#k={link.secret}"
+        return Response(status_code=303, headers={"location": target, "cache-control": "no-store"})
+
     async def delete_workshop(self, request: Request) -> Response:
         """Erase a workshop and all its data; its sockets are closed everywhere."""
-        found = await self._authorize(request)
-        if found is None:
-            return _error(404, "not_found", "No workshop here for this link.")
-        meta, role = found
-        if role != "facilitator":
-            return _error(403, "forbidden", "Only the facilitator can delete a workshop.")
+        meta = await self._as_facilitator(request, "delete a workshop")
         await erase_workshop(self.backend, self.bus, meta.id)
         return Response(status_code=204)
 
@@ -387,6 +426,8 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),
         Route("/metrics", api.metrics),
+        Route("/api/workshops/{workshop_id}/join-code", api.join_code, methods=["POST"]),
+        Route("/j/{code}", api.join_by_code),
         Route("/w/{workshop_id}", api.page),
         WebSocketRoute("/ws/{workshop_id}", api.socket),
         Mount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"),

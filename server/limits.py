@@ -97,6 +97,9 @@ class Guards:
     connections: AddressCounter
     workshops: SlidingWindow
     qr: SlidingWindow = field(default_factory=lambda: SlidingWindow(0, 60))
+    #: Short join codes looked up per address and minute: generous (a whole room behind
+    #: one town-hall address may type the code), far too few to guess one.
+    join_codes: SlidingWindow = field(default_factory=lambda: SlidingWindow(120, 60))
 
     @classmethod
     def from_limits(

@@ -115,7 +115,7 @@ RATE_LIMITED = Counter(
     ["limit"],
     registry=REGISTRY,
 )
-for _limit in ("workshops", "qr", "connections", "room_full", "ops"):
+for _limit in ("workshops", "qr", "join_codes", "connections", "room_full", "ops"):
     RATE_LIMITED.labels(_limit)
 STORAGE_ERRORS = Counter(
     "atelier_storage_errors",

@@ -75,8 +75,16 @@ def parse_op(data: dict[str, Any], *, max_text: int = MAX_NOTE_TEXT, imported: b
 # -- notes and columns ------------------------------------------------------------------
 
 
+def _note_text(data: dict[str, Any], max_text: int) -> str:
+    """A finding's text as typed (lines kept), refused when there is nothing in it."""
+    value = text(data, "text", max_text)
+    if not value.strip():
+        raise ProtocolError("bad_field", "'text' must not be blank.")
+    return value
+
+
 def _note_add(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
-    op.update(id=identifier(data, "id"), text=text(data, "text", max_text))
+    op.update(id=identifier(data, "id"), text=_note_text(data, max_text))
     _note_style(data, op)
     if "column" in data:
         op["column"] = optional_identifier(data, "column")
@@ -89,7 +97,7 @@ def _note_add(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
 def _note_edit(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     op["id"] = identifier(data, "id")
     if "text" in data:
-        op["text"] = text(data, "text", max_text)
+        op["text"] = _note_text(data, max_text)
     _note_style(data, op)
     _finding(data, op)
     if len(op) == 2:
@@ -144,6 +152,12 @@ def _idea_move(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
 
 def _vote(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     op["column"] = identifier(data, "column")
+
+
+def _focus(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
+    if "column" not in data:
+        raise ProtocolError("missing_field", "focus needs 'column' (null for the whole board).")
+    op["column"] = optional_identifier(data, "column")
 
 
 def _bare(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
@@ -256,6 +270,7 @@ _PARSERS: dict[str, _Parser] = {
     "votes.reveal": _bare,
     "timer.start": _timer_start,
     "timer.stop": _bare,
+    "focus": _focus,
     "freeze": _bare,
     "participant.erase": _participant_erase,
     **COUNCIL_PARSERS,

@@ -1,10 +1,13 @@
 """Fixtures: real server processes and a real redis-server, each on a free port."""
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from atelier.backends.base import Store
+from atelier.backends.redis_store import RedisStore
+from atelier.backends.sqlite import SqliteStore
 from playwright.sync_api import Browser, sync_playwright
 
 from .support import RedisProcess, ServerProcess
@@ -39,3 +42,18 @@ def browser() -> Iterator[Browser]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store, started fresh: SQLite in a temp dir, or a redis-server of our own."""
+    made: Store
+    if request.param == "sqlite":
+        made = SqliteStore(tmp_path / "data")
+    else:
+        redis_server = RedisProcess(tmp_path / "redis").start()
+        request.addfinalizer(redis_server.stop)
+        made = RedisStore(redis_server.url)
+    await made.start()
+    yield made
+    await made.close()

@@ -232,7 +232,8 @@ def apply_event(board: dict[str, Any], event: dict[str, Any]) -> None:
 
 #: Events of the workshop's flow that change neither notes nor columns.
 FLOW_KINDS = frozenset({
-    "phase.next", "snapshot.take", "timer.start", "timer.stop", "column.state", "column.lock",
+    "phase.next", "snapshot.take", "timer.start", "timer.stop", "focus", "column.state",
+    "column.lock",
     "column.unlock", "idea.add", "idea.delete", "vote.add", "vote.remove", "vote.round",
     "votes.reveal", "silent.waiting", "idea.move", "column.documents", "cap.set",
     "colleges.set", "member.set", "member.remove", "objection.add", "objection.answer",

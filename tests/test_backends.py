@@ -67,21 +67,6 @@ def meta(workshop_id: str) -> WorkshopMeta:
     return WorkshopMeta(workshop_id, "Atelier", "Drôme", 1, {"participant": "ab" * 32})
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """Each store, started fresh: SQLite in a temp dir, or a redis-server of our own."""
-    made: Store
-    if request.param == "sqlite":
-        made = SqliteStore(tmp_path / "data")
-    else:
-        redis_server = RedisProcess(tmp_path / "redis").start()
-        request.addfinalizer(redis_server.stop)
-        made = RedisStore(redis_server.url)
-    await made.start()
-    yield made
-    await made.close()
-
-
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bus]:
     """Each bus, started fresh: in this process, or on a redis-server of our own."""

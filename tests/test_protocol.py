@@ -31,7 +31,7 @@ def test_op_fields_are_normalised() -> None:
 def test_every_parsed_op_matches_the_schema() -> None:
     """What the parser accepts, the published schema accepts too."""
     for op in [
-        {"kind": "note.add", "id": "a", "text": "", "column": None, "index": 0, "colour": "blue"},
+        {"kind": "note.add", "id": "a", "text": "x", "column": None, "index": 0, "colour": "blue"},
         {"kind": "note.edit", "id": "a", "colour": "pink"},
         {"kind": "note.move", "id": "a", "column": "c", "index": 2},
         {"kind": "note.delete", "id": "a"},

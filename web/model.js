@@ -85,7 +85,7 @@ export function boardFromState(state) {
   const votes = state.votes ?? {};
   board.flow = {
     phase: state.phase ?? 1, tools: state.tools ?? null, timer: state.timer ?? null,
-    frozen: state.frozen ?? null, mine: votes.mine ?? {}, left: votes.left ?? null,
+    focus: state.focus ?? null, frozen: state.frozen ?? null, mine: votes.mine ?? {}, left: votes.left ?? null,
     counts: votes.counts ?? null, contributors: state.contributors ?? 0,
     // a server before issue 10 sends neither: they stay unknown rather than guessed
     firstPhase: state.first_phase, silentWaiting: state.silent_waiting,
@@ -95,9 +95,9 @@ export function boardFromState(state) {
 
 /** The board as JSON-ready state, tombstones included (to keep it in localStorage). */
 export function stateOf(board) {
-  const { phase, tools, timer, frozen, mine, left, counts, contributors, firstPhase, silentWaiting } = board.flow;
+  const { phase, tools, timer, focus, frozen, mine, left, counts, contributors, firstPhase, silentWaiting } = board.flow;
   return {
-    seq: board.seq, phase, tools, timer, frozen, contributors,
+    seq: board.seq, phase, tools, timer, focus, frozen, contributors,
     first_phase: firstPhase, silent_waiting: silentWaiting,
     votes: { counts, mine, left }, columns: [...board.columns.values()],
     notes: [...board.notes.values()], ideas: [...board.ideas.values()], ...councilState(board),
@@ -190,6 +190,7 @@ export function applyEvent(board, ev) {
     case "column.delete": {
       const column = columns.get(ev.id);
       if (column) columns.set(ev.id, { ...column, deleted: true });
+      if (board.flow.focus === ev.id) setFlow(board, { focus: null }); // as the server does
       for (const moved of ev.notes) {
         const note = notes.get(moved.id);
         if (note) notes.set(moved.id, { ...note, column: null, pos: moved.pos });
@@ -286,6 +287,9 @@ function applyFlowEvent(board, ev) {
       break;
     case "timer.stop":
       setFlow(board, { timer: null });
+      break;
+    case "focus": // the orientation the facilitator points the wall at
+      setFlow(board, { focus: ev.column });
       break;
     case "reveal":
     case "freeze":
@@ -481,6 +485,7 @@ function applyFlowIntent(board, op, author, ballot) {
     case "vote.round":
     case "timer.start":
     case "timer.stop":
+    case "focus":
     case "freeze":
     case "participant.erase":
       return true; // nothing guessed: the facilitator's screen follows the server
@@ -569,7 +574,7 @@ export function viewOf(board, role) {
   const ideas = [...board.ideas.values()]
     .filter((i) => !i.deleted && (i.column === null || live.has(i.column)))
     .sort(byColumnThenId);
-  const { phase, tools, timer, frozen, mine, left, counts, firstPhase, silentWaiting } = board.flow;
+  const { phase, tools, timer, focus, frozen, mine, left, counts, firstPhase, silentWaiting } = board.flow;
   const votes = { counts };
   if (role !== "observer") Object.assign(votes, { mine, left });
   const known = {}; // what a server before issue 10 does not say is left out, as it leaves it
@@ -583,7 +588,7 @@ export function viewOf(board, role) {
       id: c.id, statement: c.statement, locked: c.locked, ...orientationView(board, c),
     })),
     ideas: ideas.map(ideaView),
-    tools, timer, frozen: frozen && { seq: frozen.seq, at: frozen.at, by: frozen.by },
+    tools, timer, focus: focus ?? null, frozen: frozen && { seq: frozen.seq, at: frozen.at, by: frozen.by },
     votes, ...councilView(board),
   };
 }

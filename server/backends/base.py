@@ -30,6 +30,7 @@ __all__ = [
     "Bus",
     "CommitResult",
     "Committed",
+    "JoinLink",
     "LogTrimmedError",
     "OpRecord",
     "RoomListener",
@@ -73,6 +74,15 @@ class WorkshopMeta:
     @classmethod
     def from_bytes(cls, raw: bytes | str) -> "WorkshopMeta":
         return cls(**orjson.loads(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class JoinLink:
+    """What a short join code stands for: a workshop's participant link, for a while."""
+
+    workshop_id: str
+    secret: str  # the participant link's secret (a participant may share it anyway)
+    expires: int  # ms since the epoch
 
 
 class RoomListener(Protocol):
@@ -146,6 +156,16 @@ class Store(Protocol):
 
     async def save_checkpoint(self, workshop_id: str, seq: int, state: dict[str, Any]) -> None:
         """Save a board state at ``seq`` (ignored if an equal or later one is saved)."""
+
+    async def put_join_code(self, code: str, link: JoinLink) -> bool:
+        """Keep a short join code for a participant link until ``link.expires``; False
+        when the code is taken (draw another)."""
+
+    async def get_join_code(self, code: str) -> JoinLink | None:
+        """The link a join code stands for, while it lasts; None when unknown or expired."""
+
+    async def find_join_code(self, workshop_id: str) -> tuple[str, JoinLink] | None:
+        """A workshop's join code that still lasts, if it has one."""
 
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
         """Store an immutable snapshot; refuses to overwrite one that exists."""

@@ -11,21 +11,33 @@ one slot and the store's Lua scripts may touch them together::
     atelier:{ID}:trimmed       every op up to this seq is gone from the log
     atelier:{ID}:checkpoint    board state (hash: seq, state)
     atelier:{ID}:snapshot:SID  one immutable snapshot; ``:snapshots`` indexes them
+    atelier:{ID}:joincode      the room's latest short join code (expires with it)
     channels atelier:{ID}:ops and atelier:{ID}:presence
 
-Besides, ``atelier:workshops`` (a sorted set of workshop ids by last activity, for the
-retention setting) lives outside any room's slot, and every process subscribes to the
-``atelier:hello`` channel so that its subscriber connection is live even with no room.
+Besides, ``atelier:join:CODE`` (a short join code's link, expiring; a code names no room
+before it is read) and ``atelier:workshops`` (a sorted set of workshop ids by last
+activity, for the retention setting) live outside any room's slot, and every process
+subscribes to the ``atelier:hello`` channel so that its subscriber connection is live
+even with no room.
 """
 
-__all__ = ["HELLO_CHANNEL", "ROOM_KEYS", "WORKSHOPS", "key", "ops_channel", "presence_channel"]
+__all__ = [
+    "HELLO_CHANNEL",
+    "ROOM_KEYS",
+    "WORKSHOPS",
+    "join_key",
+    "key",
+    "ops_channel",
+    "presence_channel",
+]
 
 #: Every process subscribes to this channel too, so its subscriber is always live.
 HELLO_CHANNEL = "atelier:hello"
 #: Workshop id -> last activity in ms (for the retention setting); not in a room's slot.
 WORKSHOPS = "atelier:workshops"
 #: The per-room keys besides the snapshots.
-ROOM_KEYS = ("meta", "seq", "log", "dedupe", "floors", "trimmed", "checkpoint", "snapshots")
+ROOM_KEYS = ("meta", "seq", "log", "dedupe", "floors", "trimmed", "checkpoint", "snapshots",
+             "joincode")  # fmt: skip
 
 
 def key(workshop_id: str, part: str) -> str:
@@ -41,3 +53,8 @@ def ops_channel(workshop_id: str) -> str:
 def presence_channel(workshop_id: str) -> str:
     """Where a room's presence and revocations travel."""
     return key(workshop_id, "presence")
+
+
+def join_key(code: str) -> str:
+    """Where a short join code's link is kept, until it expires."""
+    return f"atelier:join:{code}"

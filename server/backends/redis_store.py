@@ -31,6 +31,7 @@ from .base import (
     BackendError,
     CommitResult,
     Committed,
+    JoinLink,
     LogTrimmedError,
     OpRecord,
     StorageFullError,
@@ -38,7 +39,7 @@ from .base import (
     rehash,
     scrub,
 )
-from .redis_keys import ROOM_KEYS, WORKSHOPS, key, ops_channel
+from .redis_keys import ROOM_KEYS, WORKSHOPS, join_key, key, ops_channel
 from .redis_schema import migrate
 from .sqlite_schema import SchemaError
 
@@ -359,6 +360,34 @@ class RedisStore:
         await call(self._checkpoint(keys=keys, args=[seq, orjson.dumps(state), self._keep]))
 
     # -- snapshots -------------------------------------------------------------------
+
+    async def put_join_code(self, code: str, link: JoinLink) -> bool:
+        """Keep the code (``atelier:join:CODE``) and the room's pointer to it, both
+        expiring with the link; False when the code is taken."""
+        await self._writable()
+        ttl = max(1, link.expires - int(time.time() * 1000))
+        value = orjson.dumps({"workshop": link.workshop_id, "secret": link.secret,
+                              "expires": link.expires})  # fmt: skip
+        if not await call(self._redis.set(join_key(code), value, nx=True, px=ttl)):
+            return False
+        await call(self._redis.set(key(link.workshop_id, "joincode"), code, px=ttl))
+        return True
+
+    async def get_join_code(self, code: str) -> JoinLink | None:
+        """The link of a code that has not expired (Redis forgets it when it does)."""
+        raw: Any = await call(self._redis.get(join_key(code)))
+        if raw is None:
+            return None
+        data = orjson.loads(raw)
+        return JoinLink(str(data["workshop"]), str(data["secret"]), int(data["expires"]))
+
+    async def find_join_code(self, workshop_id: str) -> tuple[str, JoinLink] | None:
+        """The room's latest join code, if it still lasts."""
+        code: Any = await call(self._redis.get(key(workshop_id, "joincode")))
+        if code is None:
+            return None
+        link = await self.get_join_code(code.decode())
+        return None if link is None else (code.decode(), link)
 
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
         """Store an immutable snapshot; refuses to overwrite one."""

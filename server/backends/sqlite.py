@@ -27,6 +27,7 @@ from .base import (
     BackendError,
     CommitResult,
     Committed,
+    JoinLink,
     LogTrimmedError,
     OpRecord,
     WorkshopMeta,
@@ -59,7 +60,8 @@ _SCRUBBED = (("ops", "record", "seq"), ("checkpoints", "state", "seq"),
 
 #: Every table that holds a workshop's data, with the column naming the workshop.
 _TABLES = (("ops", "workshop"), ("checkpoints", "workshop"), ("snapshots", "workshop"),
-           ("floors", "workshop"), ("trimmed", "workshop"), ("workshops", "id"))  # fmt: skip
+           ("floors", "workshop"), ("trimmed", "workshop"), ("join_codes", "workshop"),
+           ("workshops", "id"))  # fmt: skip
 
 #: Ops kept in the log behind the latest checkpoint, for clients and replicas that lag
 #: (as on Redis); older ones are compacted away.
@@ -436,6 +438,51 @@ class SqliteStore:
             "ON CONFLICT (workshop) DO UPDATE SET seq = excluded.seq",
             (workshop_id, floor),
         )
+
+    async def put_join_code(self, code: str, link: JoinLink) -> bool:
+        self._space.require()
+        return await self._run(functools.partial(self._put_join_code, code, link))
+
+    def _put_join_code(self, code: str, link: JoinLink) -> bool:
+        db = self._conn()
+        now = int(time.time() * 1000)
+        db.execute("DELETE FROM join_codes WHERE expires <= ?", (now,))  # no table grows
+        try:
+            db.execute(
+                "INSERT INTO join_codes (code, workshop, secret, expires) VALUES (?, ?, ?, ?)",
+                (code, link.workshop_id, link.secret, link.expires),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    async def get_join_code(self, code: str) -> JoinLink | None:
+        row = await self._run(
+            lambda: (
+                self._conn()
+                .execute(
+                    "SELECT workshop, secret, expires FROM join_codes "
+                    "WHERE code = ? AND expires > ?",
+                    (code, int(time.time() * 1000)),
+                )
+                .fetchone()
+            )
+        )
+        return None if row is None else JoinLink(row[0], row[1], row[2])
+
+    async def find_join_code(self, workshop_id: str) -> tuple[str, JoinLink] | None:
+        row = await self._run(
+            lambda: (
+                self._conn()
+                .execute(
+                    "SELECT code, secret, expires FROM join_codes "
+                    "WHERE workshop = ? AND expires > ? ORDER BY expires DESC LIMIT 1",
+                    (workshop_id, int(time.time() * 1000)),
+                )
+                .fetchone()
+            )
+        )
+        return None if row is None else (row[0], JoinLink(workshop_id, row[1], row[2]))
 
     async def save_snapshot(self, workshop_id: str, snapshot_id: str, body: dict[str, Any]) -> None:
         self._space.require()

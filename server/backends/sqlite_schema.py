@@ -37,12 +37,19 @@ CREATE TABLE IF NOT EXISTS snapshots (
 # Version 2: the op log is compacted behind each checkpoint, as on Redis. ``trimmed``
 # says up to which seq a room's log is gone; ``floors`` keeps, per client, the highest
 # op compacted away, so that an old retry is still recognised as a duplicate.
+# ``join_codes``: the short join links of the join screen (a code for a participant link,
+# for a few hours).
 _V2 = """
 CREATE TABLE IF NOT EXISTS trimmed (workshop TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS floors (
     workshop TEXT NOT NULL, client TEXT NOT NULL, cop INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (workshop, client)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS join_codes (
+    code TEXT PRIMARY KEY, workshop TEXT NOT NULL, secret TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS join_codes_workshop ON join_codes (workshop);
 """
 
 #: version reached -> the statements that reach it from the one before

@@ -12,7 +12,16 @@ from .context import Applied, Context, Event
 from .errors import RoomError
 from .lookup import live_column
 from .model import ANONYMOUS, PHASES, Board, content_hash, name_digest
-from .ops import Op, ParticipantErase, SnapshotTake, TimerStart, ToolsSet, Vote, VoteRound
+from .ops import (
+    Focus,
+    Op,
+    ParticipantErase,
+    SnapshotTake,
+    TimerStart,
+    ToolsSet,
+    Vote,
+    VoteRound,
+)
 from .views import note_event
 
 __all__ = ["ANONYMISED", "FLOW_KINDS", "apply_flow", "snapshot_id"]
@@ -23,8 +32,8 @@ ANONYMISED = "Participant·e anonyme"
 #: The op kinds this module applies.
 FLOW_KINDS = frozenset(
     {"vote.add", "vote.remove", "vote.round", "phase.next", "snapshot.take", "tools.set",
-     "reveal", "notes.reveal", "votes.reveal", "timer.start", "timer.stop", "freeze",
-     "participant.erase"}
+     "reveal", "notes.reveal", "votes.reveal", "timer.start", "timer.stop", "focus",
+     "freeze", "participant.erase"}
 )  # fmt: skip
 
 
@@ -60,6 +69,10 @@ def apply_flow(board: Board, op: Op, ctx: Context) -> Applied:
     if kind == "timer.stop":
         board.timer = None
         return Applied({"kind": kind})
+    if kind == "focus":
+        column = cast(Focus, op)["column"]
+        board.focus = None if column is None else live_column(board, column).id
+        return Applied({"kind": kind, "column": board.focus})
     if kind == "freeze":
         return Applied(_freeze(board, ctx))
     if kind == "participant.erase":

@@ -113,6 +113,7 @@ class Board:
     first_phase: int = 1  # the phase the workshop started in: those before, held elsewhere
     tools: Tools = field(default_factory=Tools)
     timer: int | None = None  # when the countdown ends, ms since the epoch
+    focus: str | None = None  # the orientation the facilitator points the wall at
     ideas: dict[str, Idea] = field(default_factory=dict)
     votes: dict[str, dict[str, int]] = field(default_factory=dict)  # client -> column -> n
     frozen: dict[str, Any] | None = None  # {seq, at, by, hash} once frozen
@@ -211,6 +212,7 @@ class Board:
             "ideas": [idea_view(i, tombstones) for i in ideas],
             "tools": asdict(self.tools),
             "timer": self.timer,
+            "focus": self.focus,
             "frozen": self.frozen,
             "silent_waiting": self.silent_waiting(),
             "cap": self.cap,
@@ -262,6 +264,7 @@ class Board:
             board.ideas[i["id"]] = idea_from(i)
         board.tools = Tools(**data.get("tools", {}))
         board.timer = data.get("timer")
+        board.focus = data.get("focus")
         board.frozen = data.get("frozen")
         votes = data.get("votes", {})
         if isinstance(votes, dict) and "counts" not in votes:  # the full form only

@@ -46,6 +46,7 @@ __all__ = [
     "ColumnRename",
     "ColumnState",
     "DecisionSet",
+    "Focus",
     "Freeze",
     "IdeaAdd",
     "IdeaDelete",
@@ -140,6 +141,7 @@ FACILITATOR_KINDS = frozenset(
         "vote.round",
         "timer.start",
         "timer.stop",
+        "focus",
         "column.lock",
         "column.unlock",
         "freeze",
@@ -343,6 +345,13 @@ class TimerStop(TypedDict):
     kind: Literal["timer.stop"]
 
 
+class Focus(TypedDict):
+    """Point every screen that follows the facilitator at one orientation (or none)."""
+
+    kind: Literal["focus"]
+    column: str | None
+
+
 class Freeze(TypedDict):
     """Freeze the board as the official orientations: final."""
 
@@ -486,6 +495,7 @@ Op = (
     | VoteRound
     | TimerStart
     | TimerStop
+    | Focus
     | Freeze
     | ParticipantErase
 )

@@ -263,6 +263,8 @@ def _column_delete(board: Board, op: ColumnDelete) -> Applied:
         note.column, note.pos = None, last
         moved.append((note, {"id": note.id, "pos": note.pos}))
     column.deleted = True
+    if board.focus == column.id:
+        board.focus = None  # the wall no longer points at it (clients clear it alike)
     # its ideas wait under no orientation, rather than vanish with it
     ideas = sorted(i.id for i in board.ideas.values() if i.column == column.id and not i.deleted)
     for idea_id in ideas:
