@@ -621,7 +621,7 @@ def test_home_creates_a_workshop_and_shows_three_links_with_qr_codes(
     page = watched.page
     page.goto(server.base + "/")
     page.get_by_label("Titre de l'atelier").fill("Atelier Vallée de la Vilaine")
-    page.get_by_label("Territoire").fill("Pays de Redon")
+    page.get_by_label("Territoire", exact=True).fill("Pays de Redon")
     page.get_by_role("button", name="Créer l'atelier").click()
     cards = page.locator(".link-card")
     expect(cards).to_have_count(3)

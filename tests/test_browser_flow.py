@@ -202,7 +202,7 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
 
     # the facilitator's checks come from the server's vigilance frames
     open_fold(fac, "panel-vigilance")
-    vigilance = fac.locator("#vigilance-list")
+    vigilance = fac.locator("#vig-advice")  # Atelier's advice, apart from the method's points
     expect(vigilance).to_contain_text("« Relocaliser l'alimentation » n'est pas encore formulée.")
     open_fold(fac, "panel-coverage")
     expect(fac.locator("#coverage tfoot td")).to_have_text(["oui", "oui", "oui", "oui"])
@@ -324,7 +324,7 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
         expect(page.locator("#board")).to_have_class(re.compile("readonly"))
         expect(page.locator("#new-pool")).to_be_hidden()
         body = page.locator("#record-body")
-        expect(body.locator(".record-orientation h3")).to_have_text(
+        expect(body.locator(".record-orientation h4")).to_have_text(
             ["Relocaliser l'alimentation", "Économie circulaire", "Qualité de l'emploi"]
         )
         expect(body).to_contain_text("Nourrir le territoire par ses producteurs")
@@ -337,7 +337,7 @@ def test_a_short_phase_4_runs_from_the_first_finding_to_the_frozen_record(
         '/snapshots/record', {headers: {authorization: 'Bearer ' +
         new URLSearchParams(location.hash.slice(1)).get('k')}})).json()"""
     )
-    expect(ana.locator("#record-body dd").nth(4)).to_have_text(snap["record"]["hash"])
+    expect(ana.locator("#record-body .record-hash code")).to_have_text(snap["record"]["hash"])
     expect(fac.locator("#freeze")).to_be_hidden()
     expect(fac.locator("#reopen")).to_be_visible()
     shoot(bruno, "phone-record", shots, full=True)
@@ -415,11 +415,18 @@ def test_facilitator_tools_import_lock_erase_rotate_reopen_and_delete(
     csv.write_text("constat;ambitions\nBourgs qui se vident;ancrage\nPeu de covoiturage;\n")
     open_fold(fac, "panel-facilitator")
     fac.set_input_files("#import-file", str(csv))
+    preview = fac.locator("#import-dialog")  # what the file holds, before anything lands
+    expect(preview).to_contain_text("Ce fichier ajoutera 2 constat(s)")
+    expect(column(zoe, None).locator(".note-text")).to_have_count(0)
+    preview.get_by_role("button", name="Importer 2 constat(s) et 0 idée(s)").click()
+    expect(fac.locator("#import-file")).to_be_focused()  # back where the import started
     for page in (fac, zoe, obs):
         expect(column(page, None).locator(".note-text")).to_have_text(
             ["Bourgs qui se vident", "Peu de covoiturage"], timeout=LIVE * 3
         )
-    expect(fac.locator("#live")).to_have_text("2 constat(s) importé(s), 0 refusé(s).")
+    expect(fac.locator("#live")).to_have_text(
+        "Import terminé : 2 constat(s) et 0 idée(s) d'actions ajoutés."
+    )
 
     # a locked orientation takes no new finding; the observer never sees a control
     add_column(fac, "Revitaliser les centres-bourgs")
@@ -437,9 +444,12 @@ def test_facilitator_tools_import_lock_erase_rotate_reopen_and_delete(
     zoe.keyboard.press("Enter")
     expect(zoe.locator("#toasts")).to_contain_text("verrouillée par l'animation")
     expect(column(zoe, None).locator(".note-text", has_text="Commerces fermés")).to_have_count(1)
-    column_menu(fac, "Revitaliser les centres-bourgs").get_by_role(
-        "button", name="Déverrouiller"
-    ).click()
+    lock = column_menu(fac, "Revitaliser les centres-bourgs").get_by_role(
+        "button", name="Verrouiller"
+    )
+    expect(lock).to_have_attribute("aria-pressed", "true")  # a toggle: its state is said
+    lock.click()
+    expect(lock).to_have_attribute("aria-pressed", "false")
     assert target.count() == 1
     expect(column(zoe, "Revitaliser les centres-bourgs").locator(".composer")).to_be_visible()
     expect(obs.locator("#panel-facilitator")).to_be_hidden()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
@@ -307,8 +308,13 @@ def test_the_join_screen_projects_the_participant_link_and_never_the_facilitator
     screen = page.locator("#join-screen")
     expect(screen).to_be_visible()
     expect(screen.get_by_role("heading", name="Rejoindre l'atelier")).to_be_visible()
-    expect(screen.locator("#join-screen-link")).to_have_text(links["participant"])
+    # a short link to type from the back of the room, and its QR code
+    short = screen.locator("#join-screen-link.short")
+    expect(short).to_have_text(re.compile(r"^127\.0\.0\.1:\d+/j/[A-Z2-9]{6}$"))
     expect(screen.locator("#join-screen-qr")).to_have_js_property("complete", True)
+    landing = httpx.get(f"http://{short.inner_text()}", follow_redirects=False)
+    assert landing.status_code == 303
+    assert landing.headers["location"] == links["participant"]
     # the test server listens on 127.0.0.1: the screen warns that phones cannot open that
     expect(screen.locator("#join-screen-warn")).to_contain_text("les téléphones ne pourront pas")
     qr = screen.locator("#join-screen-qr").bounding_box()
@@ -316,7 +322,6 @@ def test_the_join_screen_projects_the_participant_link_and_never_the_facilitator
     # nothing on screen holds the facilitator's secret: not the join screen, not the page
     secret = links["facilitator"].split("#k=")[1]
     assert secret not in page.evaluate("document.body.innerText")
-    assert links["participant"].split("#k=")[1] in screen.inner_text()
     no_sideways_scroll(page)
     shoot(page, "join-screen-1920")
     assert_accessible(page, "the join screen at 1920x1080")
@@ -478,9 +483,11 @@ def test_a_join_screen_on_another_machine_takes_only_the_participant_link(
     browser: Browser, server: ServerProcess, room: dict[str, Any]
 ) -> None:
     """A facilitator whose browser did not create the workshop is asked once for the
-    participant link; the facilitator's or the observer's link is refused, never shown."""
+    participant link; the facilitator's or the observer's link is refused, never shown.
+    When no short link can be had, the whole participant link shows instead."""
     watched = open_as(browser, room["links"]["facilitator"], "Claire", viewport=WALL)
     page = watched.page
+    page.route("**/join-code", lambda route: route.fulfill(status=503, body="{}"))
     page.locator("#join-open").click()
     screen = page.locator("#join-screen")
     field = screen.get_by_label("Lien participant")
@@ -495,13 +502,17 @@ def test_a_join_screen_on_another_machine_takes_only_the_participant_link(
         expect(screen.locator("#join-screen-known")).to_be_hidden()
     field.fill(room["links"]["participant"])
     field.press("Enter")
-    expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
+    # the server gave no short link (503 here): the whole link and its QR code
     expect(screen.locator("#join-screen-qr")).to_have_js_property("complete", True)
+    expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
     secret = room["links"]["facilitator"].split("#k=")[1]
     assert secret not in screen.inner_text()
     page.keyboard.press("Escape")
+    page.unroute("**/join-code")
     page.locator("#join-open").click()  # kept: no question the second time
-    expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
+    expect(screen.locator("#join-screen-link.short")).to_have_text(re.compile(r"/j/[A-Z2-9]{6}$"))
+    assert [e for e in watched.errors if "503" not in e] == []  # the refused short link
+    watched.errors.clear()
     watched.assert_clean()
     page.context.close()
 

@@ -98,7 +98,7 @@ export function wireFacilitator({ send, api, view, workshop, vigilance }) {
     send({ kind: "phase.next" });
     announce(t("fac.phaseClosing"));
   });
-  const joinScreen = () => showJoinScreen({ workshop, title: $("ws-title").textContent });
+  const joinScreen = () => showJoinScreen({ workshop, title: $("ws-title").textContent, token: api.token });
   $("join-open").addEventListener("click", joinScreen);
   $("join-open-2").addEventListener("click", joinScreen);
   $("snapshot-form").addEventListener("submit", (event) => {

@@ -69,7 +69,7 @@ function showLinks(workshop) {
   const list = document.getElementById("link-list");
   document.getElementById("links-title").textContent = workshop.title;
   list.replaceChildren(...ROLES.filter((role) => workshop.links[role]).map((role) => (
-    linkCard(role, workshop.links[role], { workshop: workshop.id, title: workshop.title })
+    linkCard(role, workshop.links[role], { workshop: workshop.id, title: workshop.title, facilitator: workshop.links.facilitator })
   )));
   box.hidden = false;
   box.querySelector("h2").focus();
@@ -80,7 +80,7 @@ function showLinks(workshop) {
  * does, and its text stays hidden until asked for: a home page or a drawer may end up on
  * the projector, and that link gives every right over the workshop.
  */
-export function linkCard(role, link, { workshop = null, title = null } = {}) {
+export function linkCard(role, link, { workshop = null, title = null, facilitator = null } = {}) {
   const card = document.createElement("li");
   card.className = `link-card role-${role}`;
   const heading = document.createElement("h3");
@@ -144,7 +144,9 @@ export function linkCard(role, link, { workshop = null, title = null } = {}) {
     project.type = "button";
     project.className = "primary";
     label(project, "home.joinScreen");
-    project.addEventListener("click", () => showJoinScreen({ workshop, title, link }));
+    // the facilitator's key asks the server for a short link to show (/j/CODE)
+    const token = facilitator && new URLSearchParams(new URL(facilitator, location.href).hash.slice(1)).get("k");
+    project.addEventListener("click", () => showJoinScreen({ workshop, title, link, token }));
     actions.prepend(project);
   }
   card.append(heading, hint, qr, url, actions);

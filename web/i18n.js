@@ -316,7 +316,6 @@ const fr = {
   "fac.shaping": "Les participant·es peuvent créer, renommer, déplacer, formuler et supprimer les orientations",
   "fac.shapingHint": "Fermé par défaut : seule l'animation façonne les orientations.",
   "fac.room": "Dans la salle",
-  "fac.follow": "Les écrans en présentation suivent l'animation",
   "fac.phaseNow": "Phase en cours : {phase}.",
   "fac.phaseGo": "Passer à la phase {n}…",
   "fac.phaseTitle": "Passer à la phase suivante ?",
@@ -573,6 +572,18 @@ const fr = {
   "objection.change": "Modifier la réponse ou supprimer",
   "decision.change": "Modifier la décision",
   "record.decision": "Décision de l'instance :",
+  "wall.title": "Présentation",
+  "wall.follow": "Suivre l'animation : en présentation, cet écran montre l'orientation que l'animation désigne",
+  "wall.show": "Montrer sur les écrans en présentation",
+  "wall.showGo": "Montrer",
+  "wall.wholeBoard": "Tout le tableau",
+  "wall.now": "Les écrans en présentation montrent l'orientation {n} : « {column} ».",
+  "wall.nowWhole": "Les écrans en présentation montrent tout le tableau.",
+  "wall.pointed": "Les écrans en présentation vont montrer « {column} ».",
+  "wall.whole": "Les écrans en présentation vont montrer tout le tableau.",
+  "wall.showing": "L'animation montre l'orientation {n} : « {column} ».",
+  "wall.showingWhole": "L'animation montre tout le tableau.",
+  "orientation.showOnWall": "Montrer sur les écrans en présentation",
 };
 
 const en = {
@@ -887,7 +898,6 @@ const en = {
   "fac.shaping": "Participants may create, rename, move, word and delete orientations",
   "fac.shapingHint": "Off by default: only the facilitator shapes the orientations.",
   "fac.room": "In the room",
-  "fac.follow": "Presentation screens follow the facilitator",
   "fac.phaseNow": "Current phase: {phase}.",
   "fac.phaseGo": "Move to phase {n}…",
   "fac.phaseTitle": "Move to the next phase?",
@@ -1144,6 +1154,18 @@ const en = {
   "objection.change": "Change the answer or delete",
   "decision.change": "Change the decision",
   "record.decision": "The instance's decision:",
+  "wall.title": "Presentation",
+  "wall.follow": "Follow the facilitator: in presentation mode, this screen shows the orientation the facilitator points at",
+  "wall.show": "Show on the presentation screens",
+  "wall.showGo": "Show",
+  "wall.wholeBoard": "The whole board",
+  "wall.now": "The presentation screens show orientation {n}: “{column}”.",
+  "wall.nowWhole": "The presentation screens show the whole board.",
+  "wall.pointed": "The presentation screens will show “{column}”.",
+  "wall.whole": "The presentation screens will show the whole board.",
+  "wall.showing": "The facilitator shows orientation {n}: “{column}”.",
+  "wall.showingWhole": "The facilitator shows the whole board.",
+  "orientation.showOnWall": "Show on the presentation screens",
 };
 
 export const DICTIONARIES = { fr, en };

@@ -52,8 +52,36 @@ async function isParticipantLink(workshop, link) {
   return response.ok && (await response.json()).role === "participant";
 }
 
-/** Show the join screen of a workshop (its participant link, or a way to give it). */
-export function showJoinScreen({ workshop, title, link = null }) {
+/**
+ * A short join link for the participant link (`/j/CODE`, 12 h), asked with the
+ * facilitator's key; null when it cannot be had (an older server, offline…).
+ */
+async function shortLink(workshop, token, link) {
+  const secret = new URLSearchParams(new URL(link, location.href).hash.slice(1)).get("k");
+  if (!token || !secret) return null;
+  try {
+    const response = await fetch(`/api/workshops/${workshop}/join-code`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ participant: secret }),
+    });
+    if (!response.ok) return null;
+    return (await response.json()).url;
+  } catch {
+    return null;
+  }
+}
+
+/** A link as people type it: without « https:// ». */
+function typed(url) {
+  return url.replace(/^https?:\/\//, "");
+}
+
+/**
+ * Show the join screen of a workshop (its participant link, or a way to give it).
+ * `token` is the facilitator's key, to ask for a short link to show instead.
+ */
+export function showJoinScreen({ workshop, title, link = null, token = null }) {
   const dialog = $("join-screen");
   const known = link ?? knownParticipantLink(workshop);
   $("join-screen-workshop").textContent = title ?? "";
@@ -61,13 +89,21 @@ export function showJoinScreen({ workshop, title, link = null }) {
   if (known) {
     $("join-screen-known").hidden = false;
     form.hidden = true;
+    // the whole link first, then its short form once the server gives one
     $("join-screen-link").textContent = known;
+    $("join-screen-link").classList.remove("short");
     // a link on this machine's loopback address opens nothing on a phone: say so, here
     $("join-screen-warn").hidden = !LOOPBACK.test(new URL(known, location.href).hostname);
     const qr = $("join-screen-qr");
     qr.alt = t("joinscreen.qr");
     qr.dataset.i18nLabel = "joinscreen.qr";
-    loadQr(qr, known);
+    shortLink(workshop, token, known).then((short) => {
+      if (short) {
+        $("join-screen-link").textContent = typed(short);
+        $("join-screen-link").classList.add("short");
+      }
+      return loadQr(qr, short ?? known);
+    });
   } else {
     $("join-screen-known").hidden = true;
     form.hidden = false;
@@ -82,7 +118,7 @@ export function showJoinScreen({ workshop, title, link = null }) {
       }
       input.value = "";
       rememberParticipantLink(workshop, title, pasted);
-      showJoinScreen({ workshop, title, link: pasted });
+      showJoinScreen({ workshop, title, link: pasted, token });
     };
     $("join-screen-input").oninput = (event) => event.target.setCustomValidity("");
   }

@@ -25,6 +25,7 @@ import { Debates } from "./decision.js";
 import { Vigilance } from "./vigilance.js";
 import { wireImport } from "./importer.js";
 import { recordNodes } from "./record.js";
+import { Wall } from "./wall.js";
 import * as store from "./store.js";
 import { $ } from "./dom.js";
 
@@ -173,9 +174,11 @@ function enter(workshop, token, name) {
   let people = []; // who is in the room (the last presence frame)
   const screen = new Screen();
   const debates = new Debates($("debates"), { send, view });
+  const wall = new Wall({ send, view });
   const parts = new OrientationParts({
     onOp: send,
     drafts,
+    onShow: (id) => wall.point(id),
     onDebate: (id) => { // the orientation's menu: its debate, in the drawer
       screen.drawer(true);
       $("panel-debates").open = true;
@@ -262,7 +265,7 @@ function enter(workshop, token, name) {
     // shaping the orientations is the facilitator's, and participants' once opened to them
     const canShape = role === "facilitator" || (role === "participant" && view.flow.tools?.shaping === true);
     board.setShaping(canShape);
-    document.body.classList.toggle("can-shape", canShape && !frozen);
+    document.body.toggleAttribute("data-can-shape", canShape && !frozen);
     label($("readonly"), frozen ? "board.frozen" : "board.readonly");
     $("readonly").hidden = !(frozen || role === "observer");
     board.update(view);
@@ -273,6 +276,7 @@ function enter(workshop, token, name) {
     instance.update(view, role, canShape && !frozen);
     debates.update(view, canShape && !frozen);
     vigilance.update(view);
+    wall.update(view);
     board.setStatuses(statuses);
     const pending = conn.outbox.length;
     label($("sync"), pending ? "sync.pending" : "sync.saved", { n: pending });

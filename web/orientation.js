@@ -27,10 +27,11 @@ function action(key, className, run, params) {
 
 /** The parts of every orientation column; hooks: onOp(op), drafts {load, save}. */
 export class OrientationParts {
-  constructor({ onOp, drafts, onDebate = () => {} }) {
+  constructor({ onOp, drafts, onDebate = () => {}, onShow = () => {} }) {
     this.onOp = onOp;
     this.drafts = drafts;
     this.onDebate = onDebate; // open the orientation's debate in the drawer
+    this.onShow = onShow; // point the presentation screens at it (or at the whole board)
     this.parts = new Map(); // column id -> its nodes and what they last showed
     this.view = null;
   }
@@ -64,6 +65,10 @@ export class OrientationParts {
     });
     lock.setAttribute("aria-pressed", "false");
     const debate = action("orientation.debate", "facilitator-only", () => this.onDebate(id));
+    const show = action("orientation.showOnWall", "facilitator-only lock-toggle", () => {
+      this.onShow(this.view.flow.focus === id ? null : id);
+    });
+    show.setAttribute("aria-pressed", "false");
     const votes = el("div", "votes editor-only");
     const voteRemove = action("vote.remove", "vote-remove", () => this.vote(id, "vote.remove"));
     const mineBox = el("span", "vote-mine");
@@ -100,9 +105,9 @@ export class OrientationParts {
     bottom.append(summary, ideaList, form);
     this.parts.set(id, {
       top, bottom, statement, statementBox, editStatement, menuStatement, lockBadge, lock, tally,
-      votes, voteAdd, voteRemove, mineBox, summary, ideas, documents, decision, shown: null,
+      votes, voteAdd, voteRemove, mineBox, summary, ideas, documents, decision, show, shown: null,
     });
-    return { top, bottom, badges, items: [menuStatement, debate, lock] };
+    return { top, bottom, badges, items: [menuStatement, debate, show, lock] };
   }
 
   title(id) {
@@ -158,6 +163,7 @@ export class OrientationParts {
       part.lockBadge.replaceChildren(mark, el("span", "", "orientation.locked"));
     } else part.lockBadge.replaceChildren();
     part.lock.setAttribute("aria-pressed", String(Boolean(column.locked)));
+    part.show.setAttribute("aria-pressed", String(view.flow.focus === id));
     const flow = view.flow;
     const mine = flow.mine?.[id] ?? 0;
     // counts are everyone's once revealed; before that, only the reader's own ballot shows
