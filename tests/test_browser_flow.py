@@ -94,7 +94,7 @@ def open_fold(page: Page, panel: str) -> None:
         page.click("#drawer-toggle")
     fold = page.locator(f"#{panel}")
     if fold.get_attribute("open") is None:
-        fold.locator("summary").click()
+        fold.locator(":scope > summary").click()
     expect(fold).to_have_attribute("open", "")
 
 

@@ -137,10 +137,16 @@ export class BoardView {
     const pool = key === POOL;
     const section = el("section", pool ? "col pool" : "col");
     section.dataset.col = key;
+    section.id = `section-${domKey(key)}`;
+    // a landmark named by its title, and where the focus lands when what had it inside goes
+    section.tabIndex = -1;
+    section.dataset.focusHome = "";
     const head = el("header", "col-head");
     const title = el("h2", "col-title");
     title.id = `col-${domKey(key)}`;
+    section.setAttribute("aria-labelledby", title.id);
     if (pool) label(title, "pool.title");
+    else title.lang = CONTENT_LANG;
     const count = el("span", "col-count");
     const shown = el("span", "", "0");
     shown.setAttribute("aria-hidden", "true");
@@ -192,6 +198,11 @@ export class BoardView {
       button("delete-column", "column.delete", "danger-text"),
     );
     box.append(summary, items);
+    // any item done closes the menu (the delete button first asks to be pressed again)
+    items.addEventListener("click", (event) => {
+      const item = event.target.closest("button");
+      if (item && item.dataset.action !== "delete-column") box.open = false;
+    });
     return { box, summary, items };
   }
 
@@ -890,12 +901,19 @@ export class BoardView {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const title = input.value.trim();
-      if (title && title !== this.columnTitle(key)) this.onOp({ kind: "column.rename", id: key, title });
+      if (title && title !== this.columnTitle(key)) {
+        this.onOp({ kind: "column.rename", id: key, title });
+        announce(t("announce.renamed", { column: title }));
+      }
       close();
-      entry.title.focus?.();
+      entry.menu.summary.focus(); // the title takes no focus: its menu, named after it, does
     });
     form.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") { event.preventDefault(); close(); }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+        entry.menu.summary.focus();
+      }
     });
     entry.section.classList.add("renaming");
     entry.title.after(form);

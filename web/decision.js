@@ -291,7 +291,7 @@ export class Debates {
   decisionPart(id) {
     const box = el("section", "debate-part");
     const heading = el("h4", "", "decision.title");
-    const said = el("div", "debate-said");
+    const said = el("div", "debate-said decision-said");
     const form = el("form", "stack facilitator-only decision-form");
     const outcome = radios(`outcome-${id}`, "decision.outcome", Object.keys(OUTCOMES), (v) => `decision.${v}`);
     const method = radios(`method-${id}`, "decision.method", METHODS, (v) => `decision.by.${v}`);
@@ -336,9 +336,10 @@ export class Debates {
         form.querySelector("input[type=radio]").focus();
         return;
       }
+      // its event (a decision other than the one shown now) folds the form away
+      part.savedFrom = this.view().columns.get(id)?.decision ?? null;
       this.send({ kind: "decision.set", column: id, decision });
       clean(form);
-      part.saved = true; // its event folds the form away
       announce(t("decision.saved", { column: this.title(id), outcome: { key: `decision.${decision.outcome}` } }));
     });
     drop.addEventListener("click", () => {
@@ -420,8 +421,8 @@ export class Debates {
     part.said.replaceChildren(...this.describe(decision));
     if (part.form.dataset.dirty) return; // being written: the board's word waits
     const had = part.form.contains(document.activeElement);
-    const saved = part.saved && decision;
-    part.saved = false;
+    const saved = part.savedFrom !== undefined && decision !== part.savedFrom && Boolean(decision);
+    if (saved) delete part.savedFrom;
     part.form.hidden = Boolean(decision) && (!had || saved);
     part.change.hidden = !part.form.hidden;
     // the decision saved, its form folds away: the focus goes to the button that opens it again

@@ -15,6 +15,7 @@ import { showJoinScreen } from "./joinscreen.js";
 import { PHASES } from "./flow.js";
 import { $, el, userText } from "./dom.js";
 import { pointTitle } from "./vigilance.js";
+import { focusLater } from "./focus.js";
 
 const ANONYMOUS = "Participant·e anonyme"; // the server's replacement name
 
@@ -118,9 +119,13 @@ export function wireFacilitator({ send, api, view, workshop, vigilance }) {
     const budget = Number($("vote-budget").value);
     if (!(budget >= 1 && budget <= 20)) return;
     send({ kind: "tools.set", voting: true, budget });
-    announce(t("fac.voteOpened", { budget })); // the event's toast follows for everyone
+    announce(t("fac.voteOpened", { budget })); // the event's news follows for everyone
+    focusLater(() => $("vote-close")); // « Ouvrir » hides once open: its opposite takes over
   });
-  $("vote-close").addEventListener("click", () => send({ kind: "tools.set", voting: false }));
+  $("vote-close").addEventListener("click", () => {
+    send({ kind: "tools.set", voting: false });
+    focusLater(() => $("vote-open"));
+  });
   $("vote-round").addEventListener("click", async () => {
     const budget = Number($("vote-budget").value);
     if (!(budget >= 1 && budget <= 20)) return;
@@ -132,10 +137,12 @@ export function wireFacilitator({ send, api, view, workshop, vigilance }) {
   $("reveal-votes").addEventListener("click", () => {
     send({ kind: "votes.reveal" });
     announce(t("fac.revealed"));
+    focusLater(() => $("vote-open")); // revealed, the vote is closed: reopening comes next
   });
   $("reveal-notes").addEventListener("click", () => {
     send({ kind: "notes.reveal" });
     announce(t("fac.revealed"));
+    focusLater(() => $("silent-toggle")); // nothing waits any more: the button turns disabled
   });
   $("shaping-toggle").addEventListener("change", (event) => {
     send({ kind: "tools.set", shaping: event.target.checked });
@@ -230,6 +237,7 @@ export function wireFacilitator({ send, api, view, workshop, vigilance }) {
     if (!yes) return;
     send({ kind: "freeze" });
     announce(t("fac.freezing"));
+    focusLater(() => ($("record").hidden ? null : $("record-title"))); // the record it makes
   });
   $("reopen").addEventListener("click", async () => {
     try {

@@ -584,6 +584,8 @@ const fr = {
   "wall.showing": "L'animation montre l'orientation {n} : « {column} ».",
   "wall.showingWhole": "L'animation montre tout le tableau.",
   "orientation.showOnWall": "Montrer sur les écrans en présentation",
+  "focus.moved": "Ce que vous aviez sélectionné n'est plus là ; vous voici sur « {where} ».",
+  "announce.renamed": "Orientation renommée : « {column} ».",
 };
 
 const en = {
@@ -1166,6 +1168,8 @@ const en = {
   "wall.showing": "The facilitator shows orientation {n}: “{column}”.",
   "wall.showingWhole": "The facilitator shows the whole board.",
   "orientation.showOnWall": "Show on the presentation screens",
+  "focus.moved": "What you had selected is gone; you are now on “{where}”.",
+  "announce.renamed": "Orientation renamed: “{column}”.",
 };
 
 export const DICTIONARIES = { fr, en };

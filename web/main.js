@@ -26,6 +26,7 @@ import { Vigilance } from "./vigilance.js";
 import { wireImport } from "./importer.js";
 import { recordNodes } from "./record.js";
 import { Wall } from "./wall.js";
+import { settle, trackFocus } from "./focus.js";
 import * as store from "./store.js";
 import { $ } from "./dom.js";
 
@@ -37,6 +38,7 @@ const NEWS_SHOWN = 8000; // ms a piece of flow news stays in the toolbar
 
 function start() {
   translate(document);
+  trackFocus();
   // a kept copy of the page, for a reload while the server is out of reach; browsers offer
   // service workers on https and localhost only, elsewhere the page simply needs the server
   navigator.serviceWorker?.register("/sw.js").catch((error) => {
@@ -213,6 +215,7 @@ function enter(workshop, token, name) {
       const meta = { title: $("ws-title").textContent, territory: $("ws-territory").textContent };
       $("record-body").replaceChildren(...recordNodes(snapshot, meta));
       $("record").hidden = false;
+      settle(); // the facilitator who froze it lands on its title
       snapshots.changed();
     } catch (error) {
       // the process that applied the freeze may not have stored the record yet
@@ -289,6 +292,7 @@ function enter(workshop, token, name) {
     // the cost of each draw, for the browser's performance tools (and the perf checks)
     if (performance.getEntriesByName(DRAW_MEASURE).length >= 500) performance.clearMeasures(DRAW_MEASURE);
     performance.measure(DRAW_MEASURE, { start: started });
+    settle(); // what the draw hid or removed never leaves the focus on the page's body
     screen.fitSoon();
   }
 
