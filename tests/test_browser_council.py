@@ -201,6 +201,18 @@ def test_a_consent_round_and_a_vote_by_college_then_the_freeze_lists_what_is_ope
     fac.get_by_role("button", name="Ajouter Ana au collège « Habitants »").click()
     expect(fac.locator("#members-list")).to_contain_text("Habitants (1)Ana")
     expect(fac.locator("#room-people")).to_be_hidden()  # nobody else in the room
+    # the collèges' list is the facilitator's to edit; one still sat in cannot go
+    fac.locator("#colleges-edit > summary").click()
+    colleges = fac.locator("#colleges-list")
+    expect(colleges.get_by_role("button", name="Retirer le collège « Habitants »")).to_be_disabled()
+    colleges.get_by_label("Collège 2").fill("Entreprises et artisans")
+    fac.get_by_label("Nouveau collège").fill("Jeunes")
+    fac.get_by_role("button", name="Ajouter le collège").click()
+    fac.get_by_role("button", name="Enregistrer les collèges").click()
+    expect(fac.get_by_label("Collège", exact=True).locator("option")).to_have_text(
+        ["Élus", "Entreprises et artisans", "Associations et société civile", "Habitants",
+         "Partenaires et techniciens", "Jeunes"]
+    )  # fmt: skip
     fac.get_by_label("Le cap, en une ou deux phrases").fill("Une économie qui accueille et relie.")
     fac.get_by_role("button", name="Enregistrer le cap").click()
     expect(ana.locator(".cap-board")).to_contain_text("Une économie qui accueille et relie.")
@@ -263,7 +275,7 @@ def test_a_consent_round_and_a_vote_by_college_then_the_freeze_lists_what_is_ope
     second.get_by_role("button", name="Enregistrer la décision").click()
     said = second.locator(".decision-said")
     expect(said).to_contain_text("Adoptée avec amendement (par vote)")
-    expect(said.locator("tbody tr")).to_have_count(5)  # one line per collège
+    expect(said.locator("tbody tr")).to_have_count(6)  # one line per collège
     expect(said.locator("tbody tr", has_text="Élus")).to_have_text(re.compile(r"Élus\s*1\s*0\s*0"))
     decision = server_state(server, workshop)["orientations"][1]["decision"]
     assert decision["tally"][0] == {"college": "elus", "for": 1, "against": 0, "abstain": 0}
@@ -333,7 +345,7 @@ def test_a_consent_round_and_a_vote_by_college_then_the_freeze_lists_what_is_ope
     expect(orientations.nth(0)).to_contain_text("Réponse : La réunion aura lieu à 8 h.")
     expect(orientations.nth(0)).to_contain_text("SCoT · PLUi · Charte du PNR")
     expect(orientations.nth(1)).to_contain_text("Amendement : Y associer les artisans")
-    expect(orientations.nth(1).locator("table.tally tbody tr")).to_have_count(5)
+    expect(orientations.nth(1).locator("table.tally tbody tr")).to_have_count(6)
     expect(orientations.nth(2)).to_contain_text("aucune (pas décidée au moment du gel)")
     expect(body.locator(".record-points > li").nth(0)).to_contain_text(
         "Réponse de l'animation : Les idées attendront la phase 5."
@@ -377,5 +389,46 @@ def test_a_consent_round_and_a_vote_by_college_then_the_freeze_lists_what_is_ope
     texts = " ".join(str(p) for p in sheet.getElementsByType(P))
     assert "Statut à venir" in texts and "Proposée par Ana" in texts, texts[:300]
     for watched in (fac_w, ana_w):
+        watched.assert_clean()
+        watched.page.context.close()
+
+
+def test_the_wall_follows_the_orientation_the_facilitator_points_at(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """« Montrer sur les écrans en présentation » in an orientation's menu: the wall shows
+    it alone, with its number, and says so; a wall that joins later follows too; a screen
+    that stops following shows the whole board again, and so does « Tout le tableau »."""
+    workshop = workshop_of(server, "Le mur suit")
+    fac_w = open_page(browser, workshop["links"]["facilitator"], "Claire")
+    wall_w = open_page(browser, workshop["links"]["observer"], None, viewport=WALL)
+    fac, wall = fac_w.page, wall_w.page
+    expect(wall.locator("body")).to_have_class("presenting")
+    expect(wall.locator(".columns > .col:visible")).to_have_count(3)
+    column_menu(fac, "Liens entre acteurs").get_by_role(
+        "button", name="Montrer sur les écrans en présentation"
+    ).click()
+    expect(wall.locator(".columns > .col:visible .col-title")).to_have_text(["Liens entre acteurs"])
+    expect(wall.locator("#live")).to_have_text("L'animation montre l'orientation 2 : « Liens entre acteurs ».")
+    # shown alone, it keeps its number: the count of orientations starts after the first
+    reset = wall.locator(".columns").evaluate("(grid) => grid.style.counterReset")
+    assert reset == "orientation 1", reset
+    shoot(wall, "wall-focus-1920")
+    late_w = open_page(browser, workshop["links"]["observer"], None, viewport=WALL)
+    late = late_w.page
+    expect(late.locator(".columns > .col:visible .col-title")).to_have_text(["Liens entre acteurs"])
+    late.click("#present-exit")
+    late.click("#drawer-toggle")
+    late.get_by_label("Suivre l'animation").uncheck()
+    late.click("#drawer-close")
+    late.click("#present")
+    expect(late.locator(".columns > .col:visible")).to_have_count(3)
+    open_fold(fac, "panel-facilitator")
+    fac.locator("#focus-column").select_option(label="Tout le tableau")
+    fac.locator("#focus-form").get_by_role("button", name="Montrer").click()
+    expect(wall.locator(".columns > .col:visible")).to_have_count(3)
+    expect(wall.locator("#live")).to_have_text("L'animation montre tout le tableau.")
+    assert server_state(server, workshop)["focus"] is None
+    for watched in (fac_w, wall_w, late_w):
         watched.assert_clean()
         watched.page.context.close()

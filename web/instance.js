@@ -155,6 +155,17 @@ export class Instance {
       this.showMembers(council);
     }
     if (!before || before.colleges !== council.colleges) this.showColleges(council);
+    else if (before.members !== council.members) this.markUsed(council);
+  }
+
+  /** A collège members sit in cannot be removed (the server refuses it: college_in_use). */
+  markUsed(council) {
+    const used = new Set([...council.members.values()].map((m) => m.college));
+    for (const row of $("colleges-list").children) {
+      const drop = row.querySelector("button");
+      drop.disabled = used.has(row.dataset.key);
+      drop.title = drop.disabled ? t("college.inUse") : "";
+    }
   }
 
   showCap(cap) {
@@ -282,6 +293,7 @@ export class Instance {
     const list = $("colleges-list");
     list.replaceChildren();
     for (const college of council.colleges) this.collegeRow(college, list);
+    this.markUsed(council);
   }
 
   collegeRow(college, list) {
@@ -293,11 +305,8 @@ export class Instance {
     input.value = college.label;
     input.lang = CONTENT_LANG;
     input.setAttribute("aria-label", t("college.labelOf", { n: list.children.length + 1 }));
-    const used = [...(this.view().council?.members.values() ?? [])].some((m) => m.college === college.id);
     const drop = button("college.remove", "quiet danger-text");
-    drop.disabled = used; // the server refuses a collège still in use anyway (college_in_use)
     drop.setAttribute("aria-label", t("college.removeIt", { college: college.label }));
-    if (used) drop.title = t("college.inUse");
     drop.addEventListener("click", () => {
       const next = row.nextElementSibling ?? row.previousElementSibling;
       row.remove();
