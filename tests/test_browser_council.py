@@ -409,7 +409,9 @@ def test_the_wall_follows_the_orientation_the_facilitator_points_at(
         "button", name="Montrer sur les écrans en présentation"
     ).click()
     expect(wall.locator(".columns > .col:visible .col-title")).to_have_text(["Liens entre acteurs"])
-    expect(wall.locator("#live")).to_have_text("L'animation montre l'orientation 2 : « Liens entre acteurs ».")
+    expect(wall.locator("#live")).to_have_text(
+        "L'animation montre l'orientation 2 : « Liens entre acteurs »."
+    )
     # shown alone, it keeps its number: the count of orientations starts after the first
     reset = wall.locator(".columns").evaluate("(grid) => grid.style.counterReset")
     assert reset == "orientation 1", reset

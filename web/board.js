@@ -13,6 +13,7 @@ import { CONTENT_LANG, FINDING_MARKS, FINDING_TYPES, userText } from "./dom.js";
 import { enableDrag } from "./drag.js";
 import { announce, toast } from "./notice.js";
 import { newId } from "./store.js";
+import { focusLater } from "./focus.js";
 
 export const POOL = ""; // the pool's key in the DOM (null in the model)
 
@@ -43,13 +44,19 @@ function button(action, key, className = "") {
 
 function iconButton(action, key, symbol, tabbable = true) {
   const node = el("button", "icon", symbol);
-  if (!tabbable) node.tabIndex = -1; // a note's own keys do the same: one Tab stop per note
+  if (!tabbable) node.tabIndex = -1; // a Tab stop only on the list's current note (rove())
   node.type = "button";
   node.dataset.action = action;
   node.dataset.i18nLabel = key;
   node.setAttribute("aria-label", t(key));
   node.title = t(key);
   return node;
+}
+
+/** A note in or out of the Tab order, with its buttons. */
+function tabbable(li, on) {
+  li.tabIndex = on ? 0 : -1;
+  for (const button of li.querySelectorAll(".note-actions button, .note-more")) button.tabIndex = on ? 0 : -1;
 }
 
 function short(text) {
@@ -74,6 +81,9 @@ export class BoardView {
     this.held = new Map(); // note id -> name of who drags it
     this.statuses = new Map(); // subject -> "pending" | "saved"
     this.focusAfter = null;
+    this.current = new Map(); // list key -> its note that takes the Tab stop (li)
+    this.ownDelete = null; // the note this page deleted last (its drop is no news)
+    this.onNotice = () => {}; // say something (the live region), set by main.js
     this.filter = null; // findings shown (filters.js), or null: all
     this.lanes = el("div", "lanes");
     root.append(this.lanes);
@@ -85,6 +95,10 @@ export class BoardView {
     this.showPoolMore(0);
     root.addEventListener("click", (event) => this.onClick(event));
     root.addEventListener("keydown", (event) => this.onKey(event));
+    root.addEventListener("focusin", (event) => {
+      const li = event.target.closest?.(".note");
+      if (li) this.setCurrent(li.closest("section.col").dataset.col, li);
+    });
     document.addEventListener("keydown", (event) => this.undoDelete(event));
     this.lastDeleted = null;
     this.undo = null;
@@ -111,7 +125,10 @@ export class BoardView {
     this.filter = matches;
     this.root.classList.toggle("filtering", Boolean(matches));
     for (const entry of this.notes.values()) this.applyFilter(entry);
-    for (const key of this.columns.keys()) this.showCount(key);
+    for (const key of this.columns.keys()) {
+      this.showCount(key);
+      this.rove(key);
+    }
   }
 
   applyFilter(entry) {
@@ -198,10 +215,15 @@ export class BoardView {
       button("delete-column", "column.delete", "danger-text"),
     );
     box.append(summary, items);
-    // any item done closes the menu (the delete button first asks to be pressed again)
+    // any item done closes the menu (the delete button first asks to be pressed again);
+    // the focus goes back to « ⋯ » unless the item put it somewhere (a field to type in)
     items.addEventListener("click", (event) => {
       const item = event.target.closest("button");
-      if (item && item.dataset.action !== "delete-column") box.open = false;
+      if (!item || item.dataset.action === "delete-column") return;
+      box.open = false;
+      queueMicrotask(() => {
+        if (document.activeElement === document.body || !document.activeElement) summary.focus();
+      });
     });
     return { box, summary, items };
   }
@@ -253,7 +275,23 @@ export class BoardView {
   makeOrientHead() {
     const head = el("div", "orient-head");
     const title = el("h2", "orient-title");
+    title.id = "orient-title";
+    title.tabIndex = -1; // a skip link's target
     label(title, "orient.title");
+    // « Aller à l'orientation… »: every orientation by its number, a jump away
+    const goto = el("details", "goto popover");
+    const gotoSummary = el("summary");
+    label(gotoSummary, "goto.title");
+    this.gotoList = el("div", "popover-body menu");
+    goto.append(gotoSummary, this.gotoList);
+    this.gotoList.addEventListener("click", (event) => {
+      const item = event.target.closest("button[data-goto]");
+      if (!item) return;
+      goto.open = false;
+      const section = this.columns.get(item.dataset.goto)?.section;
+      section?.focus();
+      section?.scrollIntoView({ block: "nearest" });
+    });
     const count = el("span", "col-count orient-count");
     const form = el("form", "col-add editor-only shaper-only");
     const caption = el("label", "vh");
@@ -275,8 +313,9 @@ export class BoardView {
       if (!text) return;
       this.onOp({ kind: "column.add", id: newId("c"), title: text });
       input.value = "";
+      announce(t("announce.columnAdded", { column: text }));
     });
-    head.append(title, count, form);
+    head.append(title, count, goto, form);
     this.orientCount = count;
     return head;
   }
@@ -284,7 +323,7 @@ export class BoardView {
   makeNote(id) {
     const li = el("li", "note");
     li.dataset.id = id;
-    li.tabIndex = 0;
+    li.tabIndex = -1; // one Tab stop per list: its current note (rove())
     li.setAttribute("aria-describedby", "note-keys");
     const grip = el("span", "grip editor-only", "⠿");
     grip.dataset.i18nLabel = "note.grip";
@@ -299,6 +338,7 @@ export class BoardView {
     more.type = "button";
     more.dataset.action = "more";
     more.hidden = true;
+    more.tabIndex = -1;
     // the finding's type (atout, faiblesse…) and the ambitions it serves, on one row
     const meta = el("div", "note-meta");
     const kind = el("span", "ftype");
@@ -452,17 +492,44 @@ export class BoardView {
       }
     }
     if (columnsMoved) this.orderColumns();
+    if (columnsMoved || !prev || prev.columns !== view.columns) this.showGoto(view);
     const orientations = liveColumns(view).length;
     if (this.orientCount.textContent !== String(orientations)) this.orientCount.textContent = String(orientations);
     this.root.style.setProperty("--orientations", String(Math.max(1, orientations)));
-    for (const key of touched) this.orderNotes(key);
+    for (const key of touched) {
+      this.orderNotes(key);
+      this.rove(key);
+    }
     this.parts?.update(view, this.columns);
-    // moving a focused element through the DOM blurs it: give the focus back
+    // moving a focused element through the DOM blurs it: give the focus back; when
+    // someone else moved the note this reader is on, the focus follows it and says where
+    const moved = !this.focusAfter && focused?.classList?.contains("note") && this.notes.get(focused.dataset.id);
+    if (moved && prev && prev.notes.get(moved.note.id)?.column !== moved.note.column && prev.notes.has(moved.note.id)) {
+      this.onNotice(t("announce.movedUnder", {
+        text: short(moved.note.text), column: this.columnTitle(keyOf(moved.note.column)),
+      }));
+    }
     const target = this.focusAfter ? this.notes.get(this.focusAfter)?.li : focused;
     this.focusAfter = null;
     if (target?.isConnected && document.activeElement !== target && this.root.contains(target)) {
       target.focus({ preventScroll: !this.notes.has(target.dataset?.id) });
     }
+  }
+
+  /** The « Aller à l'orientation… » menu: one item per orientation, numbered. */
+  showGoto(view) {
+    const columns = liveColumns(view);
+    const signature = columns.map((c) => `${c.id}\n${c.title}`).join("\n");
+    if (signature === this.gotoShown) return;
+    this.gotoShown = signature;
+    this.gotoList.replaceChildren(...columns.map((column, i) => {
+      const item = el("button", "", `${i + 1}. ${column.title}`);
+      item.type = "button";
+      item.dataset.goto = column.id;
+      item.lang = CONTENT_LANG;
+      return item;
+    }));
+    this.gotoList.closest("details").hidden = columns.length === 0;
   }
 
   orderColumns() {
@@ -507,12 +574,35 @@ export class BoardView {
     }
   }
 
+  /** The list's note that takes the Tab stop; its buttons are Tab stops too. */
+  setCurrent(key, li) {
+    const before = this.current.get(key);
+    if (before === li) return;
+    if (before) tabbable(before, false);
+    if (li) tabbable(li, true);
+    if (li) this.current.set(key, li);
+    else this.current.delete(key);
+  }
+
+  /** Keep one Tab stop in a list: its current note if still there and shown, else its first. */
+  rove(key) {
+    const column = this.columns.get(key);
+    if (!column) return;
+    const li = this.current.get(key);
+    if (li?.parentNode === column.list && !li.classList.contains("filtered-out")) return;
+    this.current.delete(key);
+    if (li?.parentNode === column.list || li?.parentNode === null) tabbable(li, false);
+    this.setCurrent(key, column.list.querySelector(":scope > .note:not(.filtered-out)"));
+  }
+
   dropNote(id) {
     const entry = this.notes.get(id);
     if (!entry) return;
     if (entry.li.contains(document.activeElement)) {
       const next = entry.li.nextElementSibling ?? entry.li.previousElementSibling;
       if (next?.classList.contains("note")) this.focusAfter = next.dataset.id;
+      // someone else deleted the finding this reader was on: say so, and where they are now
+      if (this.ownDelete !== id) this.onNotice(t(next ? "announce.deletedUnder" : "announce.deletedUnderLast"));
     }
     entry.li.remove();
     this.notes.delete(id);
@@ -611,6 +701,7 @@ export class BoardView {
   }
 
   deleteNote(id) {
+    this.ownDelete = id;
     this.onOp({ kind: "note.delete", id });
     announce(t("announce.deleted"));
     const undo = () => {
@@ -671,18 +762,22 @@ export class BoardView {
     else if (event.key === "Delete") { event.preventDefault(); this.deleteNote(id); }
     else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       let next = event.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
-      while (next && !next.classList.contains("note")) {
+      while (next && !(next.classList.contains("note") && !next.classList.contains("filtered-out"))) {
         next = event.key === "ArrowDown" ? next.nextElementSibling : next.previousElementSibling;
       }
       if (next) { event.preventDefault(); next.focus(); }
+    } else if (event.key === "Home" || event.key === "End") {
+      const notes = li.parentNode.querySelectorAll(":scope > .note:not(.filtered-out)");
+      event.preventDefault();
+      notes[event.key === "Home" ? 0 : notes.length - 1]?.focus();
     } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       // to the note at the same height in the next column that has notes
       const sections = [...this.lanes.querySelectorAll("section.col")];
       const here = sections.indexOf(li.closest("section.col"));
-      const index = [...li.parentNode.querySelectorAll(":scope > .note")].indexOf(li);
+      const index = [...li.parentNode.querySelectorAll(":scope > .note:not(.filtered-out)")].indexOf(li);
       const step = event.key === "ArrowRight" ? 1 : -1;
       for (let i = here + step; i >= 0 && i < sections.length; i += step) {
-        const notes = sections[i].querySelectorAll(":scope > .notes > .note");
+        const notes = sections[i].querySelectorAll(":scope > .notes > .note:not(.filtered-out)");
         if (notes.length) {
           event.preventDefault();
           notes[Math.min(index, notes.length - 1)].focus();
@@ -791,7 +886,10 @@ export class BoardView {
       if (value.colour !== current.colour) op.colour = value.colour;
       if (value.ambitions.join() !== current.ambitions.join()) op.ambitions = value.ambitions;
       for (const key of FINDING_FIELDS) if (value[key] !== (current[key] ?? "")) op[key] = value[key]; // '' clears
-      if (Object.keys(op).length > 2) this.onOp(op);
+      if (Object.keys(op).length > 2) {
+        this.onOp(op);
+        announce(t("announce.edited"));
+      }
       this.drafts.save(`n.${id}`, null);
       this.closePanel(id);
     });
@@ -923,7 +1021,12 @@ export class BoardView {
 
   confirmDeleteColumn(target, key) {
     if (target.dataset.armed) {
+      // the column goes: the focus goes to its neighbour, or to the orientations' heading
+      const section = this.columns.get(key)?.section;
+      const next = section?.nextElementSibling ?? section?.previousElementSibling;
       this.onOp({ kind: "column.delete", id: key });
+      announce(t("announce.columnDeleted", { column: this.columnTitle(key) }));
+      focusLater(() => (next?.isConnected ? next : document.getElementById("orient-title")));
       return;
     }
     // a column holds the group's work: ask once more before sending its notes back to the pool

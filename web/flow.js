@@ -8,6 +8,7 @@
 import { label, t } from "./i18n.js";
 import { AMBITIONS, liveColumns } from "./model.js";
 import { $, el, text, userText } from "./dom.js";
+import { announce } from "./notice.js";
 
 export const PHASES = 5;
 // seconds left at which the countdown is read out, besides its start and its end
@@ -166,9 +167,7 @@ export class FlowView {
   }
 
   say(key, params) {
-    const region = $("timer-live");
-    const said = t(key, params);
-    region.textContent = region.textContent === said ? `${said}\u00a0` : said;
+    announce(t(key, params)); // the page's one live region
   }
 
   /** The coverage grid: how many findings of each orientation serve each ambition. */

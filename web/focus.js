@@ -82,8 +82,9 @@ export function settle() {
     if (Date.now() > wish.until) wish = null;
   }
   const active = document.activeElement;
-  const lost = !active || active === document.body || (active === last && !shows(active));
-  if (!lost || !last || shows(last) || document.querySelector("dialog[open]")) return;
+  const gone = (node) => !shows(node) || node.disabled; // a disabled button takes no focus
+  const lost = !active || active === document.body || (active === last && gone(active));
+  if (!lost || !last || !gone(last) || document.querySelector("dialog[open]")) return;
   const landing = trail.map(landingOf).find(Boolean) ?? document.getElementById("board");
   last = null;
   if (!landing) return;

@@ -10,7 +10,7 @@ import {
 } from "./model.js";
 import { BoardView } from "./board.js";
 import { Connection } from "./socket.js";
-import { announce, toast } from "./notice.js";
+import { announce, noteOthers, toast } from "./notice.js";
 import { startHome } from "./home.js";
 import { OrientationParts } from "./orientation.js";
 import { FlowView } from "./flow.js";
@@ -44,12 +44,12 @@ function start() {
   navigator.serviceWorker?.register("/sw.js").catch((error) => {
     console.warn("Atelier works without its offline copy:", error);
   });
-  $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
-  closePopovers();
-  $("skip").addEventListener("click", (event) => {
-    event.preventDefault(); // a fragment would replace the link's key (and reload the page)
-    $("board").focus();
+  showKeys();
+  $("lang").addEventListener("click", () => {
+    setLang(currentLang() === "fr" ? "en" : "fr");
+    showKeys();
   });
+  closePopovers();
   const match = location.pathname.match(/^\/w\/([A-Za-z0-9_-]{1,64})\/?$/);
   if (match) {
     // another key in the same page is another person's link: start afresh
@@ -59,8 +59,30 @@ function start() {
   else startHome();
 }
 
+/** The keys of a note, shown inside the note that has the keyboard focus (style.css). */
+function showKeys() {
+  document.documentElement.style.setProperty("--keys", JSON.stringify(t("note.keysShort")));
+}
+
+/** A menu's items are reached with the arrows too (and Home, End), Tab still walking them. */
+function menuKeys(event) {
+  const menu = event.target.closest?.("details.popover");
+  if (!menu?.open || !["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
+  const items = [...menu.querySelectorAll(".popover-body button, .popover-body input, .popover-body select")]
+    .filter((item) => item.checkVisibility() && !item.disabled);
+  if (!items.length || event.target.localName === "select") return;
+  event.preventDefault();
+  const at = items.indexOf(event.target);
+  const next = {
+    ArrowDown: items[(at + 1) % items.length], ArrowUp: items[(at - 1 + items.length) % items.length],
+    Home: items[0], End: items.at(-1),
+  }[event.key];
+  next.focus();
+}
+
 /** A popover (a menu, the presence list) closes on Escape or on a click elsewhere. */
 function closePopovers() {
+  document.addEventListener("keydown", menuKeys);
   document.addEventListener("click", (event) => {
     for (const open of document.querySelectorAll("details.popover[open]")) {
       if (!open.contains(event.target)) open.open = false;
@@ -73,6 +95,23 @@ function closePopovers() {
     event.stopPropagation(); // Escape closes the menu, not the drawer or presentation too
     open.open = false;
     open.querySelector("summary").focus();
+  });
+}
+
+/**
+ * The skip links: to the board, the findings to sort, the orientations and the drawer.
+ * A fragment would replace the link's key (and reload the page): they move the focus.
+ */
+function wireSkips(screen) {
+  $("skips").addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-skip]");
+    if (!link) return;
+    event.preventDefault();
+    const target = {
+      board: () => $("board"), pool: () => $("section-pool"), orientations: () => $("orient-title"),
+    }[link.dataset.skip];
+    if (target) target().focus();
+    else screen.drawer(true); // its title takes the focus
   });
 }
 
@@ -144,6 +183,7 @@ async function loadMeta(workshop, token) {
 
 function enter(workshop, token, name) {
   $("board-page").hidden = false;
+  $("skips").hidden = false;
   $("status").hidden = false;
   $("toolbar").hidden = false;
   const drafts = {
@@ -193,6 +233,8 @@ function enter(workshop, token, name) {
     drafts,
     parts,
   });
+  board.onNotice = announce;
+  wireSkips(screen);
   const unplaced = new UnplacedIdeas({ onOp: send, view });
   board.lanes.insertBefore(unplaced.root, board.orientHead);
   const capLine = document.createElement("p");
@@ -256,6 +298,7 @@ function enter(workshop, token, name) {
     document.body.dataset.role = role ?? "";
     $("tools-name").hidden = role === "observer";
     label($("drawer-label"), role === "facilitator" ? "drawer.facilitator" : "drawer.other");
+    label($("skip-tools"), role === "facilitator" ? "skip.tools" : "skip.summary");
     label($("drawer-title"), role === "facilitator" ? "drawer.facilitator" : "drawer.other");
     if (role && presentedFor !== role) {
       presentedFor = role;
@@ -318,13 +361,17 @@ function enter(workshop, token, name) {
         server = applyFrame(server, msg);
         saveBoardSoon();
         break;
-      case "event":
+      case "event": {
         if (msg.seq <= server.seq) return; // already applied (the welcome carried it)
         const before = server.flow;
+        // our own op's event comes while the op still waits in the outbox for its ack
+        const mine = conn.outbox.some((e) => e.op.kind === msg.op.kind && subjectOf(e.op) === subjectOf(msg.op));
         server = applyFrame(server, msg);
         saveBoardSoon();
         tell(msg.op, before);
+        if (!mine) tellOthers(msg.op);
         break;
+      }
       case "reset":
         server = applyFrame(server, msg);
         saveBoardSoon();
@@ -414,6 +461,26 @@ function enter(workshop, token, name) {
       default:
         break;
     }
+  }
+
+  /** Count what other people changed, for the live region's next summary. */
+  function tellOthers(ev) {
+    const title = (id) => server.columns.get(id)?.title ?? "";
+    const kinds = {
+      "note.add": "added", "note.edit": "edited", "note.move": "moved", "note.delete": "deleted",
+      "note.restore": "restored", "idea.add": "ideaAdded", "idea.move": "ideaMoved", "idea.delete": "ideaDeleted",
+      "column.move": "columnMoved", "column.state": "stated",
+    };
+    const named = {
+      "column.add": "columnAdded", "column.rename": "columnRenamed", "column.delete": "columnDeleted",
+      "column.lock": "locked", "column.unlock": "unlocked", "column.documents": "documents",
+    };
+    if (ev.private) return; // a silent note of this browser's own: never someone else's
+    if (ev.kind in kinds) noteOthers(kinds[ev.kind]);
+    else if (ev.kind in named) noteOthers(named[ev.kind], title(ev.id));
+    else if (ev.kind === "decision.set" && ev.decision) {
+      announce(t("others.decided", { column: title(ev.column), outcome: { key: `decision.${ev.decision.outcome}` } }));
+    } else if (ev.kind === "cap.set" && ev.text) announce(t("others.cap"));
   }
 
   let newsTimer = 0;
