@@ -32,7 +32,8 @@ WHERE = """() => {
     const x = Math.min(innerWidth - 1, Math.max(0, r.left + Math.min(r.width, 20) / 2));
     const y = Math.min(innerHeight - 1, Math.max(0, r.top + Math.min(r.height, 20) / 2));
     const hit = document.elementFromPoint(x, y);
-    if (hit && !a.contains(hit) && !hit.contains(a)) return "COVERED by " + hit.outerHTML.slice(0, 120);
+    const covered = hit && !a.contains(hit) && !hit.contains(a);
+    if (covered) return "COVERED by " + hit.outerHTML.slice(0, 120);
     return "OK";
 }"""
 
