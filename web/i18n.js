@@ -635,6 +635,7 @@ const fr = {
   "announce.columnAdded": "Orientation « {column} » ajoutée.",
   "announce.edited": "Constat modifié.",
   "announce.columnDeleted": "Orientation « {column} » supprimée ; ses constats retournent à classer.",
+  "confirm.details": "Ce qui reste ouvert",
 };
 
 const en = {
@@ -1268,6 +1269,7 @@ const en = {
   "announce.columnAdded": "Orientation “{column}” added.",
   "announce.edited": "Finding edited.",
   "announce.columnDeleted": "Orientation “{column}” deleted; its findings go back to sort.",
+  "confirm.details": "What stays open",
 };
 
 export const DICTIONARIES = { fr, en };

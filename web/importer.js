@@ -7,7 +7,7 @@
 
 import { label, t } from "./i18n.js";
 import { announce, toast } from "./notice.js";
-import { $, el, text } from "./dom.js";
+import { $, el, nameIt, text } from "./dom.js";
 
 /** The field names the server maps columns to, as the page words them. */
 const FIELDS = ["text", "type", "theme", "source", "indicator", "ambitions", "author", "colour"];
@@ -101,8 +101,13 @@ function showPreview(name, report) {
       tbody.append(tr);
     }
     table.append(thead, tbody);
-    parts.push(el("h3", "", "import.refused", { n: report.refused.length }), el("div", "table-scroll"));
-    parts.at(-1).append(table);
+    // a table that may scroll sideways: a region the keyboard can reach and scroll
+    const scroll = el("div", "table-scroll");
+    scroll.tabIndex = 0;
+    scroll.setAttribute("role", "region");
+    nameIt(scroll, "import.refused", { n: report.refused.length });
+    scroll.append(table);
+    parts.push(el("h3", "", "import.refused", { n: report.refused.length }), scroll);
   } else parts.push(el("p", "", "import.noneRefused"));
   body.replaceChildren(...parts);
   const go = $("import-go");
