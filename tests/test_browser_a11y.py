@@ -28,7 +28,11 @@ SIZES = [
     ("zoom200", {"width": 683, "height": 384}, {"device_scale_factor": 2}),
     ("360", {"width": 360, "height": 740}, {"has_touch": True, "is_mobile": True}),
 ]
-CSV = "Constat;Type;Thème;Colonne inconnue\nPas de foncier;faiblesse;Foncier;x\nUne licorne;licorne;;\n"
+CSV = (
+    "Constat;Type;Thème;Colonne inconnue\n"
+    "Pas de foncier;faiblesse;Foncier;x\n"
+    "Une licorne;licorne;;\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +52,9 @@ def everything(server: ServerProcess, title: str) -> dict[str, Any]:
     types = ["atout", "faiblesse", "opportunite", "menace"]
     ops: list[dict[str, Any]] = []
     for i in range(4):
+        statement = f"Développer l'emploi {i}"
         ops += [{"kind": "column.add", "id": f"c{i}", "title": f"Orientation {i + 1}"},
-                {"kind": "column.state", "id": f"c{i}", "statement": f"Développer l'emploi {i}"}]  # fmt: skip
+                {"kind": "column.state", "id": f"c{i}", "statement": statement}]  # fmt: skip
     for i in range(12):
         ops.append({"kind": "note.add", "id": f"n{i}", "text": f"Constat {i} du diagnostic",
                     "type": types[i % 4], "theme": "Emploi", "indicator": f"{i} %",
@@ -61,7 +66,8 @@ def everything(server: ServerProcess, title: str) -> dict[str, Any]:
         {"kind": "cap.set", "text": "Une économie qui accueille et relie."},
         {"kind": "meeting.set", "place": "Mairie", "date": "2025-03-14"},
         {"kind": "member.set", "id": "m1", "name": "Marie Dupont", "college": "elus"},
-        {"kind": "objection.add", "id": "x1", "column": "c0", "text": "Trop tôt", "by": "Marie Dupont"},
+        {"kind": "objection.add", "id": "x1", "column": "c0", "text": "Trop tôt",
+         "by": "Marie Dupont"},
         {"kind": "objection.add", "id": "x2", "column": "c1", "text": "Qui porte ?"},
         {"kind": "objection.answer", "id": "x2", "answer": "La CCI."},
         {"kind": "decision.set", "column": "c1", "decision": {
@@ -116,7 +122,9 @@ class Screens:
                 .slice(0, 5).map((e) => e.outerHTML.slice(0, 100))""",
             widths[1],
         )
-        assert widths[0] <= widths[1], f"{what} at {self.size}: {widths[0]} px in {widths[1]}: {wide}"
+        assert widths[0] <= widths[1], (
+            f"{what} at {self.size}: {widths[0]} px in {widths[1]}: {wide}"
+        )
         assert_accessible(page, f"{what} at {self.size}")
         self.checked.append(what)
         if self.size == "zoom200":
@@ -217,11 +225,52 @@ def test_every_screen_passes_axe_core(
     expect(record.locator("#record-body .record-hash")).to_be_visible()
     screens.check(record, "Official record")
 
-    for path, what in (("/accessibilite.html", "Accessibility statement"),
-                       ("/privacy.html", "Privacy notice"), ("/j/ZZZZZZ", "Unknown join code")):  # fmt: skip
+    statics = [("/accessibilite.html", "Accessibility statement"),
+               ("/privacy.html", "Privacy notice"), ("/j/ZZZZZZ", "Unknown join code")]  # fmt: skip
+    for path, what in statics:
         static = screens.open(server.base + path)
         expect(static.locator("h1").first).to_be_visible()
         screens.check(static, what)
     screens.pages[-1].errors.clear()  # the unknown code's page comes with its 404, as it must
     assert len(screens.checked) == 16
     screens.close()
+
+
+def test_at_400_percent_zoom_the_board_the_drawer_the_dialogs_and_the_record_reflow(
+    browser: Browser, server: ServerProcess, workshops: dict[str, dict[str, Any]]
+) -> None:
+    """At 400 % zoom of a 1366x768 window (341x192 CSS pixels) nothing scrolls sideways
+    and nothing is fixed over the page but the drawer and the dialogs, which scroll."""
+    screens = Screens(browser, "zoom400", {"width": 341, "height": 192}, device_scale_factor=4)
+    fac = screens.open(workshops["live"]["links"]["facilitator"], "Claire")
+    online(fac)
+    fixed = fac.evaluate(
+        """[...document.querySelectorAll("body *")].filter((e) => e.checkVisibility()
+            && ["fixed", "sticky"].includes(getComputedStyle(e).position)).map((e) => e.id)"""
+    )
+    assert fixed == [], f"fixed or sticky over the page at 400 %: {fixed}"
+    for what in ("Facilitator board", "Facilitator drawer", "Freeze dialog"):
+        if what == "Facilitator drawer":
+            open_drawer(fac)
+        if what == "Freeze dialog":
+            fac.locator("#panel-facilitator").evaluate("(d) => { d.open = true; }")
+            fac.click("#freeze")
+            expect(fac.locator("#confirm")).to_be_visible()
+            scrolls = fac.locator("#confirm").evaluate("(d) => d.scrollHeight > d.clientHeight")
+            assert scrolls, "a dialog taller than the window must scroll"
+        no_sideways(fac, what)
+        fac.screenshot(path=ARTIFACTS / f"zoom400-{what.lower().replace(' ', '-')}.png")
+    fac.keyboard.press("Escape")
+    record = screens.open(workshops["frozen"]["links"]["participant"], "Ana")
+    expect(record.locator("#record-body .record-hash")).to_be_attached()
+    no_sideways(record, "Official record")
+    record.screenshot(path=ARTIFACTS / "zoom400-official-record.png")
+    screens.close()
+
+
+def no_sideways(page: Page, what: str) -> None:
+    """The page never scrolls sideways."""
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{what} at 400 %: {widths[0]} px in {widths[1]}"

@@ -449,7 +449,9 @@ def test_facilitator_tools_import_lock_erase_rotate_reopen_and_delete(
     )
     expect(lock).to_have_attribute("aria-pressed", "true")  # a toggle: its state is said
     lock.click()
-    expect(lock).to_have_attribute("aria-pressed", "false")
+    expect(
+        column_menu(fac, "Revitaliser les centres-bourgs").get_by_role("button", name="Verrouiller")
+    ).to_have_attribute("aria-pressed", "false")
     assert target.count() == 1
     expect(column(zoe, "Revitaliser les centres-bourgs").locator(".composer")).to_be_visible()
     expect(obs.locator("#panel-facilitator")).to_be_hidden()

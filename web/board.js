@@ -9,7 +9,7 @@
 import { label, t } from "./i18n.js";
 import { AMBITIONS, COLOURS, liveColumns, liveNotes } from "./model.js";
 import { FINDING_FIELDS } from "./council.js";
-import { CONTENT_LANG, FINDING_MARKS, FINDING_TYPES, userText } from "./dom.js";
+import { CONTENT_LANG, FINDING_MARKS, FINDING_TYPES, nameIt, userText } from "./dom.js";
 import { enableDrag } from "./drag.js";
 import { announce, toast } from "./notice.js";
 import { newId } from "./store.js";
@@ -100,6 +100,32 @@ export class BoardView {
       if (li) this.setCurrent(li.closest("section.col").dataset.col, li);
     });
     document.addEventListener("keydown", (event) => this.undoDelete(event));
+    // the buttons a pointer brings up over a note's corner go away on Escape (and come
+    // back with the next visit of the pointer), so they never have to be lived with
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      const li = event.target.classList?.contains("note") ? event.target : this.root.querySelector(".note:hover");
+      li?.classList.add("quiet-actions");
+    });
+    root.addEventListener("mouseout", (event) => {
+      const li = event.target.closest?.(".note");
+      if (li && !li.contains(event.relatedTarget)) li.classList.remove("quiet-actions");
+    });
+    root.addEventListener("focusin", (event) => {
+      const li = event.target.closest?.(".note");
+      if (li && event.target !== li) li.classList.remove("quiet-actions"); // Tab to its buttons
+    });
+    root.addEventListener("focusout", (event) => event.target.closest?.(".note")?.classList.remove("quiet-actions"));
+    this.tip = el("p", "keys-tip");
+    this.tip.setAttribute("aria-hidden", "true"); // the notes' description says the same
+    this.tip.hidden = true;
+    document.body.append(this.tip);
+    const hideTip = () => { this.tip.hidden = true; };
+    root.addEventListener("focusin", (event) => this.showTip(event.target));
+    root.addEventListener("focusout", hideTip);
+    addEventListener("scroll", hideTip, { capture: true, passive: true });
+    addEventListener("resize", hideTip);
+    document.addEventListener("keydown", (event) => { if (event.key === "Escape") hideTip(); });
     this.lastDeleted = null;
     this.undo = null;
     let lastDrag = 0;
@@ -133,6 +159,20 @@ export class BoardView {
 
   applyFilter(entry) {
     entry.li.classList.toggle("filtered-out", Boolean(this.filter && !this.filter(entry.note)));
+  }
+
+  /** The keys of a note, in a tip beside the note the keyboard is on (never under a click). */
+  showTip(target) {
+    if (this.readOnly || !target.classList?.contains("note") || !target.matches(":focus-visible")) return;
+    this.tip.textContent = t("note.keysShort");
+    this.tip.hidden = false;
+    const note = target.getBoundingClientRect();
+    const width = Math.max(note.width, 220);
+    this.tip.style.width = `${width}px`; // CSSOM: the CSP allows it, a style attribute not
+    this.tip.style.left = `${Math.max(4, Math.min(note.left, innerWidth - width - 4))}px`;
+    const below = note.bottom + 4;
+    const height = this.tip.offsetHeight;
+    this.tip.style.top = `${below + height < innerHeight ? below : Math.max(4, note.top - height - 4)}px`;
   }
 
   /** Whether this reader may shape the orientations (add, rename, move, word, delete). */
@@ -454,13 +494,9 @@ export class BoardView {
       if (entry.title.textContent !== column.title) {
         entry.title.textContent = column.title;
         label(entry.caption, "note.newIn", { column: column.title }); // which column it goes to
-        const summary = entry.menu?.summary;
-        if (summary) {
-          summary.dataset.i18nLabel = "column.menu";
-          summary.dataset.i18nArgs = JSON.stringify({ column: column.title });
-          summary.setAttribute("aria-label", t("column.menu", { column: column.title }));
-          summary.title = summary.getAttribute("aria-label");
-        }
+        // the « + » under each orientation says which one it adds to
+        nameIt(entry.caption.parentNode.querySelector("button[type=submit]"), "note.addIn", { column: column.title });
+        if (entry.menu) nameIt(entry.menu.summary, "column.menu", { column: column.title });
       }
       if (!old || old.pos !== column.pos) columnsMoved = true;
     }

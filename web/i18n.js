@@ -636,6 +636,7 @@ const fr = {
   "announce.edited": "Constat modifié.",
   "announce.columnDeleted": "Orientation « {column} » supprimée ; ses constats retournent à classer.",
   "confirm.details": "Ce qui reste ouvert",
+  "note.addIn": "Ajouter le constat à « {column} »",
 };
 
 const en = {
@@ -1270,6 +1271,7 @@ const en = {
   "announce.edited": "Finding edited.",
   "announce.columnDeleted": "Orientation “{column}” deleted; its findings go back to sort.",
   "confirm.details": "What stays open",
+  "note.addIn": "Add the finding to “{column}”",
 };
 
 export const DICTIONARIES = { fr, en };

@@ -44,11 +44,7 @@ function start() {
   navigator.serviceWorker?.register("/sw.js").catch((error) => {
     console.warn("Atelier works without its offline copy:", error);
   });
-  showKeys();
-  $("lang").addEventListener("click", () => {
-    setLang(currentLang() === "fr" ? "en" : "fr");
-    showKeys();
-  });
+  $("lang").addEventListener("click", () => setLang(currentLang() === "fr" ? "en" : "fr"));
   closePopovers();
   const match = location.pathname.match(/^\/w\/([A-Za-z0-9_-]{1,64})\/?$/);
   if (match) {
@@ -57,11 +53,6 @@ function start() {
     openWorkshop(match[1]);
   }
   else startHome();
-}
-
-/** The keys of a note, shown inside the note that has the keyboard focus (style.css). */
-function showKeys() {
-  document.documentElement.style.setProperty("--keys", JSON.stringify(t("note.keysShort")));
 }
 
 /** A menu's items are reached with the arrows too (and Home, End), Tab still walking them. */
