@@ -22,6 +22,8 @@ from .test_browser import ARTIFACTS, PHONE, Watched, new_context, seed
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
+#: A QR code the server drew (the join screen's image holds an empty one until then).
+QR_DRAWN = re.compile(r"^data:image/svg\+xml;charset=utf-8,")
 WALL = {"width": 1920, "height": 1080}
 ORIENTATIONS = [
     ("Accueillir et soutenir les entreprises", "Une stratégie et des actions de développement "
@@ -311,6 +313,7 @@ def test_the_join_screen_projects_the_participant_link_and_never_the_facilitator
     # a short link to type from the back of the room, and its QR code
     short = screen.locator("#join-screen-link.short")
     expect(short).to_have_text(re.compile(r"^127\.0\.0\.1:\d+/j/[A-Z2-9]{6}$"))
+    expect(screen.locator("#join-screen-qr")).to_have_attribute("src", QR_DRAWN)
     expect(screen.locator("#join-screen-qr")).to_have_js_property("complete", True)
     landing = httpx.get(f"http://{short.inner_text()}", follow_redirects=False)
     assert landing.status_code == 303
@@ -503,6 +506,7 @@ def test_a_join_screen_on_another_machine_takes_only_the_participant_link(
     field.fill(room["links"]["participant"])
     field.press("Enter")
     # the server gave no short link (503 here): the whole link and its QR code
+    expect(screen.locator("#join-screen-qr")).to_have_attribute("src", QR_DRAWN)
     expect(screen.locator("#join-screen-qr")).to_have_js_property("complete", True)
     expect(screen.locator("#join-screen-link")).to_have_text(room["links"]["participant"])
     secret = room["links"]["facilitator"].split("#k=")[1]
