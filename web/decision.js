@@ -73,8 +73,11 @@ export class Debates {
   update(view, canShape) {
     const council = view.council;
     const columns = council ? liveColumns(view) : [];
-    const signature = [council, view.columns, canShape];
-    if (this.shown && this.shown.every((x, i) => x === signature[i])) return;
+    // columns and the council are replaced when they change, never mutated: compare them
+    // one by one (a draw for someone else's finding leaves these folds alone)
+    const signature = [council, canShape, ...columns];
+    const same = this.shown?.length === signature.length && this.shown.every((x, i) => x === signature[i]);
+    if (same) return;
     this.shown = signature;
     this.canShape = canShape;
     const objections = council ? [...council.objections.values()] : [];
@@ -417,6 +420,11 @@ export class Debates {
 
   fillDecision(part, column) {
     const decision = column.decision ?? null;
+    const colleges = this.view().council?.colleges;
+    if (part.shownDecision === decision && part.shownColleges === colleges && part.shownOnce) return;
+    part.shownOnce = true;
+    part.shownDecision = decision;
+    part.shownColleges = colleges;
     part.drop.hidden = !decision;
     part.said.replaceChildren(...this.describe(decision));
     if (part.form.dataset.dirty) return; // being written: the board's word waits

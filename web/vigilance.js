@@ -69,8 +69,9 @@ export class Vigilance {
 
   /** Orientation titles may change without a new frame: word the checks again then. */
   update(view) {
-    if (view.columns === this.titles) return;
-    this.titles = view.columns;
+    const titles = [...view.columns.values()].map((c) => `${c.id}\n${c.title}`).join("\n");
+    if (titles === this.titles) return;
+    this.titles = titles;
     this.show();
   }
 
