@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 JOIN_TIMEOUT = 15.0
 DRAG_INTERVAL = 0.05  # a drag is presence: coalesce it to 20 updates a second at most
 
+CLOSE_GRACE = 2.0  # seconds a close may wait on a client that reads nothing
 CLOSE_POLICY = 1008
 CLOSE_ERROR = 1011
 CLOSE_TRY_AGAIN = 1013
@@ -329,6 +330,11 @@ class _Session:
             frame = await self._receive()
             if frame is None:
                 return
+            if self.peer.closing.done():
+                # kicked (link replaced) or too slow: nothing more is handled, whatever
+                # was already on its way; the socket is closed (or dropped) meanwhile
+                await self._close_when_asked(self.peer)
+                return
             await self._handle(frame)
 
     async def _await_join(self) -> JoinMessage | None:
@@ -467,10 +473,15 @@ class _Session:
         await self.close(peer.close_code, peer.close_reason)
 
     async def close(self, code: int, reason: str) -> None:
-        """Close the socket once, whatever state it is in."""
-        if self.ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):  # it went away meanwhile
-                await self.ws.close(code, reason)
+        """Close the socket once, whatever state it is in; drop it if a client that reads
+        nothing holds the closing handshake back for longer than CLOSE_GRACE."""
+        if self.ws.application_state != WebSocketState.CONNECTED:
+            return
+        writer = frame_writer(self.ws.scope)
+        if writer is not None:  # the handshake's deadline: a peer that never answers is dropped
+            asyncio.get_running_loop().call_later(CLOSE_GRACE, writer.abort)
+        with contextlib.suppress(TimeoutError, RuntimeError, OSError):  # it went away meanwhile
+            await asyncio.wait_for(self.ws.close(code, reason), CLOSE_GRACE)
 
     async def leave(self) -> None:
         """Stop this socket's tasks and leave the room."""
