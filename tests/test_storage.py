@@ -159,3 +159,13 @@ async def test_without_redis_headroom_writes_are_refused_with_a_code(tmp_path: P
     finally:
         server.stop()
         redis_server.stop()
+
+
+def test_only_a_snapshot_the_facilitator_may_take_is_weighed() -> None:
+    """A participant's (or a frozen board's) snapshot.take is refused for what it is,
+    without the board being encoded to weigh it: tiny budget, yet `forbidden`."""
+    tiny = RoomLimits(snapshot_bytes=10)
+    replica = RoomReplica("w", limits=tiny)
+    op: Any = {"kind": "snapshot.take", "label": "x"}
+    replica.load(None, [Committed(1, OpRecord("ana", 1, op, "Ana", "participant", 1))])
+    assert replica.outcome(1).code == "forbidden"  # type: ignore[union-attr]

@@ -396,7 +396,11 @@ class RoomReplica:
         loading = self.state is State.LOADING
         actions: list[Action] = []
         try:
-            if record.op.get("kind") == "snapshot.take":
+            if (
+                record.op.get("kind") == "snapshot.take"
+                and record.role == Role.FACILITATOR
+                and self.board.frozen is None
+            ):  # only a snapshot the reducer would take is weighed (it encodes the board)
                 self._storage.allow(self.board, ctx)
             applied = apply(self.board, record.op, ctx)
         except RoomError as error:
