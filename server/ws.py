@@ -412,6 +412,11 @@ class _Session:
         except StorageFullError as full:  # refused, not lost: the client is told why
             self._send({"type": "reject", "cop": cop, "code": full.code, "message": str(full)})
             return
+        if not result.known:  # committed long ago; its outcome is no longer known
+            self._send({"type": "reject", "cop": cop, "code": "outcome_unknown",
+                        "message": "This change was sent long ago; the board shows what "
+                        "became of it."})  # fmt: skip
+            return
         if not result.duplicate:
             OPS_COMMITTED.inc()
         outcome = await self.hub.outcome(result.seq)

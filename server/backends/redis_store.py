@@ -9,9 +9,10 @@ power cut, ``always`` loses nothing acknowledged; see docs/deploy.md).
 
 Compaction: saving a checkpoint trims the log and the dedupe set up to ``keep`` ops
 behind it. The dedupe entries trimmed leave a per-client floor: a retry whose op id is
-at or below its client's floor, with no entry left, is answered as a duplicate with
-the floor's seq (client op ids grow, and a socket commits its ops in order, so such an
-op was committed long ago).
+at or below its client's floor, with no entry left, is answered as a duplicate whose
+seq is no longer known (``CommitResult.known`` False: client op ids grow, and a socket
+commits its ops in order, so such an op was committed long ago; the floor's seq is
+another op's, and its outcome must not be given for this one).
 """
 
 import logging
@@ -62,7 +63,7 @@ local floor = redis.call('HGET', KEYS[4], ARGV[1])
 if floor then
   local sep = string.find(floor, ':', 1, true)
   if tonumber(ARGV[2]) <= tonumber(string.sub(floor, 1, sep - 1)) then
-    return {tonumber(string.sub(floor, sep + 1)), 1}
+    return {tonumber(string.sub(floor, sep + 1)), 2}
   end
 end
 local seq = redis.call('INCR', KEYS[1])
@@ -310,7 +311,7 @@ class RedisStore:
                                          ops_channel(workshop_id)]  # fmt: skip
         seq, duplicate = await call(self._commit(keys=keys, args=args))
         await self._touch(workshop_id, record.at)
-        return CommitResult(seq=int(seq), duplicate=bool(duplicate))
+        return _result(seq, duplicate)
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
         """Commit ``records`` in order: one script run each, sent in one pipeline."""
@@ -326,7 +327,7 @@ class RedisStore:
                 await self._commit(keys=keys, args=args, client=pipe)  # queued, not sent
             replies = await call(pipe.execute())
         await self._touch(workshop_id, max(r.at for r in records))
-        return [CommitResult(seq=int(seq), duplicate=bool(dup)) for seq, dup in replies]
+        return [_result(seq, dup) for seq, dup in replies]
 
     def _commit_keys(self, workshop_id: str) -> list[str]:
         return [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
@@ -423,6 +424,11 @@ def _record_bytes(record: OpRecord) -> bytes:
     return orjson.dumps({"client": record.client, "cop": record.cop, "op": record.op,
                          "author": record.author, "role": record.role,
                          "at": record.at})  # fmt: skip
+
+
+def _result(seq: Any, found: Any) -> CommitResult:
+    """The commit script's answer: 0 new, 1 a retry, 2 a retry answered from the floor."""
+    return CommitResult(seq=int(seq), duplicate=int(found) != 0, known=int(found) != 2)
 
 
 async def call(pending: Awaitable[T]) -> T:

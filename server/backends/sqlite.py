@@ -348,7 +348,7 @@ class SqliteStore:
             (workshop_id, record.client, record.cop),
         ).fetchone()
         if floor is not None:
-            return CommitResult(seq=floor[0], duplicate=True)
+            return CommitResult(seq=floor[0], duplicate=True, known=False)
         if workshop_id not in self._heads:
             # a restored or compacted workshop: its checkpoint's seq is the floor
             head = db.execute(
