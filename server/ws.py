@@ -279,8 +279,9 @@ async def serve_socket(
 class _Session:
     """The state of one socket's conversation."""
 
-    __slots__ = ("bad_frames", "bucket", "client", "hub", "last_drag", "peer", "registry",
-                 "settings", "store", "watchdog", "workshop_id", "ws")  # fmt: skip
+    __slots__ = ("bad_frames", "bucket", "client", "drag_due", "drag_latest", "drag_task",
+                 "hub", "last_drag", "peer", "registry", "settings", "store", "watchdog",
+                 "workshop_id", "ws")  # fmt: skip
 
     def __init__(
         self, ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings
@@ -295,6 +296,9 @@ class _Session:
         self.client = ""
         self.bad_frames = 0
         self.last_drag = 0.0
+        self.drag_due: asyncio.TimerHandle | None = None  # the latest drag, sent when due
+        self.drag_latest: str | None = None
+        self.drag_task: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(settings.ops_per_second, settings.ops_burst)
         self.watchdog: asyncio.Task[None] | None = None
         CONNECTIONS.inc()  # and dec() in leave(), which serve_socket always calls
@@ -385,12 +389,33 @@ class _Session:
             await self._throttle()
             await self._op(message)
         elif message["type"] == "drag":
-            now = time.monotonic()
-            if now - self.last_drag >= DRAG_INTERVAL or message["note"] is None:
-                self.last_drag = now
-                await self.hub.drag(self.peer, message["note"])
+            await self._drag(message["note"])
         else:
             await self._bad_frame(ProtocolError("already_joined", "This socket has joined."))
+
+    async def _drag(self, note: str | None) -> None:
+        """Relay who holds which note: presence, so at most 20 a second per socket (letting
+        go included), never from an observer, and only of a note the board has."""
+        assert self.peer is not None and self.hub is not None
+        if self.peer.role == Role.OBSERVER:
+            await self._bad_frame(ProtocolError("forbidden", "Observers can watch but not edit."))
+            return
+        if note is not None and note not in self.hub.board.notes:
+            return
+        wait = self.last_drag + DRAG_INTERVAL - time.monotonic()
+        if wait > 0:  # too soon: only the latest state goes out, once the interval is over
+            if self.drag_due is None:
+                self.drag_due = asyncio.get_running_loop().call_later(wait, self._drag_later)
+            self.drag_latest = note
+            return
+        self.last_drag = time.monotonic()
+        await self.hub.drag(self.peer, note)
+
+    def _drag_later(self) -> None:
+        self.drag_due = None
+        if self.hub is not None and self.peer is not None and not self.peer.closing.done():
+            self.last_drag = time.monotonic()
+            self.drag_task = asyncio.create_task(self.hub.drag(self.peer, self.drag_latest))
 
     async def _op(self, message: OpMessage) -> None:
         assert self.peer is not None and self.hub is not None
@@ -491,6 +516,8 @@ class _Session:
     async def leave(self) -> None:
         """Stop this socket's tasks and leave the room."""
         CONNECTIONS.dec()
+        if self.drag_due is not None:
+            self.drag_due.cancel()
         if self.watchdog is not None:
             self.watchdog.cancel()
         if self.peer is not None:
