@@ -21,6 +21,7 @@ from atelier.backends.memory import MemoryBus
 from atelier.backends.redis_bus import RedisBus
 from atelier.backends.redis_store import RedisStore
 from atelier.backends.sqlite import SqliteStore
+from atelier.records import name_digest
 from atelier.rooms.hub import OutcomeTimeoutError, RoomHub
 from atelier.rooms.model import Board
 from atelier.rooms.reducer import Context, apply
@@ -428,3 +429,41 @@ async def test_a_hub_waits_for_an_outcome_with_a_deadline_and_retries_the_log(
         await bus.close()
         await store.close()
         await other.close()
+
+
+@pytest.mark.redis
+async def test_erasing_a_name_on_redis_loses_no_op_committed_meanwhile(
+    redis_server: RedisProcess,
+) -> None:
+    """The log is rewritten without the name while ops keep landing: the rewrite ends (a
+    busy room cannot make it start over for ever), every op committed meanwhile is still
+    in the log, and a checkpoint saved meanwhile is not replaced by an older state."""
+    store = RedisStore(redis_server.url)
+    await store.start()
+    try:
+        ana = [OpRecord("ana", cop, {"kind": "note.add", "id": f"a{cop}", "text": "x"}, "Ana",
+                        "participant", 1) for cop in range(1, 2001)]  # fmt: skip
+        await store.commit_many("w", ana)
+        stop = asyncio.Event()
+
+        async def busy() -> int:
+            cop = 0
+            while not stop.is_set():
+                cop += 1
+                await store.commit("w", record("bob", cop))
+                if cop == 5:
+                    await store.save_checkpoint("w", 2005, {"seq": 2005, "notes": []})
+            return cop
+
+        writing = asyncio.create_task(busy())
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(store.scrub_author("w", name_digest("Ana"), "Anonyme"), 30)
+        stop.set()
+        bob_ops = await writing
+        log = await store.read_since("w", 0)
+        assert [c.seq for c in log] == list(range(1, 2001 + bob_ops))  # nothing lost
+        assert {c.record.author for c in log if c.record.client == "ana"} == {"Anonyme"}
+        checkpoint = await store.load_checkpoint("w")
+        assert checkpoint is not None and checkpoint[0] == checkpoint[1]["seq"] == 2005
+    finally:
+        await store.close()
