@@ -446,8 +446,9 @@ class _Session:
             OPS_COMMITTED.inc()
         outcome = await self.hub.outcome(result.seq)
         if outcome.applied and message["op"]["kind"] == "participant.erase":
-            # the board is re-signed by every replica; storage is rewritten here, once
-            await self.store.scrub_author(self.workshop_id, message["op"]["digest"], ANONYMISED)
+            # the board is re-signed by every replica; storage is rewritten here, once,
+            # in the background (it may take a while; this socket goes on meanwhile)
+            self.hub.scrub_later(message["op"]["digest"], ANONYMISED)
         if outcome.code is None:
             self._send({"type": "ack", "cop": cop, "seq": result.seq})
         else:

@@ -51,6 +51,9 @@ LINGER_ENOUGH = 32
 #: The weight of the newest gap between two commits in their moving average.
 GAP_WEIGHT = 0.1
 
+#: Rows an erasure rewrites per transaction (then other rooms' commits get their turn).
+SCRUB_BATCH = 200
+
 #: A room's last activity (for the retention setting) is written at most this often, ms.
 TOUCH_EVERY = 60_000
 
@@ -163,28 +166,40 @@ class SqliteStore:
             self._touched.pop(workshop_id, None)
 
     async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
-        await self._run(functools.partial(self._scrub, workshop_id, digest, replacement))
+        """Rewrite the rows holding the pseudonym, a few at a time: each batch is a short
+        transaction of its own, so the commits of every other room go on in between."""
+        for table, column, key in _SCRUBBED:
+            keys = await self._run(functools.partial(self._row_keys, table, key, workshop_id))
+            for start in range(0, len(keys), SCRUB_BATCH):
+                rows = (table, column, key, workshop_id, keys[start : start + SCRUB_BATCH])
+                await self._run(functools.partial(self._scrub_rows, *rows, digest, replacement))
 
-    def _scrub(self, workshop_id: str, digest: str, replacement: str) -> None:
+    def _row_keys(self, table: str, key: str, workshop_id: str) -> list[Any]:
+        query = f"SELECT {key} FROM {table} WHERE workshop = ?"  # noqa: S608
+        return [row[0] for row in self._conn().execute(query, (workshop_id,))]
+
+    def _scrub_rows(self, table: str, column: str, key: str, workshop_id: str,
+                    keys: list[Any], digest: str, replacement: str) -> None:  # fmt: skip
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for table, column, key in _SCRUBBED:
-                rows = db.execute(
-                    f"SELECT {key}, {column} FROM {table} WHERE workshop = ?",  # noqa: S608
-                    (workshop_id,),
-                ).fetchall()
-                for row_key, blob in rows:
-                    before = orjson.loads(blob)
-                    after = scrub(before, digest, replacement)
-                    if after != before:
-                        if table == "snapshots":
-                            after = rehash(after)
-                        db.execute(
-                            f"UPDATE {table} SET {column} = ? "  # noqa: S608
-                            f"WHERE workshop = ? AND {key} = ?",
-                            (orjson.dumps(after), workshop_id, row_key),
-                        )
+            for row_key in keys:
+                row = db.execute(
+                    f"SELECT {column} FROM {table} WHERE workshop = ? AND {key} = ?",  # noqa: S608
+                    (workshop_id, row_key),
+                ).fetchone()
+                if row is None:
+                    continue  # compacted or deleted meanwhile
+                before = orjson.loads(row[0])
+                after = scrub(before, digest, replacement)
+                if after != before:
+                    if table == "snapshots":
+                        after = rehash(after)
+                    db.execute(
+                        f"UPDATE {table} SET {column} = ? "  # noqa: S608
+                        f"WHERE workshop = ? AND {key} = ?",
+                        (orjson.dumps(after), workshop_id, row_key),
+                    )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -109,6 +109,7 @@ class RoomHub:
         self._saving: dict[int, asyncio.Task[None]] = {}  # seq -> its snapshot being stored
         self._filling: asyncio.Task[None] | None = None
         self._fill_again = False  # the replica asked for a fill while one was under way
+        self._scrubbing = asyncio.Lock()  # erasures rewrite storage one at a time
         self._gap_closed: asyncio.Future[None] | None = None  # a fill waits for the doorbell
         self._tasks: set[asyncio.Task[Any]] = set()
         self._roster = Roster()
@@ -239,6 +240,20 @@ class RoomHub:
         self.replica.leave(peer.sid)
         if self.peers.pop(peer.sid, None) is not None:
             await self._announce()
+
+    def scrub_later(self, digest: str, replacement: str) -> None:
+        """Rewrite an erased pseudonym out of storage, in the background, one erasure at a
+        time per room (it rereads and rewrites every row of the workshop)."""
+
+        async def scrub() -> None:
+            async with self._scrubbing:
+                try:
+                    await self._store.scrub_author(self.workshop_id, digest, replacement)
+                except BackendError as error:  # the next erasure of the name scrubs again
+                    log.error("room %s: an erased name is still in storage: %s",
+                              self.workshop_id, error)  # fmt: skip
+
+        self._spawn(scrub())
 
     async def drag(self, peer: Peer, note: str | None) -> None:
         """Tell the room (every process) which note this peer holds, if any."""
