@@ -410,7 +410,8 @@ class RedisStore:
         if raw is None:
             return None
         data = orjson.loads(raw)
-        return JoinLink(str(data["workshop"]), str(data["secret"]), int(data["expires"]))
+        link = JoinLink(str(data["workshop"]), str(data["secret"]), int(data["expires"]))
+        return link if link.expires > time.time() * 1000 else None  # a key restored late
 
     async def find_join_code(self, workshop_id: str) -> tuple[str, JoinLink] | None:
         """The room's latest join code, if it still lasts."""
