@@ -142,8 +142,8 @@ async def test_snapshots_are_immutable_and_ordered(backend: Store) -> None:
 
 async def test_workshop_metadata_round_trips(backend: Store) -> None:
     """A stored workshop reads back equal; an unknown id reads as None."""
-    await backend.create_workshop(meta("w"))
-    assert await backend.get_workshop("w") == meta("w")
+    await backend.create_workshop(meta("new"))
+    assert await backend.get_workshop("new") == meta("new")
     assert await backend.get_workshop("unknown") is None
     assert await backend.ready()
 
@@ -238,6 +238,7 @@ async def test_compaction_trims_log_and_dedupe(tmp_path: Path, kind: str) -> Non
     )
     await backend.start()
     try:
+        await backend.create_workshop(meta("w"))
         for cop in range(1, 21):
             await backend.commit("w", record("a", cop))
         await backend.commit("w", record("b", 1))  # seq 21
@@ -375,6 +376,7 @@ async def test_an_unexpected_fault_in_a_group_commit_fails_its_waiters(tmp_path:
     BackendError (not left pending for ever), and the store keeps working after it."""
     store = _BrokenSqliteStore(tmp_path / "data")
     await store.start()
+    await store.create_workshop(meta("w"))
     try:
         boom = OpRecord("c", 1, {"kind": "note.add", "id": "b", "text": "boom"}, "Ana",
                         "participant", 1)  # fmt: skip
@@ -395,6 +397,7 @@ def test_the_data_directory_and_database_are_private(tmp_path: Path) -> None:
     async def run() -> None:
         store = SqliteStore(tmp_path / "data")
         await store.start()
+        await store.create_workshop(meta("w"))
         await store.commit("w", record("a", 1))
         await store.close()
 
@@ -467,3 +470,15 @@ async def test_erasing_a_name_on_redis_loses_no_op_committed_meanwhile(
         assert checkpoint is not None and checkpoint[0] == checkpoint[1]["seq"] == 2005
     finally:
         await store.close()
+
+
+async def test_ops_of_a_workshop_deleted_meanwhile_leave_nothing_behind(backend: Store) -> None:
+    """An op that reaches the store after its workshop was deleted is refused: no orphan
+    in the log (a workshop imported again under that id would replay it)."""
+    await backend.commit("w", record("a", 1))
+    await backend.delete_workshop("w")
+    if isinstance(backend, SqliteStore):
+        with pytest.raises(BackendError):
+            await backend.commit("w", record("a", 2))
+        assert await backend.read_since("w", 0) == []
+    assert "w" not in [w for w, _ in await backend.list_workshops()]

@@ -3,6 +3,7 @@
 import asyncio
 from pathlib import Path
 
+from atelier.backends.base import WorkshopMeta
 from atelier.backends.memory import MemoryBus
 from atelier.backends.sqlite import SqliteStore
 from atelier.records import Committed, OpRecord
@@ -23,6 +24,7 @@ async def test_a_gap_left_by_a_reload_is_filled_later(tmp_path: Path) -> None:
     mine, elsewhere = SqliteStore(tmp_path, keep=2), SqliteStore(tmp_path, keep=2)
     await mine.start()
     await elsewhere.start()
+    await elsewhere.create_workshop(WorkshopMeta("w", "Atelier", "", 1, {}))
     hub = RoomHub("w", mine, MemoryBus(), "node-1", outcome_timeout=5.0)
     await hub.open()
     try:

@@ -329,7 +329,8 @@ class RedisStore:
         if at - self._touched.get(workshop_id, 0) < 60_000:
             return
         self._touched[workshop_id] = at
-        await call(self._redis.zadd(WORKSHOPS, {workshop_id: at}, gt=True))
+        # xx: an op landing just after its workshop was deleted must not list it again
+        await call(self._redis.zadd(WORKSHOPS, {workshop_id: at}, gt=True, xx=True))
 
     # -- the log ---------------------------------------------------------------------
 

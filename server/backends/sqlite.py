@@ -318,20 +318,33 @@ class SqliteStore:
                             item.future.set_exception(BackendError(f"commit failed: {exc}"))
                     continue
                 for item, result in zip(batch, results, strict=True):
-                    if not item.future.done():
+                    if item.future.done():
+                        continue
+                    if result is None:  # deleted while its ops were on their way
+                        item.future.set_exception(BackendError("this workshop was deleted"))
+                    else:
                         item.future.set_result(result)
         finally:
             self._flushing = None
 
-    def _write_batch(self, batch: list[_Pending]) -> list[list[CommitResult]]:
-        """Write a batch in one transaction; its COMMIT is the one fsync it waits for."""
+    def _write_batch(self, batch: list[_Pending]) -> list[list[CommitResult] | None]:
+        """Write a batch in one transaction; its COMMIT is the one fsync it waits for.
+        A workshop deleted meanwhile gets None: its ops leave no orphan rows behind."""
         db = self._conn()
-        results: list[list[CommitResult]] = []
+        results: list[list[CommitResult] | None] = []
         db.execute("BEGIN IMMEDIATE")
         try:
             touched: dict[str, int] = {}
+            alive: dict[str, bool] = {}
             for item in batch:
-                results.append([self._write_one(db, item.workshop_id, r) for r in item.records])
+                workshop = item.workshop_id
+                if workshop not in alive:
+                    query = "SELECT 1 FROM workshops WHERE id = ?"
+                    alive[workshop] = db.execute(query, (workshop,)).fetchone() is not None
+                if not alive[workshop]:
+                    results.append(None)
+                    continue
+                results.append([self._write_one(db, workshop, r) for r in item.records])
                 last = max(r.at for r in item.records) if item.records else 0
                 if last - self._touched.get(item.workshop_id, 0) >= TOUCH_EVERY:
                     touched[item.workshop_id] = max(touched.get(item.workshop_id, 0), last)
