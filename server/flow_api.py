@@ -17,12 +17,11 @@ import orjson
 from .backends.base import BackendError, Store, WorkshopMeta
 from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
-from .heavy import export_file, plan_csv_import, read_board_export
+from .heavy import export_file, plan_csv_import, read_board_export, snapshot_view
 from .rooms.diff import diff
-from .rooms.model import PHASES, Board, Viewer, erase_names
+from .rooms.model import PHASES, Board, Viewer
 from .rooms.ops import MAX_NOTE_TEXT, RoomLimits
 from .rooms.record import RECORD_ID
-from .rooms.reducer import ANONYMISED
 from .rooms.registry import RoomRegistry
 from .workers import WorkerPool
 
@@ -118,26 +117,27 @@ class FlowApi:
     async def _source(
         self, workshop_id: str, role: str, source: str | None
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None] | None:
-        """(view, source summary, record or None) of the board now, a snapshot or the record."""
+        """(view, source summary, record or None) of the board now, a snapshot or the record.
+
+        A stored snapshot's view is built in the worker pool (it may be a 5,000-note
+        board); the board now is this process's replica's view, built once.
+        """
         viewer = Viewer(role)
-        if source in (None, "", "now"):
-            board = await self._board(workshop_id)
-            summary = {"kind": "board", "seq": board.seq, "at": int(time.time() * 1000)}
-            return board.to_dict(viewer=viewer), summary, None
+        hub = await self.registry.acquire(workshop_id)
+        try:
+            if source in (None, "", "now"):
+                summary = {"kind": "board", "seq": hub.board.seq, "at": int(time.time() * 1000)}
+                return hub.board.to_dict(viewer=viewer), summary, None
+            erased = sorted(hub.board.erased)
+        finally:
+            self.registry.release(workshop_id)
         assert source is not None
         if not _SNAPSHOT_ID.fullmatch(source):
             return None
         body = await self.backend.get_snapshot(workshop_id, source)
         if body is None:
             return None
-        erased = (await self._board(workshop_id)).erased
-        if erased:  # names erased since: the stored copy is immutable, what is served is not
-            body = erase_names(body, erased, ANONYMISED)
-        summary = {k: body[k] for k in ("id", "seq", "phase", "label", "at", "by", "hash")}
-        if source == RECORD_ID:  # already the public view: a frozen board hides nothing
-            return body["state"], {"kind": "record", **summary}, body["record"]
-        view = Board.from_dict(body["state"]).to_dict(viewer=viewer)
-        return view, {"kind": "snapshot", **summary}, None
+        return await self.workers.run(workshop_id, snapshot_view, body, role, erased)
 
     async def snapshots(self, workshop_id: str) -> Reply:
         """Every snapshot's summary (and the record's, once frozen), oldest first."""
@@ -160,7 +160,8 @@ class FlowApi:
         new = await self._source(workshop_id, role, after)
         if old is None or new is None:
             return _error(404, "not_found", "No such snapshot in this workshop.")
-        return _json({"before": old[1], "after": new[1], **diff(old[0], new[0])})
+        changes = await self.workers.run(workshop_id, diff, old[0], new[0])
+        return _json({"before": old[1], "after": new[1], **changes})
 
     async def export(
         self, meta: WorkshopMeta, role: str, fmt: str, source: str | None, base_url: str

@@ -10,10 +10,12 @@ from typing import Any
 
 from .exports import FORMATS, Document
 from .imports import BoardImportError, CsvImportError, board_from_export, plan_csv
-from .rooms.model import Board
+from .rooms.model import Board, Viewer, erase_names
 from .rooms.ops import RoomLimits
+from .rooms.record import RECORD_ID
+from .rooms.reducer import ANONYMISED
 
-__all__ = ["export_file", "plan_csv_import", "read_board_export"]
+__all__ = ["export_file", "plan_csv_import", "read_board_export", "snapshot_view"]
 
 
 def export_file(fmt: str, doc: Document) -> bytes:
@@ -40,3 +42,20 @@ def read_board_export(
         return board_from_export(data, limits=limits, max_text=max_text), None
     except BoardImportError as error:
         return None, str(error)
+
+
+def snapshot_view(
+    body: dict[str, Any], role: str, erased: list[str]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """(view for ``role``, summary, record or None) of a stored snapshot or the record.
+
+    Names erased since it was stored read anonymously (``erased``: their digests): the
+    stored copy is immutable, what is served is not.
+    """
+    if erased:
+        body = erase_names(body, set(erased), ANONYMISED)
+    summary = {k: body[k] for k in ("id", "seq", "phase", "label", "at", "by", "hash")}
+    if body["id"] == RECORD_ID:  # already the public view: a frozen board hides nothing
+        return body["state"], {"kind": "record", **summary}, body["record"]
+    view = Board.from_dict(body["state"]).to_dict(viewer=Viewer(role))
+    return view, {"kind": "snapshot", **summary}, None

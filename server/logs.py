@@ -42,7 +42,7 @@ SOCKET_ID: ContextVar[str] = ContextVar("atelier_socket_id", default="")
 
 # A link's fragment, a bearer header, a JSON "token" field: what follows is a secret.
 _SECRET = re.compile(
-    r"""(?P<lead>\#k=|[Bb]earer\s+|["']?token["']?\s*[:=]\s*["']?)(?P<secret>[A-Za-z0-9_\-.~+/=]{6,})"""
+    r"""(?P<lead>\#k=|/j/|[Bb]earer\s+|["']?token["']?\s*[:=]\s*["']?)(?P<secret>[A-Za-z0-9_\-.~+/=]{6,})"""
 )
 _REDACTED = "[redacted]"
 
@@ -124,7 +124,8 @@ class JsonFormatter(logging.Formatter):
             line["socket_id"] = socket_id
         extra = getattr(record, "fields", None)  # log.info(..., extra={"fields": {...}})
         if isinstance(extra, dict):
-            line.update({k: v for k, v in extra.items() if k not in line})
+            line.update({k: redact(v) if isinstance(v, str) else v
+                         for k, v in extra.items() if k not in line})  # fmt: skip
         return orjson.dumps(line, default=str).decode()
 
 

@@ -54,7 +54,9 @@ def valid_timezone(name: str) -> bool:
 def _documents(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     op["id"] = identifier(data, "id")
     codes = data.get("documents", [])
-    if not isinstance(codes, list) or any(c not in DOCUMENTS for c in codes):
+    if not isinstance(codes, list) or any(
+        not isinstance(c, str) or c not in DOCUMENTS for c in codes
+    ):
         raise ProtocolError(
             "bad_field", f"'documents' must be a list drawn from {', '.join(DOCUMENTS)}."
         )
@@ -124,9 +126,9 @@ def _decision(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     if not isinstance(wanted, dict):
         raise ProtocolError("bad_field", "'decision' must be an object or null.")
     outcome, method = wanted.get("outcome"), wanted.get("method")
-    if outcome not in OUTCOMES:
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
         raise ProtocolError("bad_field", f"'outcome' must be one of {', '.join(OUTCOMES)}.")
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ProtocolError("bad_field", f"'method' must be one of {', '.join(METHODS)}.")
     tally = wanted.get("tally") or []
     if tally and method != "vote":
@@ -150,7 +152,7 @@ def _decision(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
 
 def _answer(data: dict[str, Any], op: dict[str, Any], max_text: int) -> None:
     point = data.get("point")
-    if point not in VIGILANCE_POINTS:
+    if not isinstance(point, str) or point not in VIGILANCE_POINTS:
         raise ProtocolError("bad_field", f"'point' must be one of {', '.join(VIGILANCE_POINTS)}.")
     op.update(point=point, text=text(data, "text", MAX_STATEMENT).strip())
 

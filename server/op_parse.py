@@ -200,12 +200,14 @@ def _participant_erase(data: dict[str, Any], op: dict[str, Any], max_text: int) 
 def _note_style(data: dict[str, Any], into: dict[str, Any]) -> None:
     if "colour" in data:
         colour = data["colour"]
-        if colour not in COLOURS:
+        if not isinstance(colour, str) or colour not in COLOURS:
             raise ProtocolError("bad_field", f"'colour' must be one of {', '.join(COLOURS)}.")
         into["colour"] = colour
     if "ambitions" in data:
         tags = data["ambitions"]
-        if not isinstance(tags, list) or any(t not in AMBITIONS for t in tags):
+        if not isinstance(tags, list) or any(
+            not isinstance(t, str) or t not in AMBITIONS for t in tags
+        ):
             raise ProtocolError(
                 "bad_field", f"'ambitions' must be a list drawn from {', '.join(AMBITIONS)}."
             )
@@ -219,7 +221,7 @@ def _finding(data: dict[str, Any], into: dict[str, Any]) -> None:
     """A finding's type, theme, source and indicator, when sent ('' or null clears)."""
     if "type" in data:
         kind = data["type"] or ""
-        if kind and kind not in NOTE_TYPES:
+        if kind and (not isinstance(kind, str) or kind not in NOTE_TYPES):
             raise ProtocolError("bad_field", f"'type' must be one of {', '.join(NOTE_TYPES)}.")
         into["type"] = kind
     for key, limit in _FINDING_LIMITS.items():

@@ -62,10 +62,16 @@ class Committed:
 
 @dataclass(frozen=True, slots=True)
 class CommitResult:
-    """The seq an op got; ``duplicate`` when it had been committed before (a retry)."""
+    """The seq an op got; ``duplicate`` when it had been committed before (a retry).
+
+    ``known`` is False for a retry of an op so old that its log entry was compacted
+    away: it was committed, but at which seq is no longer known (``seq`` is then only
+    the seq of a later op of the same client, not this op's).
+    """
 
     seq: int
     duplicate: bool
+    known: bool = True
 
 
 def content_hash(state: dict[str, Any]) -> str:

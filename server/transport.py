@@ -61,6 +61,10 @@ class FrameWriter(Protocol):
     async def wait_writable(self) -> None:
         """Return once the transport takes writes again (at once if it does now)."""
 
+    def abort(self) -> None:
+        """Drop the connection now, unsent bytes and all (a socket that reads nothing
+        would otherwise hold its closing handshake until the ping times out)."""
+
 
 def frame_writer(scope: Mapping[str, Any]) -> FrameWriter | None:
     """The socket's frame writer, if the server offers the extension."""
@@ -179,3 +183,7 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
         """See :meth:`FrameWriter.wait_writable`."""
         if self._paused:
             await self.writable.wait()
+
+    def abort(self) -> None:
+        """See :meth:`FrameWriter.abort`."""
+        self.transport.abort()

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 JOIN_TIMEOUT = 15.0
 DRAG_INTERVAL = 0.05  # a drag is presence: coalesce it to 20 updates a second at most
 
+CLOSE_GRACE = 2.0  # seconds a close may wait on a client that reads nothing
 CLOSE_POLICY = 1008
 CLOSE_ERROR = 1011
 CLOSE_TRY_AGAIN = 1013
@@ -278,8 +279,9 @@ async def serve_socket(
 class _Session:
     """The state of one socket's conversation."""
 
-    __slots__ = ("bad_frames", "bucket", "client", "hub", "last_drag", "peer", "registry",
-                 "settings", "store", "watchdog", "workshop_id", "ws")  # fmt: skip
+    __slots__ = ("bad_frames", "bucket", "client", "drag_due", "drag_latest", "drag_task",
+                 "hub", "last_drag", "peer", "registry", "settings", "store", "watchdog",
+                 "workshop_id", "ws")  # fmt: skip
 
     def __init__(
         self, ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings
@@ -294,6 +296,9 @@ class _Session:
         self.client = ""
         self.bad_frames = 0
         self.last_drag = 0.0
+        self.drag_due: asyncio.TimerHandle | None = None  # the latest drag, sent when due
+        self.drag_latest: str | None = None
+        self.drag_task: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(settings.ops_per_second, settings.ops_burst)
         self.watchdog: asyncio.Task[None] | None = None
         CONNECTIONS.inc()  # and dec() in leave(), which serve_socket always calls
@@ -328,6 +333,11 @@ class _Session:
         while True:
             frame = await self._receive()
             if frame is None:
+                return
+            if self.peer.closing.done():
+                # kicked (link replaced) or too slow: nothing more is handled, whatever
+                # was already on its way; the socket is closed (or dropped) meanwhile
+                await self._close_when_asked(self.peer)
                 return
             await self._handle(frame)
 
@@ -379,12 +389,33 @@ class _Session:
             await self._throttle()
             await self._op(message)
         elif message["type"] == "drag":
-            now = time.monotonic()
-            if now - self.last_drag >= DRAG_INTERVAL or message["note"] is None:
-                self.last_drag = now
-                await self.hub.drag(self.peer, message["note"])
+            await self._drag(message["note"])
         else:
             await self._bad_frame(ProtocolError("already_joined", "This socket has joined."))
+
+    async def _drag(self, note: str | None) -> None:
+        """Relay who holds which note: presence, so at most 20 a second per socket (letting
+        go included), never from an observer, and only of a note the board has."""
+        assert self.peer is not None and self.hub is not None
+        if self.peer.role == Role.OBSERVER:
+            await self._bad_frame(ProtocolError("forbidden", "Observers can watch but not edit."))
+            return
+        if note is not None and note not in self.hub.board.notes:
+            return
+        wait = self.last_drag + DRAG_INTERVAL - time.monotonic()
+        if wait > 0:  # too soon: only the latest state goes out, once the interval is over
+            if self.drag_due is None:
+                self.drag_due = asyncio.get_running_loop().call_later(wait, self._drag_later)
+            self.drag_latest = note
+            return
+        self.last_drag = time.monotonic()
+        await self.hub.drag(self.peer, note)
+
+    def _drag_later(self) -> None:
+        self.drag_due = None
+        if self.hub is not None and self.peer is not None and not self.peer.closing.done():
+            self.last_drag = time.monotonic()
+            self.drag_task = asyncio.create_task(self.hub.drag(self.peer, self.drag_latest))
 
     async def _op(self, message: OpMessage) -> None:
         assert self.peer is not None and self.hub is not None
@@ -406,12 +437,18 @@ class _Session:
         except StorageFullError as full:  # refused, not lost: the client is told why
             self._send({"type": "reject", "cop": cop, "code": full.code, "message": str(full)})
             return
+        if not result.known:  # committed long ago; its outcome is no longer known
+            self._send({"type": "reject", "cop": cop, "code": "outcome_unknown",
+                        "message": "This change was sent long ago; the board shows what "
+                        "became of it."})  # fmt: skip
+            return
         if not result.duplicate:
             OPS_COMMITTED.inc()
         outcome = await self.hub.outcome(result.seq)
         if outcome.applied and message["op"]["kind"] == "participant.erase":
-            # the board is re-signed by every replica; storage is rewritten here, once
-            await self.store.scrub_author(self.workshop_id, message["op"]["digest"], ANONYMISED)
+            # the board is re-signed by every replica; storage is rewritten here, once,
+            # in the background (it may take a while; this socket goes on meanwhile)
+            self.hub.scrub_later(message["op"]["digest"], ANONYMISED)
         if outcome.code is None:
             self._send({"type": "ack", "cop": cop, "seq": result.seq})
         else:
@@ -467,14 +504,21 @@ class _Session:
         await self.close(peer.close_code, peer.close_reason)
 
     async def close(self, code: int, reason: str) -> None:
-        """Close the socket once, whatever state it is in."""
-        if self.ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):  # it went away meanwhile
-                await self.ws.close(code, reason)
+        """Close the socket once, whatever state it is in; drop it if a client that reads
+        nothing holds the closing handshake back for longer than CLOSE_GRACE."""
+        if self.ws.application_state != WebSocketState.CONNECTED:
+            return
+        writer = frame_writer(self.ws.scope)
+        if writer is not None:  # the handshake's deadline: a peer that never answers is dropped
+            asyncio.get_running_loop().call_later(CLOSE_GRACE, writer.abort)
+        with contextlib.suppress(TimeoutError, RuntimeError, OSError):  # it went away meanwhile
+            await asyncio.wait_for(self.ws.close(code, reason), CLOSE_GRACE)
 
     async def leave(self) -> None:
         """Stop this socket's tasks and leave the room."""
         CONNECTIONS.dec()
+        if self.drag_due is not None:
+            self.drag_due.cancel()
         if self.watchdog is not None:
             self.watchdog.cancel()
         if self.peer is not None:

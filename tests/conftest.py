@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from atelier.backends.base import Store
+from atelier.backends.base import Store, WorkshopMeta
 from atelier.backends.redis_store import RedisStore
 from atelier.backends.sqlite import SqliteStore
 from playwright.sync_api import Browser, sync_playwright
@@ -46,7 +46,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """Each store, started fresh: SQLite in a temp dir, or a redis-server of our own."""
+    """Each store, started fresh: SQLite in a temp dir, or a redis-server of our own, with
+    the workshops the contract tests commit to (a store refuses ops of no workshop)."""
     made: Store
     if request.param == "sqlite":
         made = SqliteStore(tmp_path / "data")
@@ -55,5 +56,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         request.addfinalizer(redis_server.stop)
         made = RedisStore(redis_server.url)
     await made.start()
+    for workshop_id in ("w", "w1", "w2", "room1"):
+        await made.create_workshop(WorkshopMeta(workshop_id, "Atelier", "", 1, {}))
     yield made
     await made.close()

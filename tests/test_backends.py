@@ -21,6 +21,7 @@ from atelier.backends.memory import MemoryBus
 from atelier.backends.redis_bus import RedisBus
 from atelier.backends.redis_store import RedisStore
 from atelier.backends.sqlite import SqliteStore
+from atelier.records import name_digest
 from atelier.rooms.hub import OutcomeTimeoutError, RoomHub
 from atelier.rooms.model import Board
 from atelier.rooms.reducer import Context, apply
@@ -141,8 +142,8 @@ async def test_snapshots_are_immutable_and_ordered(backend: Store) -> None:
 
 async def test_workshop_metadata_round_trips(backend: Store) -> None:
     """A stored workshop reads back equal; an unknown id reads as None."""
-    await backend.create_workshop(meta("w"))
-    assert await backend.get_workshop("w") == meta("w")
+    await backend.create_workshop(meta("new"))
+    assert await backend.get_workshop("new") == meta("new")
     assert await backend.get_workshop("unknown") is None
     assert await backend.ready()
 
@@ -227,12 +228,17 @@ async def test_stream_holds_the_published_bytes(redis_server: RedisProcess) -> N
         await backend.close()
 
 
-@pytest.mark.redis
-async def test_compaction_trims_log_and_dedupe(redis_server: RedisProcess) -> None:
-    """A checkpoint trims the log `keep` ops behind it; old retries still dedupe via the floor."""
-    backend = RedisStore(redis_server.url, keep=5)
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_compaction_trims_log_and_dedupe(tmp_path: Path, kind: str) -> None:
+    """A checkpoint trims the log `keep` ops behind it; an old retry is still known as a
+    retry (its seq no longer is); a recent one gets its seq; a new op its own."""
+    redis_server = RedisProcess(tmp_path / "redis").start() if kind == "redis" else None
+    backend: Store = (
+        RedisStore(redis_server.url, keep=5) if redis_server else SqliteStore(tmp_path, keep=5)
+    )
     await backend.start()
     try:
+        await backend.create_workshop(meta("w"))
         for cop in range(1, 21):
             await backend.commit("w", record("a", cop))
         await backend.commit("w", record("b", 1))  # seq 21
@@ -240,18 +246,21 @@ async def test_compaction_trims_log_and_dedupe(redis_server: RedisProcess) -> No
         with pytest.raises(LogTrimmedError):
             await backend.read_since("w", 9)
         assert [c.seq for c in await backend.read_since("w", 10)] == list(range(11, 22))
-        raw = aioredis.Redis.from_url(redis_server.url)
-        assert await raw.xlen("atelier:{w}:log") == 11
-        assert await raw.zcard("atelier:{w}:dedupe") == 11
-        await raw.aclose()
+        if redis_server is not None:
+            raw = aioredis.Redis.from_url(redis_server.url)
+            assert await raw.xlen("atelier:{w}:log") == 11
+            assert await raw.zcard("atelier:{w}:dedupe") == 11
+            await raw.aclose()
         old = await backend.commit("w", record("a", 3))  # its dedupe entry is gone
-        assert old.duplicate and old.seq == 10  # answered from a's floor (cop 10, seq 10)
+        assert old.duplicate and not old.known  # from a's floor: committed, seq unknown
         kept = await backend.commit("w", record("a", 12))
-        assert (kept.seq, kept.duplicate) == (12, True)
+        assert (kept.seq, kept.duplicate, kept.known) == (12, True, True)
         fresh = await backend.commit("w", record("a", 21))
         assert (fresh.seq, fresh.duplicate) == (22, False)
     finally:
         await backend.close()
+        if redis_server is not None:
+            redis_server.stop()
 
 
 @pytest.mark.redis
@@ -367,6 +376,7 @@ async def test_an_unexpected_fault_in_a_group_commit_fails_its_waiters(tmp_path:
     BackendError (not left pending for ever), and the store keeps working after it."""
     store = _BrokenSqliteStore(tmp_path / "data")
     await store.start()
+    await store.create_workshop(meta("w"))
     try:
         boom = OpRecord("c", 1, {"kind": "note.add", "id": "b", "text": "boom"}, "Ana",
                         "participant", 1)  # fmt: skip
@@ -387,6 +397,7 @@ def test_the_data_directory_and_database_are_private(tmp_path: Path) -> None:
     async def run() -> None:
         store = SqliteStore(tmp_path / "data")
         await store.start()
+        await store.create_workshop(meta("w"))
         await store.commit("w", record("a", 1))
         await store.close()
 
@@ -421,3 +432,53 @@ async def test_a_hub_waits_for_an_outcome_with_a_deadline_and_retries_the_log(
         await bus.close()
         await store.close()
         await other.close()
+
+
+@pytest.mark.redis
+async def test_erasing_a_name_on_redis_loses_no_op_committed_meanwhile(
+    redis_server: RedisProcess,
+) -> None:
+    """The log is rewritten without the name while ops keep landing: the rewrite ends (a
+    busy room cannot make it start over for ever), every op committed meanwhile is still
+    in the log, and a checkpoint saved meanwhile is not replaced by an older state."""
+    store = RedisStore(redis_server.url)
+    await store.start()
+    try:
+        ana = [OpRecord("ana", cop, {"kind": "note.add", "id": f"a{cop}", "text": "x"}, "Ana",
+                        "participant", 1) for cop in range(1, 2001)]  # fmt: skip
+        await store.commit_many("w", ana)
+        stop = asyncio.Event()
+
+        async def busy() -> int:
+            cop = 0
+            while not stop.is_set():
+                cop += 1
+                await store.commit("w", record("bob", cop))
+                if cop == 5:
+                    await store.save_checkpoint("w", 2005, {"seq": 2005, "notes": []})
+            return cop
+
+        writing = asyncio.create_task(busy())
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(store.scrub_author("w", name_digest("Ana"), "Anonyme"), 30)
+        stop.set()
+        bob_ops = await writing
+        log = await store.read_since("w", 0)
+        assert [c.seq for c in log] == list(range(1, 2001 + bob_ops))  # nothing lost
+        assert {c.record.author for c in log if c.record.client == "ana"} == {"Anonyme"}
+        checkpoint = await store.load_checkpoint("w")
+        assert checkpoint is not None and checkpoint[0] == checkpoint[1]["seq"] == 2005
+    finally:
+        await store.close()
+
+
+async def test_ops_of_a_workshop_deleted_meanwhile_leave_nothing_behind(backend: Store) -> None:
+    """An op that reaches the store after its workshop was deleted is refused: no orphan
+    in the log (a workshop imported again under that id would replay it)."""
+    await backend.commit("w", record("a", 1))
+    await backend.delete_workshop("w")
+    if isinstance(backend, SqliteStore):
+        with pytest.raises(BackendError):
+            await backend.commit("w", record("a", 2))
+        assert await backend.read_since("w", 0) == []
+    assert "w" not in [w for w, _ in await backend.list_workshops()]

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import redis
 from atelier.backends.redis_store import RedisStore
 from atelier.backends.sqlite import SqliteStore
 from atelier.rooms.replica import RoomReplica
@@ -112,6 +113,11 @@ async def test_a_redis_backup_under_writes_restores_into_the_shipped_config(
     backup = tmp_path / "redis.backup"
     try:
         workshop = server.create_workshop()
+        keys = workshop["secrets"]
+        made = httpx.post(f"{server.base}/api/workshops/{workshop['id']}/join-code",
+                          json={"participant": keys["participant"]},
+                          headers={"authorization": f"Bearer {keys['facilitator']}"})  # fmt: skip
+        code = made.json()["code"]
         command = ["backup", "--redis", redis_server.url, "-o", str(backup)]
         last = await _write_while(server, workshop, lambda: atelier(*command))
     finally:
@@ -119,8 +125,15 @@ async def test_a_redis_backup_under_writes_restores_into_the_shipped_config(
     shipped = _shipped_redis(tmp_path / "fresh")
     try:
         url = f"redis://127.0.0.1:{shipped[1]}/0"
-        done = atelier("restore", str(backup), "--redis", url)
+        with redis.Redis.from_url(url) as raw:
+            raw.set("atelier:{stale}:meta", b"left over")  # data there before the restore
+        refused = atelier("restore", str(backup), "--redis", url)
+        assert refused.returncode != 0 and "--replace" in refused.stderr
+        done = atelier("restore", str(backup), "--redis", url, "--replace")
         assert done.returncode == 0, done.stderr
+        with redis.Redis.from_url(url) as raw:
+            assert not raw.exists("atelier:{stale}:meta")  # the backup is the whole state
+            assert 0 < raw.pttl(f"atelier:join:{code}") <= 12 * 3600 * 1000  # still expiring
         again = ServerProcess(tmp_path / "data2", redis_url=url).start()
         try:
             state = _served(again, workshop)

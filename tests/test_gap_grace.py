@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from atelier.backends.base import Committed, OpRecord
+from atelier.backends.base import Committed, OpRecord, WorkshopMeta
 from atelier.backends.memory import MemoryBus
 from atelier.backends.sqlite import SqliteStore
 from atelier.rooms.hub import RoomHub
@@ -37,6 +37,7 @@ async def _room(tmp_path: Path) -> tuple[_CountingStore, RoomHub, list[Committed
     """A hub on a room whose log holds two ops committed by another process."""
     store = _CountingStore(tmp_path / "data")
     await store.start()
+    await store.create_workshop(WorkshopMeta("w", "Atelier", "", 1, {}))
     results = await store.commit_many("w", [_note(1), _note(2)])
     committed = [Committed(r.seq, _note(n + 1)) for n, r in enumerate(results)]
     hub = RoomHub("w", store, MemoryBus(), "node-1")

@@ -243,3 +243,12 @@ def test_board_imports_over_the_limits_are_400s_on_a_real_server(server: ServerP
                       headers={"content-type": "application/json"},
                       timeout=30)  # fmt: skip
     assert made.status_code == 201, made.text
+
+
+def test_long_findings_in_a_semicolon_file_are_read_with_their_separator() -> None:
+    """Rows of ~600 characters: the separator is sniffed from whole lines (a sample cut in
+    the middle of a row once made the file read as comma-separated)."""
+    rows = ["constat;type;thème"]
+    rows += [f"{'Un constat très long ' * 30}{n};atout;emploi" for n in range(40)]
+    sheet = read_sheet("\n".join(rows).encode())
+    assert len(sheet.rows) == 40 and sheet.used["thème"] == "theme" and not sheet.refused

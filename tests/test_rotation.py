@@ -6,20 +6,24 @@ the replacement lands exactly in the window the audit found: after the join pass
 link check, before the socket was in the room."""
 
 import asyncio
+import contextlib
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import uvicorn
+import websockets
 from atelier.app import create_app
 from atelier.backends import Backends
 from atelier.backends.memory import MemoryBus
 from atelier.backends.sqlite import SqliteStore
 from atelier.config import Settings
 
-from .support import Client, free_port
+from .support import Client, ServerProcess, free_port, server_state
 
 
 class GatedStore(SqliteStore):
@@ -83,3 +87,46 @@ async def test_a_link_replaced_while_its_room_loads_closes_the_socket(
     errors = [f for f in ana.frames if f["type"] == "error"]
     assert errors and errors[-1]["code"] == "link_revoked"
     assert getattr(ana.closed, "rcvd", None) is not None and ana.closed.rcvd.code == 1008
+
+
+async def test_a_revoked_socket_that_reads_nothing_can_write_nothing_more(tmp_path: Path) -> None:
+    """A participant whose socket stops reading (its closing handshake cannot get through)
+    keeps sending notes after its link is replaced: none of them is applied, and the
+    server drops the connection instead of waiting for the ping to time out."""
+    env = {"ATELIER_MAX_NOTE_TEXT": "16000", "ATELIER_SEND_QUEUE": "100000",
+           "ATELIER_OPS_PER_SECOND": "1000", "ATELIER_OPS_BURST": "1000"}  # fmt: skip
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        workshop = server.create_workshop()
+        keys = workshop["secrets"]
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", server.port))
+        troll = await websockets.connect(f"{server.ws_base}/ws/{workshop['id']}", sock=raw,
+                                         max_size=None, max_queue=1)  # fmt: skip
+        await troll.send(orjson.dumps({"type": "join", "v": 1, "token": keys["participant"],
+                                       "client": "troll", "name": "Troll"}).decode())  # fmt: skip
+        fac = Client(server.ws_base, workshop["id"], keys["facilitator"], validate=False)
+        await fac.connect()
+        for n in range(300):  # ~5 MB of events the troll never reads: its writes pause
+            await fac.send_op({"kind": "note.add", "id": f"big{n}", "text": "x" * 15_000})
+        await fac.wait_for(lambda: len(fac.acks) == 300, 60, "the big notes")
+        rotated = httpx.post(
+            f"{server.base}/api/workshops/{workshop['id']}/links/participant/rotate",
+            headers={"authorization": f"Bearer {keys['facilitator']}"}, timeout=10,
+        )  # fmt: skip
+        assert rotated.status_code == 200
+        sent = 0
+        with contextlib.suppress(websockets.ConnectionClosed, OSError):
+            for n in range(20):  # one note a quarter second, for five seconds
+                op = {"kind": "note.add", "id": f"troll{n}", "text": "après"}
+                await troll.send(orjson.dumps({"type": "op", "cop": n + 1, "op": op}).decode())
+                sent += 1
+                await asyncio.sleep(0.25)
+        state = server_state(server, workshop, "facilitator")
+        assert not [note for note in state["notes"] if note["id"].startswith("troll")]
+        assert sent < 20 or troll.transport.is_closing()  # dropped, not left open
+        troll.transport.abort()
+        await fac.close()
+    finally:
+        server.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from atelier.records import Committed, OpRecord
+from atelier.records import Committed, OpRecord, name_digest
 from atelier.rooms.ops import RoomLimits
 from atelier.rooms.replica import RoomReplica, StoreSnapshot
 
@@ -159,3 +159,42 @@ async def test_without_redis_headroom_writes_are_refused_with_a_code(tmp_path: P
     finally:
         server.stop()
         redis_server.stop()
+
+
+def test_only_a_snapshot_the_facilitator_may_take_is_weighed() -> None:
+    """A participant's (or a frozen board's) snapshot.take is refused for what it is,
+    without the board being encoded to weigh it: tiny budget, yet `forbidden`."""
+    tiny = RoomLimits(snapshot_bytes=10)
+    replica = RoomReplica("w", limits=tiny)
+    op: Any = {"kind": "snapshot.take", "label": "x"}
+    replica.load(None, [Committed(1, OpRecord("ana", 1, op, "Ana", "participant", 1))])
+    assert replica.outcome(1).code == "forbidden"  # type: ignore[union-attr]
+
+
+def test_erasures_are_paced_and_a_name_erased_already_is_refused() -> None:
+    """Each erasure rewrites the workshop's storage: a burst of five, then one every 30 s;
+    erasing a name nothing signs any more is refused; alike after a reload."""
+    notes: list[Committed] = []
+    for n, name in enumerate(["Ana", "Bob", "Cléa", "Dan", "Eve", "Fred", "Gus"], 1):
+        op: Any = {"kind": "note.add", "id": f"n{n}", "text": "constat"}
+        notes.append(Committed(n, OpRecord(name.lower(), 1, op, name, "participant", n)))
+
+    def erase(seq: int, name: str, at: int) -> Committed:
+        op: Any = {"kind": "participant.erase", "digest": name_digest(name)}
+        return Committed(seq, OpRecord("fac", seq, op, "Fanny", "facilitator", at))
+
+    log = [*notes, erase(8, "Ana", 10_000), erase(9, "Ana", 10_001)]
+    names = ["Bob", "Cléa", "Dan", "Eve", "Fred"]
+    log += [erase(s, n, 10_000 + s) for s, n in zip(range(10, 15), names, strict=True)]
+    log.append(erase(15, "Gus", 10_000 + 30_000))  # a burst later, the pace has refilled one
+    replica = RoomReplica("w")
+    replica.load(None, log)
+    codes = [getattr(replica.outcome(c.seq), "code", None) for c in log[7:]]
+    assert codes == [None, "already_erased", None, None, None, None, "erase_too_soon", None]
+    half = RoomReplica("w")
+    half.load(None, log[:10])
+    saved = half.checkpoint()
+    assert saved is not None
+    reloaded = RoomReplica("w")
+    reloaded.load((saved.seq, saved.state), log[10:])
+    assert [getattr(reloaded.outcome(c.seq), "code", None) for c in log[7:]] == codes

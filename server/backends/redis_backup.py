@@ -11,8 +11,10 @@ Redis, AOF on or off:
 - the file (written 0600 by ``atelier backup``) holds one JSON object per line: a
   header, then ``{"key", "dump"}`` with both in base64 (a DUMP payload carries
   Redis's RDB version: restore into the same or a newer Redis);
-- restoring RESTOREs every key (refusing a Redis that holds Atelier keys already, unless
-  asked to replace them), then migrations run when a server starts.
+- restoring RESTOREs every key with its remaining lifetime (a join code expires as it
+  would have); a Redis holding Atelier keys is refused, unless asked to replace them: then
+  every Atelier key there is deleted first (the backup is the whole state); migrations
+  run when a server starts.
 """
 
 import base64
@@ -25,7 +27,6 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, WatchError
 
 from .base import BackendError
-from .redis_keys import WORKSHOPS
 from .redis_schema import SCHEMA_KEY
 from .sqlite_schema import SCHEMA_VERSION
 
@@ -46,10 +47,10 @@ async def backup_redis(url: str) -> tuple[bytes, int]:
                 rooms[name[len("atelier:{") : name.index("}")]].append(key)
             else:
                 loose.append(key)
-        entries: list[tuple[bytes, bytes]] = []
+        entries: list[Entry] = []
         for workshop_id in sorted(rooms):
             entries += await _dump_room(client, workshop_id)
-        entries += [(k, d) for k, d in zip(loose, await _dump(client, loose), strict=True) if d]
+        entries += await _dump(client, loose)
         version: Any = await client.get(SCHEMA_KEY)
     except RedisError as error:
         raise BackendError(f"Redis: {error}") from error
@@ -58,14 +59,18 @@ async def backup_redis(url: str) -> tuple[bytes, int]:
     header = {"format": FORMAT, "schema": int(version or 1), "created": int(time.time() * 1000),
               "keys": len(entries)}  # fmt: skip
     lines = [orjson.dumps(header)]
-    for key, dump in entries:
-        line = {"key": base64.b64encode(key).decode(), "dump": base64.b64encode(dump).decode()}
+    for key, dump, ttl in entries:
+        line = {"key": base64.b64encode(key).decode(), "dump": base64.b64encode(dump).decode(),
+                "ttl": ttl}  # fmt: skip
         lines.append(orjson.dumps(line))
     return b"\n".join(lines) + b"\n", len(entries)
 
 
-async def _dump_room(client: "aioredis.Redis", workshop_id: str) -> list[tuple[bytes, bytes]]:
-    """A room's keys and their DUMPs, read as one consistent snapshot."""
+Entry = tuple[bytes, bytes, int]  # a key, its DUMP, its remaining lifetime in ms (0: none)
+
+
+async def _dump_room(client: "aioredis.Redis", workshop_id: str) -> list[Entry]:
+    """A room's keys, their DUMPs and lifetimes, read as one consistent snapshot."""
     seq_key = f"atelier:{{{workshop_id}}}:seq"
     while True:
         async with client.pipeline(transaction=True) as pipe:
@@ -75,17 +80,28 @@ async def _dump_room(client: "aioredis.Redis", workshop_id: str) -> list[tuple[b
                 pipe.multi()  # type: ignore[no-untyped-call]
                 for key in keys:
                     pipe.dump(key)
-                dumps: list[Any] = await pipe.execute()
+                    pipe.pttl(key)
+                replies: list[Any] = await pipe.execute()
             except WatchError:
                 continue  # an op was committed meanwhile: read the room again
-        return [(k, d) for k, d in zip(keys, dumps, strict=True) if d is not None]
+        return _entries(keys, replies)
 
 
-async def _dump(client: "aioredis.Redis", keys: list[bytes]) -> list[Any]:
+async def _dump(client: "aioredis.Redis", keys: list[bytes]) -> list[Entry]:
     async with client.pipeline(transaction=True) as pipe:
         for key in keys:
             pipe.dump(key)
-        return list(await pipe.execute())
+            pipe.pttl(key)
+        return _entries(keys, list(await pipe.execute()))
+
+
+def _entries(keys: list[bytes], replies: list[Any]) -> list[Entry]:
+    """(key, DUMP, lifetime) from a pipeline of DUMP and PTTL pairs; gone keys left out."""
+    found = []
+    for key, dump, ttl in zip(keys, replies[::2], replies[1::2], strict=True):
+        if dump is not None:
+            found.append((key, dump, max(0, int(ttl))))  # -1: no expiry
+    return found
 
 
 async def restore_redis(backup: bytes, url: str, *, replace: bool = False) -> int:
@@ -101,14 +117,17 @@ async def restore_redis(backup: bytes, url: str, *, replace: bool = False) -> in
         raise BackendError(f"the backup has schema {header['schema']}, newer than this Atelier's")
     client = aioredis.Redis.from_url(url, socket_timeout=30)
     try:
-        if not replace and (await client.exists(WORKSHOPS) or await client.exists(SCHEMA_KEY)):
+        held = [k async for k in client.scan_iter(match="atelier:*", count=1000)]
+        if held and not replace:
             raise BackendError("this Redis holds Atelier data already; pass --replace")
+        for start in range(0, len(held), 500):  # the backup is the whole state: nothing else
+            await client.delete(*held[start : start + 500])
         count = 0
         async with client.pipeline(transaction=False) as pipe:
             for raw in lines[1:]:
                 entry = orjson.loads(raw)
                 key, dump = base64.b64decode(entry["key"]), base64.b64decode(entry["dump"])
-                pipe.restore(key, 0, dump, replace=True)
+                pipe.restore(key, int(entry.get("ttl", 0)), dump, replace=True)
                 count += 1
                 if count % 500 == 0:
                     await pipe.execute()

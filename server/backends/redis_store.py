@@ -9,9 +9,10 @@ power cut, ``always`` loses nothing acknowledged; see docs/deploy.md).
 
 Compaction: saving a checkpoint trims the log and the dedupe set up to ``keep`` ops
 behind it. The dedupe entries trimmed leave a per-client floor: a retry whose op id is
-at or below its client's floor, with no entry left, is answered as a duplicate with
-the floor's seq (client op ids grow, and a socket commits its ops in order, so such an
-op was committed long ago).
+at or below its client's floor, with no entry left, is answered as a duplicate whose
+seq is no longer known (``CommitResult.known`` False: client op ids grow, and a socket
+commits its ops in order, so such an op was committed long ago; the floor's seq is
+another op's, and its outcome must not be given for this one).
 """
 
 import logging
@@ -24,7 +25,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError
 
 from ..metrics import STORAGE_ERRORS
 from .base import (
@@ -62,7 +63,7 @@ local floor = redis.call('HGET', KEYS[4], ARGV[1])
 if floor then
   local sep = string.find(floor, ':', 1, true)
   if tonumber(ARGV[2]) <= tonumber(string.sub(floor, 1, sep - 1)) then
-    return {tonumber(string.sub(floor, sep + 1)), 1}
+    return {tonumber(string.sub(floor, sep + 1)), 2}
   end
 end
 local seq = redis.call('INCR', KEYS[1])
@@ -97,6 +98,35 @@ for i = 1, #old, 2 do
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', floor)
 return 1
+"""
+
+# Replace some entries of a log (a stream cannot edit one) by rebuilding it, atomically:
+# ARGV holds pairs of (entry id, new data). Every other entry, those added since the
+# caller read the log included, is kept as it is; none compacted away is brought back.
+_REBUILD_LOG = """
+local trimmed = tonumber(redis.call('GET', KEYS[2]) or '0')
+local all = redis.call('XRANGE', KEYS[1], '-', '+')
+local new = {}
+for i = 1, #ARGV, 2 do new[ARGV[i]] = ARGV[i + 1] end
+redis.call('DEL', KEYS[1])
+for _, entry in ipairs(all) do
+  local id, fields = entry[1], entry[2]
+  local data = fields[2]
+  if new[id] then data = new[id] end
+  if tonumber(string.match(id, '^(%d+)')) > trimmed then
+    redis.call('XADD', KEYS[1], id, 'c', data)
+  end
+end
+return #all
+"""
+
+# Replace a checkpoint's state only if its seq is still ARGV[1] (a newer one wins).
+_SET_IF_SEQ = """
+if redis.call('HGET', KEYS[1], 'seq') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'state', ARGV[2])
+  return 1
+end
+return 0
 """
 
 _SNAPSHOT = """
@@ -136,6 +166,8 @@ class RedisStore:
         self._commit = self._redis.register_script(_COMMIT)
         self._checkpoint = self._redis.register_script(_CHECKPOINT)
         self._snapshot = self._redis.register_script(_SNAPSHOT)
+        self._rebuild_log = self._redis.register_script(_REBUILD_LOG)
+        self._set_if_seq = self._redis.register_script(_SET_IF_SEQ)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -257,48 +289,48 @@ class RedisStore:
 
     async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
         """Rewrite the log, checkpoint and snapshots without the pseudonym of ``digest``.
-        A stream entry cannot be edited: the log is rebuilt, under WATCH of the seq so that
-        a commit landing meanwhile makes the rebuild start again rather than be lost."""
-        log_key, seq_key = key(workshop_id, "log"), key(workshop_id, "seq")
-        while True:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(seq_key)
-                    entries: list[Any] = await pipe.xrange(log_key) or []
-                    snapshot_ids: list[Any] = await pipe.zrange(
-                        key(workshop_id, "snapshots"), 0, -1
-                    )
-                    snapshot_keys = [
-                        key(workshop_id, f"snapshot:{s.decode()}") for s in snapshot_ids
-                    ]
-                    snapshots = await pipe.mget(snapshot_keys) if snapshot_keys else []
-                    state = await pipe.hget(key(workshop_id, "checkpoint"), "state")
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    if entries:
-                        pipe.delete(log_key)
-                        for entry_id, fields in entries:
-                            data = scrub(orjson.loads(fields[b"c"]), digest, replacement)
-                            pipe.xadd(log_key, {"c": orjson.dumps(data)}, id=entry_id)
-                    for snapshot_key, blob in zip(snapshot_keys, snapshots, strict=True):
-                        if blob is not None:
-                            body = scrub(orjson.loads(blob), digest, replacement)
-                            pipe.set(snapshot_key, orjson.dumps(rehash(body)))
-                    if state is not None:
-                        scrubbed = scrub(orjson.loads(state), digest, replacement)
-                        pipe.hset(key(workshop_id, "checkpoint"), "state", orjson.dumps(scrubbed))
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue  # an op was committed meanwhile: read again
-                except (RedisError, OSError) as exc:
-                    raise BackendError(f"Redis unavailable: {exc}") from exc
+
+        Each part is written atomically and never undoes a newer write: the log is rebuilt
+        by one script that keeps the ops committed since it was read (a stream entry cannot
+        be edited in place), and the checkpoint is replaced only if no newer one was saved
+        meanwhile (a newer one was made from the erased board). No WATCH: a busy room
+        cannot make the rewrite start over for ever.
+        """
+        log_key, checkpoint_key = key(workshop_id, "log"), key(workshop_id, "checkpoint")
+        read: Any = await call(self._redis.xrange(log_key))
+        entries: list[Any] = read or []
+        rewritten: list[str | int | bytes] = []
+        for entry_id, fields in entries:
+            before = orjson.loads(fields[b"c"])
+            after = scrub(before, digest, replacement)
+            if after != before:
+                rewritten += [entry_id, orjson.dumps(after)]
+        if rewritten:
+            keys = [log_key, key(workshop_id, "trimmed")]
+            await call(self._rebuild_log(keys=keys, args=rewritten))
+        snapshot_ids: list[Any] = await call(
+            self._redis.zrange(key(workshop_id, "snapshots"), 0, -1)
+        )
+        for snapshot_id in snapshot_ids:
+            snapshot_key = key(workshop_id, f"snapshot:{snapshot_id.decode()}")
+            blob: Any = await call(self._redis.get(snapshot_key))
+            if blob is not None:
+                body = orjson.loads(blob)
+                after = rehash(scrub(body, digest, replacement))
+                if after != body:  # snapshots are immutable otherwise: no race to lose
+                    await call(self._redis.set(snapshot_key, orjson.dumps(after), xx=True))
+        seq, state = await call(self._redis.hmget(checkpoint_key, ["seq", "state"]))
+        if seq is not None and state is not None:
+            scrubbed = orjson.dumps(scrub(orjson.loads(state), digest, replacement))
+            await call(self._set_if_seq(keys=[checkpoint_key], args=[seq, scrubbed]))
 
     async def _touch(self, workshop_id: str, at: int) -> None:
         """Record activity for the retention setting, at most once a minute per room."""
         if at - self._touched.get(workshop_id, 0) < 60_000:
             return
         self._touched[workshop_id] = at
-        await call(self._redis.zadd(WORKSHOPS, {workshop_id: at}, gt=True))
+        # xx: an op landing just after its workshop was deleted must not list it again
+        await call(self._redis.zadd(WORKSHOPS, {workshop_id: at}, gt=True, xx=True))
 
     # -- the log ---------------------------------------------------------------------
 
@@ -310,7 +342,7 @@ class RedisStore:
                                          ops_channel(workshop_id)]  # fmt: skip
         seq, duplicate = await call(self._commit(keys=keys, args=args))
         await self._touch(workshop_id, record.at)
-        return CommitResult(seq=int(seq), duplicate=bool(duplicate))
+        return _result(seq, duplicate)
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
         """Commit ``records`` in order: one script run each, sent in one pipeline."""
@@ -326,7 +358,7 @@ class RedisStore:
                 await self._commit(keys=keys, args=args, client=pipe)  # queued, not sent
             replies = await call(pipe.execute())
         await self._touch(workshop_id, max(r.at for r in records))
-        return [CommitResult(seq=int(seq), duplicate=bool(dup)) for seq, dup in replies]
+        return [_result(seq, dup) for seq, dup in replies]
 
     def _commit_keys(self, workshop_id: str) -> list[str]:
         return [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]
@@ -379,7 +411,8 @@ class RedisStore:
         if raw is None:
             return None
         data = orjson.loads(raw)
-        return JoinLink(str(data["workshop"]), str(data["secret"]), int(data["expires"]))
+        link = JoinLink(str(data["workshop"]), str(data["secret"]), int(data["expires"]))
+        return link if link.expires > time.time() * 1000 else None  # a key restored late
 
     async def find_join_code(self, workshop_id: str) -> tuple[str, JoinLink] | None:
         """The room's latest join code, if it still lasts."""
@@ -423,6 +456,11 @@ def _record_bytes(record: OpRecord) -> bytes:
     return orjson.dumps({"client": record.client, "cop": record.cop, "op": record.op,
                          "author": record.author, "role": record.role,
                          "at": record.at})  # fmt: skip
+
+
+def _result(seq: Any, found: Any) -> CommitResult:
+    """The commit script's answer: 0 new, 1 a retry, 2 a retry answered from the floor."""
+    return CommitResult(seq=int(seq), duplicate=int(found) != 0, known=int(found) != 2)
 
 
 async def call(pending: Awaitable[T]) -> T:

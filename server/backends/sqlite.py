@@ -51,6 +51,9 @@ LINGER_ENOUGH = 32
 #: The weight of the newest gap between two commits in their moving average.
 GAP_WEIGHT = 0.1
 
+#: Rows an erasure rewrites per transaction (then other rooms' commits get their turn).
+SCRUB_BATCH = 200
+
 #: A room's last activity (for the retention setting) is written at most this often, ms.
 TOUCH_EVERY = 60_000
 
@@ -163,28 +166,40 @@ class SqliteStore:
             self._touched.pop(workshop_id, None)
 
     async def scrub_author(self, workshop_id: str, digest: str, replacement: str) -> None:
-        await self._run(functools.partial(self._scrub, workshop_id, digest, replacement))
+        """Rewrite the rows holding the pseudonym, a few at a time: each batch is a short
+        transaction of its own, so the commits of every other room go on in between."""
+        for table, column, key in _SCRUBBED:
+            keys = await self._run(functools.partial(self._row_keys, table, key, workshop_id))
+            for start in range(0, len(keys), SCRUB_BATCH):
+                rows = (table, column, key, workshop_id, keys[start : start + SCRUB_BATCH])
+                await self._run(functools.partial(self._scrub_rows, *rows, digest, replacement))
 
-    def _scrub(self, workshop_id: str, digest: str, replacement: str) -> None:
+    def _row_keys(self, table: str, key: str, workshop_id: str) -> list[Any]:
+        query = f"SELECT {key} FROM {table} WHERE workshop = ?"  # noqa: S608
+        return [row[0] for row in self._conn().execute(query, (workshop_id,))]
+
+    def _scrub_rows(self, table: str, column: str, key: str, workshop_id: str,
+                    keys: list[Any], digest: str, replacement: str) -> None:  # fmt: skip
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for table, column, key in _SCRUBBED:
-                rows = db.execute(
-                    f"SELECT {key}, {column} FROM {table} WHERE workshop = ?",  # noqa: S608
-                    (workshop_id,),
-                ).fetchall()
-                for row_key, blob in rows:
-                    before = orjson.loads(blob)
-                    after = scrub(before, digest, replacement)
-                    if after != before:
-                        if table == "snapshots":
-                            after = rehash(after)
-                        db.execute(
-                            f"UPDATE {table} SET {column} = ? "  # noqa: S608
-                            f"WHERE workshop = ? AND {key} = ?",
-                            (orjson.dumps(after), workshop_id, row_key),
-                        )
+            for row_key in keys:
+                row = db.execute(
+                    f"SELECT {column} FROM {table} WHERE workshop = ? AND {key} = ?",  # noqa: S608
+                    (workshop_id, row_key),
+                ).fetchone()
+                if row is None:
+                    continue  # compacted or deleted meanwhile
+                before = orjson.loads(row[0])
+                after = scrub(before, digest, replacement)
+                if after != before:
+                    if table == "snapshots":
+                        after = rehash(after)
+                    db.execute(
+                        f"UPDATE {table} SET {column} = ? "  # noqa: S608
+                        f"WHERE workshop = ? AND {key} = ?",
+                        (orjson.dumps(after), workshop_id, row_key),
+                    )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -303,20 +318,33 @@ class SqliteStore:
                             item.future.set_exception(BackendError(f"commit failed: {exc}"))
                     continue
                 for item, result in zip(batch, results, strict=True):
-                    if not item.future.done():
+                    if item.future.done():
+                        continue
+                    if result is None:  # deleted while its ops were on their way
+                        item.future.set_exception(BackendError("this workshop was deleted"))
+                    else:
                         item.future.set_result(result)
         finally:
             self._flushing = None
 
-    def _write_batch(self, batch: list[_Pending]) -> list[list[CommitResult]]:
-        """Write a batch in one transaction; its COMMIT is the one fsync it waits for."""
+    def _write_batch(self, batch: list[_Pending]) -> list[list[CommitResult] | None]:
+        """Write a batch in one transaction; its COMMIT is the one fsync it waits for.
+        A workshop deleted meanwhile gets None: its ops leave no orphan rows behind."""
         db = self._conn()
-        results: list[list[CommitResult]] = []
+        results: list[list[CommitResult] | None] = []
         db.execute("BEGIN IMMEDIATE")
         try:
             touched: dict[str, int] = {}
+            alive: dict[str, bool] = {}
             for item in batch:
-                results.append([self._write_one(db, item.workshop_id, r) for r in item.records])
+                workshop = item.workshop_id
+                if workshop not in alive:
+                    query = "SELECT 1 FROM workshops WHERE id = ?"
+                    alive[workshop] = db.execute(query, (workshop,)).fetchone() is not None
+                if not alive[workshop]:
+                    results.append(None)
+                    continue
+                results.append([self._write_one(db, workshop, r) for r in item.records])
                 last = max(r.at for r in item.records) if item.records else 0
                 if last - self._touched.get(item.workshop_id, 0) >= TOUCH_EVERY:
                     touched[item.workshop_id] = max(touched.get(item.workshop_id, 0), last)
@@ -348,7 +376,7 @@ class SqliteStore:
             (workshop_id, record.client, record.cop),
         ).fetchone()
         if floor is not None:
-            return CommitResult(seq=floor[0], duplicate=True)
+            return CommitResult(seq=floor[0], duplicate=True, known=False)
         if workshop_id not in self._heads:
             # a restored or compacted workshop: its checkpoint's seq is the floor
             head = db.execute(

@@ -46,16 +46,21 @@ def restore_database(backup: Path, data_dir: Path, *, replace: bool = False) -> 
     target = data_dir / DATABASE
     if target.exists() and not replace:
         raise BackendError(f"{target} exists; stop the server and pass --replace to overwrite it")
-    for stale in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
-        stale.unlink(missing_ok=True)  # a WAL of the database replaced must not be replayed
+    staging = data_dir / f".{DATABASE}.restoring"
+    staging.unlink(missing_ok=True)
+    os.close(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     source = sqlite3.connect(backup)
-    fresh = sqlite3.connect(target)
+    fresh = sqlite3.connect(staging)
     try:
         source.backup(fresh)
+        fresh.execute("PRAGMA journal_mode=DELETE")
     finally:
         fresh.close()
         source.close()
-    os.chmod(target, 0o600)
+    # only once the copy is whole does it replace the database (a failed copy leaves it)
+    for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+        stale.unlink(missing_ok=True)  # a WAL of the database replaced must not be replayed
+    os.replace(staging, target)
     return version
 
 

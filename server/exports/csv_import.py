@@ -55,6 +55,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FORMULA = ("=", "+", "-", "@")
 
 
+#: How much of a file the separator is sniffed from (whole lines of it).
+SNIFF_SAMPLE = 64 * 1024
+
+
 class CsvImportError(ValueError):
     """The file cannot be read as a table of findings; ``line`` says where, if anywhere."""
 
@@ -98,6 +102,25 @@ class Sheet:
     unused: list[str]  # headers given no use
 
 
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """The separator French and English spreadsheets save with (comma, semicolon, tab),
+    sniffed from whole lines only (a row cut in half misleads the sniffer); failing
+    that, the one the header line holds most of."""
+    sample = text[:SNIFF_SAMPLE]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    try:
+        return csv.Sniffer().sniff(sample, ",;\t")
+    except csv.Error:
+        header = text.split("\n", 1)[0]
+        counts = {sep: header.count(sep) for sep in ",;\t"}
+        dialect = csv.excel()
+        dialect.delimiter = (
+            max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+        )
+        return dialect
+
+
 def read_sheet(raw: bytes) -> Sheet:
     """The rows of a CSV file, in file order; blank rows skipped."""
     text = _decode(raw)
@@ -106,11 +129,7 @@ def read_sheet(raw: bytes) -> Sheet:
         line = text.count("\n", 0, bad.start()) + 1
         raise CsvImportError("this is not text (a control or NUL character): save the sheet "
                              "as CSV", line)  # fmt: skip
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), _dialect(text))
     start = 1  # the line the record being read starts on
     try:
         header = next(reader, None)

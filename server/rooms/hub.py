@@ -108,6 +108,8 @@ class RoomHub:
         self._waiters: dict[int, list[asyncio.Future[Outcome]]] = {}
         self._saving: dict[int, asyncio.Task[None]] = {}  # seq -> its snapshot being stored
         self._filling: asyncio.Task[None] | None = None
+        self._fill_again = False  # the replica asked for a fill while one was under way
+        self._scrubbing = asyncio.Lock()  # erasures rewrite storage one at a time
         self._gap_closed: asyncio.Future[None] | None = None  # a fill waits for the doorbell
         self._tasks: set[asyncio.Task[Any]] = set()
         self._roster = Roster()
@@ -239,6 +241,20 @@ class RoomHub:
         if self.peers.pop(peer.sid, None) is not None:
             await self._announce()
 
+    def scrub_later(self, digest: str, replacement: str) -> None:
+        """Rewrite an erased pseudonym out of storage, in the background, one erasure at a
+        time per room (it rereads and rewrites every row of the workshop)."""
+
+        async def scrub() -> None:
+            async with self._scrubbing:
+                try:
+                    await self._store.scrub_author(self.workshop_id, digest, replacement)
+                except BackendError as error:  # the next erasure of the name scrubs again
+                    log.error("room %s: an erased name is still in storage: %s",
+                              self.workshop_id, error)  # fmt: skip
+
+        self._spawn(scrub())
+
     async def drag(self, peer: Peer, note: str | None) -> None:
         """Tell the room (every process) which note this peer holds, if any."""
         drag = {"sid": peer.sid, "name": peer.name, "note": note}
@@ -321,8 +337,12 @@ class RoomHub:
                 future.set_result(outcome)
 
     def _start_fill(self) -> None:
-        if self._filling is None and not self._closed:
-            self._filling = asyncio.create_task(self._fill(gap=self.replica.has_gap))
+        if self._closed:
+            return
+        if self._filling is not None:
+            self._fill_again = True  # the running task reads once more before it ends
+            return
+        self._filling = asyncio.create_task(self._fill(gap=self.replica.has_gap))
 
     async def _fill(self, *, gap: bool = False) -> None:
         """Read the log until the replica has no gap, retrying failures while it has one
@@ -334,11 +354,12 @@ class RoomHub:
                 return
             while True:
                 try:
+                    self._fill_again = False
                     try:
                         records = await self._store.read_since(self.workshop_id, self.applied)
+                        actions = self.replica.filled(records)
                     except LogTrimmedError:  # too far behind: the checkpoint, then a reset
-                        self._do(await self._load())
-                        return
+                        actions = await self._load()  # it may leave a gap to fill: go on
                 except BackendError as error:
                     self.replica.fill_failed()
                     if self._closed or (not self.replica.has_gap and not self._waiters):
@@ -348,13 +369,15 @@ class RoomHub:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, FILL_RETRY[1])
                     continue
-                actions = self.replica.filled(records)
                 more = any(isinstance(a, Fill) for a in actions)
                 self._do(a for a in actions if not isinstance(a, Fill))
-                if not more:
+                if not more and not self._fill_again:
                     return
         finally:
             self._filling = None
+            if self._fill_again and not self._closed:  # asked for while ending: once more
+                self._fill_again = False
+                self._start_fill()
 
     async def _gap_closes(self) -> bool:
         """Wait up to GAP_GRACE for the ops behind a gap to arrive by the bus; whether they did."""

@@ -62,7 +62,9 @@ class RoomRegistry:
         try:
             return await asyncio.shield(entry.opening)
         except BaseException:
-            self.release(workshop_id)
+            # this entry's user only: a fresh entry opened meanwhile keeps its own count
+            if self._entries.get(workshop_id) is entry:
+                self.release(workshop_id)
             raise
 
     def release(self, workshop_id: str, hub: RoomHub | None = None) -> None:
@@ -95,7 +97,9 @@ class RoomRegistry:
         try:
             await hub.open()
         except BaseException:
-            self._entries.pop(workshop_id, None)
+            entry = self._entries.get(workshop_id)
+            if entry is not None and entry.opening is asyncio.current_task():
+                self._entries.pop(workshop_id)  # only this failed opening's own entry
             raise
         return hub
 

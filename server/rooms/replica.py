@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-import orjson
-
 from ..records import Committed
 from .errors import RoomError
 from .messages import (
@@ -42,6 +40,7 @@ from .messages import (
 )
 from .model import PHASES, Board, Viewer
 from .ops import DEFAULT_LIMITS, RoomLimits
+from .quotas import Quotas
 from .record import record_body, snapshot_body
 from .reducer import Applied, Context, Event, apply
 from .vigilance import check
@@ -193,7 +192,7 @@ class RoomReplica:
         self._rejections_floor = 0  # outcomes at or below it that are not kept are unknown
         self._checkpoint_every = checkpoint_every
         self._since_checkpoint = 0
-        self._storage = _SnapshotUse()
+        self._quotas = Quotas()
         self._check = check_vigilance
         self._vigilance_sent: Any = None
         self._vigilance_stale = True
@@ -229,7 +228,7 @@ class RoomReplica:
         self.board = Board() if saved is None else Board.from_dict(saved)
         self.board.seq = seq
         self._restore_rejections(seq, saved)
-        self._storage = _SnapshotUse.from_dict(None if saved is None else saved.get("snapshot_use"))
+        self._quotas = Quotas.from_dict(None if saved is None else saved.get("snapshot_use"))
         self._ring.clear()
         self._ring_floor = seq
         self._filling = False
@@ -396,9 +395,11 @@ class RoomReplica:
         loading = self.state is State.LOADING
         actions: list[Action] = []
         try:
-            if record.op.get("kind") == "snapshot.take":
-                self._storage.allow(self.board, ctx)
+            if record.role == Role.FACILITATOR and self.board.frozen is None:
+                # quotas weigh only an op the reducer would apply (a snapshot is encoded)
+                self._quotas.allow(record.op, self.board, ctx)
             applied = apply(self.board, record.op, ctx)
+            self._quotas.applied()
         except RoomError as error:
             self.board.seq = seq
             self._remember_refusal(seq, error)
@@ -456,7 +457,7 @@ class RoomReplica:
             body = record_body(board)
         else:
             return []
-        self._storage.took(body, named=kind == "snapshot.take")
+        self._quotas.took(body)
         return [StoreSnapshot(ctx.seq, body)]
 
     # -- refusals, kept across reloads ---------------------------------------------------
@@ -482,7 +483,7 @@ class RoomReplica:
         state = self.board.to_dict(tombstones=True)
         state["rejections"] = [[s, c, m] for s, (c, m) in self._rejections.items()]
         state["rejections_floor"] = self._rejections_floor
-        state["snapshot_use"] = self._storage.to_dict()
+        state["snapshot_use"] = self._quotas.to_dict()
         return SaveCheckpoint(self.applied, state)
 
     # -- views ---------------------------------------------------------------------------
@@ -492,57 +493,6 @@ class RoomReplica:
 
     def _vigilance_message(self) -> VigilanceMessage:
         return {"type": "vigilance", "checks": self._check(self.board)}
-
-
-@dataclass(slots=True)
-class _SnapshotUse:
-    """What a workshop's snapshots take, so that a facilitator's link cannot fill the
-    disk: counted on every replica alike from the log (times come from the committed
-    records, in integer ms), and saved with each checkpoint."""
-
-    named: int = 0
-    bytes: int = 0
-    credit_ms: int | None = None  # a token bucket of time: a snapshot costs one interval
-    credit_at: int = 0
-    _spend: tuple[int, int] | None = None  # the credit left if the op allowed applies
-
-    def allow(self, board: Board, ctx: Context) -> None:
-        """Refuse (RoomError) a named snapshot past the workshop's limits."""
-        limits = ctx.limits
-        if self.named >= limits.snapshots:
-            message = f"This workshop already holds {limits.snapshots} snapshots."
-            raise RoomError("too_many_snapshots", message)
-        full = limits.snapshot_burst * limits.snapshot_interval_ms
-        credit = full if self.credit_ms is None else self.credit_ms
-        credit = min(full, credit + max(0, ctx.at - self.credit_at))
-        if credit < limits.snapshot_interval_ms:
-            wait = (limits.snapshot_interval_ms - credit) / 1000
-            raise RoomError("snapshot_too_soon", f"Wait {wait:.0f} s before the next snapshot.")
-        size = len(orjson.dumps(board.to_dict(tombstones=True)))
-        if self.bytes + size > limits.snapshot_bytes:
-            raise RoomError("snapshot_budget",
-                            "This workshop's snapshots have used their storage budget "
-                            f"({limits.snapshot_bytes // 2**20} MiB).")  # fmt: skip
-        self._spend = (credit - limits.snapshot_interval_ms, ctx.at)
-
-    def took(self, body: dict[str, Any], *, named: bool) -> None:
-        """Count a snapshot (or the record) about to be stored."""
-        self.bytes += len(orjson.dumps(body.get("state")))
-        if named and self._spend is not None:
-            self.named += 1
-            (self.credit_ms, self.credit_at), self._spend = self._spend, None
-
-    def to_dict(self) -> dict[str, int | None]:
-        return {"named": self.named, "bytes": self.bytes, "credit_ms": self.credit_ms,
-                "credit_at": self.credit_at}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "_SnapshotUse":
-        if not isinstance(data, dict):
-            return cls()  # a checkpoint from before: counting starts again from here
-        credit = data.get("credit_ms")
-        return cls(int(data["named"]), int(data["bytes"]),
-                   None if credit is None else int(credit), int(data["credit_at"]))  # fmt: skip
 
 
 def _event_message(seq: int, event: Event) -> EventMessage:
