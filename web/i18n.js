@@ -637,6 +637,18 @@ const fr = {
   "announce.columnDeleted": "Orientation « {column} » supprimée ; ses constats retournent à classer.",
   "confirm.details": "Ce qui reste ouvert",
   "note.addIn": "Ajouter le constat à « {column} »",
+  "reject.storage_full": "Le serveur n'a plus de place : rien n'a été enregistré, réessayez plus tard.",
+  "reject.outcome_unknown": "Cette modification est trop ancienne pour savoir ce qu'elle est devenue : le tableau montre où elle en est.",
+  "reject.too_many_snapshots": "Trop d'instantanés pour cet atelier.",
+  "reject.snapshot_too_soon": "Un instantané vient d'être pris : patientez quelques secondes.",
+  "reject.snapshot_budget": "Les instantanés de cet atelier occupent toute la place permise.",
+  "reject.shaping_closed": "Seule l'animation façonne les orientations pour l'instant.",
+  "reject.unknown_college": "Ce collège n'existe plus.",
+  "reject.college_in_use": "Ce collège a encore des membres ou des voix décomptées : retirez-les d'abord.",
+  "reject.too_many_members": "Trop de membres enregistrés (300 au plus).",
+  "reject.unknown_member": "Ce membre n'est plus enregistré.",
+  "reject.unknown_objection": "Cette objection n'existe plus.",
+  "reject.too_many_objections": "Trop d'objections sur ce tableau (500 au plus).",
 };
 
 const en = {
@@ -1272,6 +1284,18 @@ const en = {
   "announce.columnDeleted": "Orientation “{column}” deleted; its findings go back to sort.",
   "confirm.details": "What stays open",
   "note.addIn": "Add the finding to “{column}”",
+  "reject.storage_full": "The server is out of space: nothing was saved, try again later.",
+  "reject.outcome_unknown": "This change is too old to know what became of it: the board shows where it stands.",
+  "reject.too_many_snapshots": "Too many snapshots for this workshop.",
+  "reject.snapshot_too_soon": "A snapshot was just taken: wait a few seconds.",
+  "reject.snapshot_budget": "This workshop's snapshots take all the room allowed.",
+  "reject.shaping_closed": "Only the facilitator shapes the orientations for now.",
+  "reject.unknown_college": "This collège no longer exists.",
+  "reject.college_in_use": "This collège still has members or counted votes: remove them first.",
+  "reject.too_many_members": "Too many members recorded (300 at most).",
+  "reject.unknown_member": "This member is no longer recorded.",
+  "reject.unknown_objection": "This objection no longer exists.",
+  "reject.too_many_objections": "Too many objections on this board (500 at most).",
 };
 
 export const DICTIONARIES = { fr, en };
