@@ -386,11 +386,6 @@ export class Debates {
       ? colleges.map((c) => ({ key: c.id, name: c.label }))
       : [{ key: WHOLE, name: t("tally.whole") }];
     const known = new Map((tally ?? []).map((line) => [line.college ?? WHOLE, line]));
-    const head = el("thead");
-    const headRow = el("tr");
-    headRow.append(el("th", "", "tally.college"), ...COUNTS.map((key) => el("th", "", `tally.${key}`)));
-    for (const th of headRow.children) th.scope = "col";
-    head.append(headRow);
     const body = el("tbody");
     for (const line of lines) {
       const tr = el("tr");
@@ -415,7 +410,7 @@ export class Debates {
       }
       body.append(tr);
     }
-    part.table.replaceChildren(el("caption", "vh", "tally.title"), head, body);
+    part.table.replaceChildren(el("caption", "vh", "tally.title"), tallyHead(), body);
   }
 
   fillDecision(part, column) {
@@ -473,11 +468,6 @@ export function tallyTable(tally, colleges) {
   const names = new Map(colleges.map((c) => [c.id, c.label]));
   const table = el("table", "tally");
   table.append(el("caption", "vh", "tally.title"));
-  const head = el("thead");
-  const headRow = el("tr");
-  headRow.append(el("th", "", "tally.college"), ...COUNTS.map((key) => el("th", "", `tally.${key}`)));
-  for (const th of headRow.children) th.scope = "col";
-  head.append(headRow);
   const body = el("tbody");
   for (const line of tally) {
     const tr = el("tr");
@@ -492,6 +482,16 @@ export function tallyTable(tally, colleges) {
     }));
     body.append(tr);
   }
-  table.append(head, body);
+  table.append(tallyHead(), body);
   return table;
+}
+
+/** A count's header row: collège, pour, contre, abstention. */
+function tallyHead() {
+  const head = el("thead");
+  const row = el("tr");
+  row.append(el("th", "", "tally.college"), ...COUNTS.map((key) => el("th", "", `tally.${key}`)));
+  for (const th of row.children) th.scope = "col";
+  head.append(row);
+  return head;
 }

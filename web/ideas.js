@@ -9,7 +9,8 @@
 import { label, t } from "./i18n.js";
 import { announce } from "./notice.js";
 import { liveColumns } from "./model.js";
-import { el, syncChildren, userText } from "./dom.js";
+import { focusLater } from "./focus.js";
+import { el, nameIt, syncChildren, userText } from "./dom.js";
 
 const NONE = "";
 
@@ -68,12 +69,8 @@ export class IdeaList {
     if (words.textContent !== idea.text) words.textContent = idea.text;
     label(by, "note.by", { name: idea.author });
     item.dataset.column = idea.column ?? NONE;
-    for (const [node, key] of [[place, "idea.placeIt"], [drop, "idea.deleteIt"]]) {
-      node.dataset.i18nLabel = key;
-      node.dataset.i18nArgs = JSON.stringify({ text: short(idea.text) });
-      node.setAttribute("aria-label", t(key, { text: short(idea.text) }));
-      node.title = node.getAttribute("aria-label");
-    }
+    nameIt(place, "idea.placeIt", { text: short(idea.text) });
+    nameIt(drop, "idea.deleteIt", { text: short(idea.text) });
   }
 
   /** Place an idea under another orientation (or none): choose, then confirm. */
@@ -117,8 +114,13 @@ export class IdeaList {
       this.onOp({ kind: "idea.move", id, column });
       const where = column === null ? t("idea.noOrientation") : this.view().columns.get(column)?.title ?? "";
       announce(t("idea.placed", { text: short(item.parts.words.textContent), column: where }));
-      // the item moves to another list: the focus goes where it lands (main.js's keeper)
-      item.dataset.focusNext = "place";
+      // the item moves to another list (a new item there): the focus follows it, or goes
+      // to the summary of the closed fold it lands in
+      focusLater(() => {
+        const moved = document.querySelector(`.idea[data-key="${CSS.escape(id)}"]`);
+        const place = moved?.querySelector(".idea-place");
+        return place?.checkVisibility() ? place : moved?.closest("details")?.querySelector(":scope > summary");
+      });
     });
     const row = el("div", "panel-actions");
     row.append(ok, cancel);

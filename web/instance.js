@@ -9,7 +9,7 @@
 import { label, t } from "./i18n.js";
 import { announce } from "./notice.js";
 import { newId } from "./store.js";
-import { $, CONTENT_LANG, clean, el, markDirty, setDirty, syncChildren } from "./dom.js";
+import { $, CONTENT_LANG, clean, el, markDirty, nameIt, setDirty, syncChildren } from "./dom.js";
 
 /** Time zones offered for the session: metropolitan France and the overseas ones. */
 export const ZONES = [
@@ -251,12 +251,8 @@ export class Instance {
     item.member = member;
     const [name, fix, drop] = item.children;
     name.textContent = member.name;
-    for (const [node, key] of [[fix, "member.correctIt"], [drop, "member.removeIt"]]) {
-      node.dataset.i18nLabel = key;
-      node.dataset.i18nArgs = JSON.stringify({ name: member.name });
-      node.setAttribute("aria-label", t(key, { name: member.name }));
-      node.title = node.getAttribute("aria-label");
-    }
+    nameIt(fix, "member.correctIt", { name: member.name });
+    nameIt(drop, "member.removeIt", { name: member.name });
   }
 
   /** The participants in the room who are not members yet: one button each to add them. */
@@ -279,11 +275,7 @@ export class Instance {
       item.append(add);
       return item;
     }, (item, name) => {
-      const add = item.firstElementChild;
-      add.dataset.i18nLabel = "member.fromRoomIt";
-      add.dataset.i18nArgs = JSON.stringify({ name, college });
-      add.setAttribute("aria-label", t("member.fromRoomIt", { name, college }));
-      add.title = add.getAttribute("aria-label");
+      nameIt(item.firstElementChild, "member.fromRoomIt", { name, college });
     });
   }
 
