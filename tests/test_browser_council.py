@@ -144,6 +144,8 @@ def test_the_diagnostic_is_imported_after_its_preview_and_its_findings_filtered(
     placer.get_by_label("Placer l'idée sous").select_option(label="3. Patrimoine")
     placer.get_by_role("button", name="Placer").click()
     expect(unplaced).to_be_hidden()
+    # the focus follows the idea, to the summary of the closed fold it went into
+    expect(column(ana, "Patrimoine").locator(".ideas > summary")).to_be_focused()
     ideas = column(fac, "Patrimoine").locator(".ideas")
     expect(ideas.locator("summary")).to_have_text("Idées d'actions (1)")
     assert server_state(server, workshop)["ideas"][0]["column"] == "c2"
