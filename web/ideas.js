@@ -117,7 +117,7 @@ export class IdeaList {
       // the item moves to another list (a new item there): the focus follows it, or goes
       // to the summary of the closed fold it lands in
       focusLater(() => {
-        const moved = document.querySelector(`.idea[data-key="${CSS.escape(id)}"]`);
+        const moved = document.querySelector(`.idea[data-key="${CSS.escape(id)}"][data-column="${CSS.escape(column ?? NONE)}"]`);
         const place = moved?.querySelector(".idea-place");
         return place?.checkVisibility() ? place : moved?.closest("details")?.querySelector(":scope > summary");
       });
