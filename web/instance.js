@@ -9,6 +9,7 @@
 import { label, t } from "./i18n.js";
 import { announce } from "./notice.js";
 import { newId } from "./store.js";
+import { focusLater } from "./focus.js";
 import { $, CONTENT_LANG, clean, el, markDirty, nameIt, setDirty, syncChildren } from "./dom.js";
 
 /** Time zones offered for the session: metropolitan France and the overseas ones. */
@@ -240,8 +241,12 @@ export class Instance {
     const drop = button("member.remove", "quiet danger-text facilitator-only");
     fix.addEventListener("click", () => this.edit(item.member));
     drop.addEventListener("click", () => {
+      // the member goes: the focus to the next one's « Retirer », or to the name field
+      const members = [...$("members-list").querySelectorAll(".member")];
+      const next = members[members.indexOf(item) + 1] ?? members[members.indexOf(item) - 1];
       this.send({ kind: "member.remove", id: item.member.id });
       announce(t("member.removed", { name: item.member.name }));
+      focusLater(() => (next?.isConnected ? next.lastElementChild : $("member-name")));
     });
     item.append(name, fix, drop);
     return item;
