@@ -3,11 +3,15 @@
 // localStorage. Network first, always: when the server answers, it is the truth; its copy
 // is only the fallback. The API and the websocket never pass through here.
 
-const CACHE = "atelier-shell-v2";
+const CACHE = "atelier-shell-v3";
+// every module the page imports (tests/node/shell.test.mjs checks none is missing: one
+// left out and the page cannot start offline)
 const SHELL = [
-  "/", "/style.css", "/main.js", "/board.js", "/drag.js", "/home.js", "/i18n.js",
-  "/model.js", "/notice.js", "/socket.js", "/store.js", "/flow.css", "/api.js", "/flow.js",
-  "/orientation.js", "/snapshots.js", "/facilitator.js", "/dom.js",
+  "/", "/style.css", "/flow.css", "/main.js", "/api.js", "/board.js", "/council.js",
+  "/decision.js", "/dom.js", "/drag.js", "/facilitator.js", "/filters.js", "/flow.js",
+  "/focus.js", "/home.js", "/i18n.js", "/ideas.js", "/importer.js", "/instance.js",
+  "/joinscreen.js", "/model.js", "/notice.js", "/orientation.js", "/record.js", "/screen.js",
+  "/snapshots.js", "/socket.js", "/store.js", "/vigilance.js", "/wall.js",
 ];
 const PATIENCE = 4000; // ms a hanging network gets before the kept copy is shown
 
