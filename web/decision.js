@@ -108,8 +108,8 @@ export class Debates {
     const { title, state, documents, objections: debate, decision } = fold.parts;
     title.textContent = `${number}. ${column.title}`;
     const open = objections.filter((o) => !o.answer).length;
-    const outcome = column.decision ? t(`decision.${column.decision.outcome}`) : t("decision.none");
-    state.textContent = open ? t("debate.stateOpen", { outcome, n: open }) : t("debate.state", { outcome });
+    const outcome = { key: column.decision ? `decision.${column.decision.outcome}` : "decision.none" };
+    label(state, open ? "debate.stateOpen" : "debate.state", { outcome, n: open }); // relabelled on a switch
     this.fillDocuments(documents, column);
     this.fillObjections(debate, objections, council);
     this.fillDecision(decision, column, council);

@@ -18,6 +18,13 @@ function short(text) {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
+function glyph(symbol, className) {
+  const node = el("button", className);
+  node.type = "button";
+  node.textContent = symbol;
+  return node;
+}
+
 function button(key, className, params) {
   const node = el("button", className, key, params);
   node.type = "button";
@@ -49,11 +56,10 @@ export class IdeaList {
     const item = el("li", "idea");
     const words = userText("span", "idea-text", "");
     const by = el("span", "idea-author");
-    const place = button("idea.place", "icon editor-only idea-place");
-    place.textContent = "⇆";
+    // glyph buttons: their names come from nameIt() (a data-i18n text would replace the glyph)
+    const place = glyph("⇆", "icon editor-only idea-place");
     place.addEventListener("click", () => this.openPlacer(item));
-    const drop = button("idea.delete", "icon editor-only");
-    drop.textContent = "✕";
+    const drop = glyph("✕", "icon editor-only");
     drop.addEventListener("click", () => {
       const text = item.querySelector(".idea-text").textContent;
       this.onOp({ kind: "idea.delete", id: item.dataset.key });
