@@ -424,6 +424,7 @@ def test_the_language_button_and_french_content_are_marked_in_their_language(
         {"kind": "column.add", "id": "c1", "title": "Circuits courts"},
         {"kind": "column.state", "id": "c1", "statement": "Relocaliser l'alimentation"},
         {"kind": "note.add", "id": "n1", "text": "Peu de producteurs", "column": "c1"},
+        {"kind": "idea.add", "id": "i1", "column": None, "text": "Un marché"},
     ])  # fmt: skip
     watched = open_page(browser, workshop["links"]["participant"], "Inès")
     page = watched.page
@@ -436,6 +437,8 @@ def test_the_language_button_and_french_content_are_marked_in_their_language(
     for selector in (".note-text", ".col:not(.pool) .col-title", ".statement"):
         expect(page.locator(selector).first).to_have_attribute("lang", "fr")
     expect(page.locator(".col.pool .col-title")).not_to_have_attribute("lang", re.compile("."))
+    place = page.get_by_role("button", name="Place the idea “Un marché” under an orientation")
+    expect(place).to_have_text("⇆")  # a glyph button keeps its glyph, its name translated
     expect(note(page, "Peu de producteurs").locator(".note-foot .vh").first).to_have_text(
         ", colour: Yellow"
     )
