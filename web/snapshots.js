@@ -84,6 +84,12 @@ export class Snapshots {
     }));
     $("snapshot-none").hidden = this.list.length > 0;
     this.fillSelects();
+    // the list came in after the user moved on into the panel: keep what has the focus
+    // in view (it moved down by the list's height)
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && list.closest("details")?.contains(focused)) {
+      focused.scrollIntoView({ block: "nearest" });
+    }
   }
 
   fillSelects() {
