@@ -62,7 +62,7 @@ class CsvPlan:
 
     sheet: Sheet
     planned: list[Planned] = field(default_factory=list)
-    refused: list[dict[str, Any]] = field(default_factory=list)  # {line, reason}
+    refused: list[dict[str, Any]] = field(default_factory=list)  # {line, code, reason}
 
     def report(self) -> dict[str, Any]:
         """The preview shown before the facilitator confirms (and the answer after)."""
@@ -92,7 +92,8 @@ def plan_csv(
     Raises :class:`CsvImportError` when the file cannot be read at all.
     """
     plan = CsvPlan(read_sheet(raw))
-    plan.refused = [{"line": r.line, "reason": r.reason} for r in plan.sheet.refused]
+    plan.refused = [{"line": r.line, "code": r.code, "reason": r.reason, "value": r.value}
+                    for r in plan.sheet.refused]  # fmt: skip
     trial = Board.from_dict(board.to_dict(tombstones=True))
     for n, row in enumerate(plan.sheet.rows, 1):
         data = _row_op(row, f"{client}-{n}")
@@ -101,7 +102,7 @@ def plan_csv(
             op = parse_op(data, max_text=max_text, imported=True)
             apply(trial, op, Context(author, IMPORT_ROLE, client, 0, trial.seq + 1, limits))
         except (ProtocolError, RoomError) as error:
-            plan.refused.append({"line": row.line, "reason": error.message})
+            plan.refused.append({"line": row.line, "code": error.code, "reason": error.message})
             continue
         trial.seq += 1
         plan.planned.append(Planned(row.line, author, op))

@@ -552,7 +552,13 @@ const fr = {
   "import.refused": "Lignes refusées ({n})",
   "import.noneRefused": "Aucune ligne refusée.",
   "import.line": "Ligne",
-  "import.reason": "Raison (en anglais)",
+  "import.reason": "Raison",
+  "import.why.empty_text": "Pas de texte de constat (la colonne « constat » est vide).",
+  "import.why.unknown_type": "Type « {value} » inconnu : atout, faiblesse, opportunité, menace ou idée d'action.",
+  "import.why.too_long": "Un champ est trop long pour Atelier.",
+  "import.why.bad_field": "Une valeur de cette ligne n'est pas valable.",
+  "import.why.too_many_notes": "Le tableau a déjà autant de constats qu'il peut en tenir.",
+  "import.why.too_many_ideas": "Le tableau a déjà autant d'idées d'actions qu'il peut en tenir.",
   "import.go": "Importer {findings} constat(s) et {ideas} idée(s)",
   "import.unreadable": "Ce fichier ne peut pas être importé.",
   "import.lineN": "Ligne {line} :",
@@ -1199,7 +1205,13 @@ const en = {
   "import.refused": "Rows refused ({n})",
   "import.noneRefused": "No row refused.",
   "import.line": "Line",
-  "import.reason": "Reason (in English)",
+  "import.reason": "Reason",
+  "import.why.empty_text": "No finding text (the « constat » column is empty).",
+  "import.why.unknown_type": "Unknown type « {value} »: atout, faiblesse, opportunité, menace or idée d'action.",
+  "import.why.too_long": "A field is too long for Atelier.",
+  "import.why.bad_field": "A value of this row is not valid.",
+  "import.why.too_many_notes": "The board already holds as many findings as it can.",
+  "import.why.too_many_ideas": "The board already holds as many action ideas as it can.",
   "import.go": "Import {findings} finding(s) and {ideas} idea(s)",
   "import.unreadable": "This file cannot be imported.",
   "import.lineN": "Line {line}:",
@@ -1331,6 +1343,11 @@ export function setLang(next) {
 }
 
 /** The string for key in the current language, with {name} placeholders filled. */
+/** Whether the dictionary has a string for ``key``. */
+export function hasString(key) {
+  return DICTIONARIES[lang][key] !== undefined || DICTIONARIES.fr[key] !== undefined;
+}
+
 export function t(key, params = {}) {
   const template = DICTIONARIES[lang][key] ?? DICTIONARIES.fr[key];
   if (template === undefined) throw new Error(`Missing string ${key}`);

@@ -5,7 +5,7 @@
 // land in « Constats à classer », signed « Diagnostic » (or the file's author column);
 // rows typed « idée d'action » become action ideas under no orientation yet.
 
-import { label, t } from "./i18n.js";
+import { hasString, label, t } from "./i18n.js";
 import { announce, toast } from "./notice.js";
 import { $, el, nameIt, text } from "./dom.js";
 
@@ -95,9 +95,7 @@ function showPreview(name, report) {
       const tr = el("tr");
       const line = text("th", "", String(row.line));
       line.scope = "row";
-      const reason = text("td", "", row.reason);
-      reason.lang = "en"; // the server's reasons are English (its other messages too)
-      tr.append(line, reason);
+      tr.append(line, refusal(row));
       tbody.append(tr);
     }
     table.append(thead, tbody);
@@ -126,4 +124,14 @@ function showUnreadable(name, error) {
   reason.append(words);
   $("import-body").replaceChildren(problem, reason);
   $("import-go").hidden = true;
+}
+
+/** A refused row's reason in the page's language when its code is known, else the
+ * server's English sentence (marked as English). */
+function refusal(row) {
+  const key = `import.why.${row.code}`;
+  if (row.code && hasString(key)) return el("td", "", key, { value: row.value ?? "" });
+  const reason = text("td", "", row.reason);
+  reason.lang = "en";
+  return reason;
 }

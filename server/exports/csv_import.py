@@ -86,10 +86,13 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """A row left out, and why."""
+    """A row left out, and why: ``code`` a stable word (the web says it in French or
+    English), ``reason`` an English sentence with the details."""
 
     line: int
     reason: str
+    code: str = "bad_row"
+    value: str = ""  # the cell at fault, when there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +201,12 @@ def _row(line: int, cells: dict[str, str]) -> Row | Refused:
     if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA:
         text = text[1:]  # the export's guard against spreadsheet formulas
     if not text:
-        return Refused(line, "no finding text (the « constat » column is empty)")
+        return Refused(line, "no finding text (the « constat » column is empty)", "empty_text")
     kind = _plain(cells.get("type", ""))
     if kind and kind not in TYPES:
         return Refused(line, f"type « {cells['type'][:40]} » unknown: atout, faiblesse, "
-                             "opportunité, menace or idée d'action")  # fmt: skip
+                             "opportunité, menace or idée d'action", "unknown_type",
+                       cells["type"][:40])  # fmt: skip
     colour = _plain(cells.get("colour", ""))
     author = cells.get("author", "")
     if TYPES.get(kind) == "idea":
