@@ -24,8 +24,10 @@ __all__ = [
     "ROOT",
     "Proc",
     "ProcUsage",
+    "Workshop",
     "create_workshop",
     "free_port",
+    "new_workshop",
     "raise_nofile",
     "start_redis",
     "start_relay",
@@ -219,8 +221,17 @@ def start_redis(workdir: Path) -> Proc:
     return proc
 
 
-def create_workshop(port: int, title: str) -> tuple[str, str]:
-    """Create a workshop over HTTP; return its id and the participant link's secret."""
+@dataclass(frozen=True)
+class Workshop:
+    """A workshop the bench created, and the secrets of its links."""
+
+    id: str
+    participant: str
+    facilitator: str
+
+
+def new_workshop(port: int, title: str) -> Workshop:
+    """Create a workshop over HTTP; return its id and its links' secrets."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/workshops",
         # participants seed orientations and move them, as in an open workshop
@@ -230,5 +241,12 @@ def create_workshop(port: int, title: str) -> tuple[str, str]:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         body = json.loads(response.read())
-    secret = body["links"]["participant"].split("#k=", 1)[1]
-    return str(body["id"]), str(secret)
+    secret = {role: str(body["links"][role]).split("#k=", 1)[1]
+              for role in ("participant", "facilitator")}  # fmt: skip
+    return Workshop(str(body["id"]), secret["participant"], secret["facilitator"])
+
+
+def create_workshop(port: int, title: str) -> tuple[str, str]:
+    """Create a workshop over HTTP; return its id and the participant link's secret."""
+    workshop = new_workshop(port, title)
+    return workshop.id, workshop.participant

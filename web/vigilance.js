@@ -57,7 +57,7 @@ export class Vigilance {
     this.send = send;
     this.view = view;
     this.checks = [];
-    this.titles = null;
+    this.named = null;
     this.show();
   }
 
@@ -67,11 +67,15 @@ export class Vigilance {
     this.show();
   }
 
-  /** Orientation titles may change without a new frame: word the checks again then. */
+  /** Orientation titles and objection texts may reach the page after the checks that
+   * name them, with no new frame: word the checks again then. */
   update(view) {
-    const titles = [...view.columns.values()].map((c) => `${c.id}\n${c.title}`).join("\n");
-    if (titles === this.titles) return;
-    this.titles = titles;
+    const named = [
+      ...[...view.columns.values()].map((c) => `${c.id}\n${c.title}`),
+      ...[...(view.council?.objections.values() ?? [])].map((o) => `${o.id}\n${o.text}`),
+    ].join("\n");
+    if (named === this.named) return;
+    this.named = named;
     this.show();
   }
 

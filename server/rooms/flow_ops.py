@@ -152,7 +152,7 @@ def _show_silent(board: Board) -> list[Event]:
     """Make every silent note public; their ``note.add`` events, in board order."""
     hidden = [n for n in board.notes.values() if n.private_to is not None]
     for note in hidden:
-        note.private_to = None
+        board.publish_note(note)
     shown = sorted(
         (n for n in hidden if not n.deleted), key=lambda n: (n.column or "", n.pos, n.id)
     )

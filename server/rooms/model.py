@@ -33,6 +33,7 @@ from .council import (
     default_colleges,
 )
 from .items import Column, Idea, Note, Tools
+from .note_order import NoteOrder
 from .views import (
     college_view,
     column_from,
@@ -128,6 +129,8 @@ class Board:
     members: dict[str, Member] = field(default_factory=dict)  # in the order recorded
     objections: dict[str, Objection] = field(default_factory=dict)  # in the order raised
     answers: dict[str, str] = field(default_factory=dict)  # vigilance point -> answer
+    # where the live notes sit, kept by the note methods below (derived: not compared)
+    order: NoteOrder = field(default_factory=NoteOrder, init=False, repr=False, compare=False)
 
     @classmethod
     def new(cls, phase: int = 4, *, shaping: bool = False) -> "Board":
@@ -139,15 +142,42 @@ class Board:
         board.tools.shaping = shaping
         return board
 
+    # Notes change place through these methods only, so that ``order`` stays true.
+
+    def add_note(self, note: Note) -> None:
+        """Put a new note on the board."""
+        self.notes[note.id] = note
+        self.order.add(note)
+
+    def place_note(self, note: Note, column: str | None, pos: str) -> None:
+        """Move a live note to ``pos`` in ``column`` (None: the pool)."""
+        self.order.remove(note)
+        note.column, note.pos = column, pos
+        self.order.add(note)
+
+    def delete_note(self, note: Note) -> None:
+        """Leave a tombstone of a live note."""
+        self.order.remove(note)
+        note.deleted = True
+
+    def restore_note(self, note: Note, column: str | None, pos: str) -> None:
+        """Bring a deleted note back, at ``pos`` in ``column``."""
+        note.column, note.pos, note.deleted = column, pos, False
+        self.order.add(note)
+
+    def publish_note(self, note: Note) -> None:
+        """Make a silent note public (the reveal)."""
+        self.order.remove(note)
+        note.private_to = None
+        self.order.add(note)
+
     def silent_waiting(self) -> int:
         """How many silent notes wait for the reveal (everyone may know how many)."""
-        return sum(1 for n in self.notes.values() if n.private_to is not None and not n.deleted)
+        return self.order.silent
 
     def live_notes(self, column: str | None) -> list[Note]:
         """The live notes of one column (or of the pool), in board order."""
-        found = [n for n in self.notes.values() if not n.deleted and n.column == column]
-        found.sort(key=lambda n: (n.pos, n.id))
-        return found
+        return [self.notes[note_id] for note_id in self.order.ids(column)]
 
     def live_columns(self) -> list[Column]:
         """The live columns, left to right."""
@@ -157,7 +187,7 @@ class Board:
 
     def count_live_notes(self) -> int:
         """How many notes are on the board (tombstones excluded)."""
-        return sum(1 for n in self.notes.values() if not n.deleted)
+        return self.order.count
 
     def vote_counts(self) -> dict[str, int]:
         """Votes per live column, every voter summed (private until revealed)."""
@@ -259,7 +289,7 @@ class Board:
                     o["id"], c["id"], o["text"], o.get("by", ""), o.get("answer", "")
                 )
         for n in data["notes"]:
-            board.notes[n["id"]] = note_from(n)
+            board.add_note(note_from(n))
         for i in data.get("ideas", []):
             board.ideas[i["id"]] = idea_from(i)
         board.tools = Tools(**data.get("tools", {}))

@@ -150,7 +150,6 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         raise RoomError("too_many_notes", f"This board already holds {ctx.limits.notes} notes.")
     column = op.get("column")
     require_open_column(board, column)
-    ordered = board.live_notes(column)
     note = Note(
         id=op["id"],
         text=op["text"],
@@ -158,7 +157,8 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         colour=op.get("colour", "yellow"),
         ambitions=list(op.get("ambitions", [])),
         column=column,
-        pos=_imported_pos(ordered, op, ctx) or _pos_at(ordered, op.get("index")),
+        pos=_imported_pos(board.order.last_pos(column), op, ctx)
+        or _pos_at(*board.order.around(column, op.get("index"))),
         # silent writing is the participants'; the facilitator's notes (imports too) stay public
         private_to=ctx.client if board.tools.silent and ctx.role == PARTICIPANT else None,
         type=op.get("type", ""),
@@ -167,7 +167,7 @@ def _note_add(board: Board, op: NoteAdd, ctx: Context) -> Applied:
         indicator=op.get("indicator", ""),
         imported=_imported(op, ctx),
     )
-    board.notes[note.id] = note
+    board.add_note(note)
     return _seen_by(board, note, note_event("note.add", note), counted=True)
 
 
@@ -193,9 +193,7 @@ def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
     column = op["column"]
     require_open_column(board, note.column)
     require_open_column(board, column)
-    others = [n for n in board.live_notes(column) if n.id != note.id]
-    note.pos = _pos_at(others, op.get("index"))
-    note.column = column
+    board.place_note(note, column, _pos_at(*board.order.around(column, op.get("index"), note)))
     return _seen_by(
         board, note, {"kind": "note.move", "id": note.id, "column": column, "pos": note.pos}
     )
@@ -204,7 +202,7 @@ def _note_move(board: Board, op: NoteMove, ctx: Context) -> Applied:
 def _note_delete(board: Board, op: NoteDelete, ctx: Context) -> Applied:
     note = _live_note(board, op["id"], ctx)
     require_open_column(board, note.column)
-    note.deleted = True
+    board.delete_note(note)
     return _seen_by(board, note, {"kind": "note.delete", "id": note.id}, counted=True)
 
 
@@ -220,9 +218,7 @@ def _note_restore(board: Board, op: NoteRestore, ctx: Context) -> Applied:
     if column is not None and (column not in board.columns or board.columns[column].deleted):
         column = None  # its column went away meanwhile: it comes back to the pool
     require_open_column(board, column)
-    note.pos = _pos_at(board.live_notes(column), None)
-    note.column = column
-    note.deleted = False
+    board.restore_note(note, column, _pos_at(board.order.last_pos(column), None))
     return _seen_by(board, note, note_event("note.restore", note), counted=True)
 
 
@@ -234,7 +230,7 @@ def _column_add(board: Board, op: ColumnAdd, ctx: Context) -> Event:
             "too_many_columns", f"This board already holds {ctx.limits.columns} columns."
         )
     ordered = board.live_columns()
-    pos = _imported_pos(ordered, op, ctx) or _pos_at(ordered, op.get("index"))
+    pos = _imported_pos(_last_pos(ordered), op, ctx) or _pos_at(*_around(ordered, op.get("index")))
     column = Column(id=op["id"], title=op["title"], pos=pos)
     board.columns[column.id] = column
     return {"kind": "column.add", "id": column.id, "title": column.title, "pos": column.pos}
@@ -250,17 +246,17 @@ def _column_move(board: Board, op: ColumnMove) -> Event:
     # moving a locked column is allowed: the lock guards its content, not the order
     column = live_column(board, op["id"])
     others = [c for c in board.live_columns() if c.id != column.id]
-    column.pos = _pos_at(others, op["index"])
+    column.pos = _pos_at(*_around(others, op["index"]))
     return {"kind": "column.move", "id": column.id, "pos": column.pos}
 
 
 def _column_delete(board: Board, op: ColumnDelete) -> Applied:
     column = open_column(board, op["id"])
     moved: list[tuple[Note, dict[str, str]]] = []
-    last = _last_pos(board.live_notes(None))
+    last = board.order.last_pos(None)
     for note in board.live_notes(column.id):
         last = generate_key_between(last, None)
-        note.column, note.pos = None, last
+        board.place_note(note, None, last)
         moved.append((note, {"id": note.id, "pos": note.pos}))
     column.deleted = True
     if board.focus == column.id:
@@ -346,25 +342,28 @@ def _imported(op: Any, ctx: Context) -> bool:
     return ctx.role == IMPORT_ROLE and op.get("imported") is True
 
 
-def _imported_pos(ordered: list[Note] | list[Column], op: Any, ctx: Context) -> str | None:
+def _imported_pos(last: str | None, op: Any, ctx: Context) -> str | None:
     """The position an import gives (it keeps the exported order), checked to come after
-    every item already there, so that positions stay distinct and increasing."""
+    ``last``, the last item already there, so that positions stay distinct and increasing."""
     pos = op.get("pos") if ctx.role == IMPORT_ROLE else None
     if pos is None:
         return None
-    last = _last_pos(ordered)
     if last is not None and pos <= last:
         raise RoomError("bad_position", "An imported item must come after those before it.")
     return str(pos)
 
 
-def _pos_at(ordered: list[Note] | list[Column], index: int | None) -> str:
-    """A position key that puts an item at ``index`` among ``ordered`` (end when None)."""
+def _pos_at(before: str | None, after: str | None) -> str:
+    """A position key between ``before`` and ``after`` (None: either end)."""
+    return str(generate_key_between(before, after))
+
+
+def _around(ordered: list[Column], index: int | None) -> tuple[str | None, str | None]:
+    """The positions on either side of ``index`` among ``ordered`` (the end when None)."""
     if index is None or index >= len(ordered):
-        return str(generate_key_between(_last_pos(ordered), None))
-    before = ordered[index - 1].pos if index > 0 else None
-    return str(generate_key_between(before, ordered[index].pos))
+        return _last_pos(ordered), None
+    return (ordered[index - 1].pos if index > 0 else None), ordered[index].pos
 
 
-def _last_pos(ordered: list[Note] | list[Column]) -> str | None:
+def _last_pos(ordered: list[Column]) -> str | None:
     return ordered[-1].pos if ordered else None
