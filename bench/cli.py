@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--workers", type=int, default=defaults.workers,
                      help="load-generator processes")  # fmt: skip
+    run.add_argument("--notes", type=int, default=defaults.notes,
+                     help="notes on the board before the run")  # fmt: skip
+    run.add_argument("--facilitator", action="store_true",
+                     help="the last passive client joins as the facilitator")  # fmt: skip
     run.add_argument("--target", choices=["atelier", "relay", "yjs"], default="atelier")
     run.add_argument(
         "--profile",
@@ -77,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         spec = LoadSpec(
             clients=args.clients, rooms=args.rooms, active=args.active, rate=args.rate,
             duration=args.duration, processes=args.processes, workers=args.workers,
+            notes=args.notes, facilitator=args.facilitator,
         )  # fmt: skip
         if args.compare_raw:
             _print(compare(spec, args.profile))

@@ -25,7 +25,8 @@ from .procs import (
     CLOCK_TICKS,
     YJS,
     Proc,
-    create_workshop,
+    Workshop,
+    new_workshop,
     raise_nofile,
     start_redis,
     start_relay,
@@ -60,6 +61,8 @@ class LoadSpec:
     processes: int = 1  # server processes; more than one needs Redis
     workers: int = 1  # load-generator processes
     columns: int = 4
+    notes: int = 0  # notes on the board before the run (at least one per sender)
+    facilitator: bool = False  # the last passive client joins with the facilitator's link
 
     def check(self) -> None:
         """Refuse shapes that cannot run."""
@@ -69,6 +72,8 @@ class LoadSpec:
             raise ValueError("Expected a positive rate and duration, and 2 columns or more")
         if min(self.rooms, self.processes, self.workers) < 1:
             raise ValueError("Expected at least one room, process and worker")
+        if self.facilitator and self.clients <= self.active:
+            raise ValueError("Expected a passive client to join as the facilitator")
 
 
 def _machine_busy() -> float:
@@ -99,39 +104,41 @@ def _start_targets(target: str, spec: LoadSpec, workdir: Path) -> tuple[list[Pro
         raise
 
 
-def _rooms(target: str, spec: LoadSpec, servers: list[Proc]) -> list[tuple[str, str]]:
+def _rooms(target: str, spec: LoadSpec, servers: list[Proc]) -> list[Workshop]:
     if target in BASELINES:
-        return [(f"room{r}", "-") for r in range(spec.rooms)]
-    rooms = [create_workshop(servers[0].port, f"Banc {r}") for r in range(spec.rooms)]
+        return [Workshop(f"room{r}", "-", "-") for r in range(spec.rooms)]
+    rooms = [new_workshop(servers[0].port, f"Banc {r}") for r in range(spec.rooms)]
 
     async def seed_all() -> None:
         gate = asyncio.Semaphore(8)
 
-        async def one(wid: str, secret: str) -> None:
+        async def one(room: Workshop) -> None:
             async with gate:
-                await seed_room(servers[0].port, wid, secret, columns=spec.columns,
-                                notes=spec.active)  # fmt: skip
+                await seed_room(servers[0].port, room.id, room.participant, columns=spec.columns,
+                                notes=max(spec.active, spec.notes))  # fmt: skip
 
-        await asyncio.gather(*(one(w, s) for w, s in rooms))
+        await asyncio.gather(*(one(room) for room in rooms))
 
     asyncio.run(seed_all())
     return rooms
 
 
 def _plans(
-    spec: LoadSpec, target: str, servers: list[Proc], rooms: list[tuple[str, str]]
+    spec: LoadSpec, target: str, servers: list[Proc], rooms: list[Workshop]
 ) -> list[WorkerPlan]:
     interval = spec.rooms * spec.active / spec.rate  # each active client's own period
     per_worker: list[list[ClientPlan]] = [[] for _ in range(spec.workers)]
     gidx = 0
-    for r, (wid, secret) in enumerate(rooms):
+    for r, room in enumerate(rooms):
         for j in range(spec.clients):
             active = j < spec.active
+            facilitating = spec.facilitator and j == spec.clients - 1
             # spread each room's senders evenly over one period, rooms interleaved
             phase = ((j * spec.rooms + r) / (spec.active * spec.rooms)) * interval if active else 0
             plan = ClientPlan(
-                gidx=gidx, room=r, port=servers[j % len(servers)].port, path=f"/ws/{wid}",
-                token=secret, note=note_id(j) if active else None, interval=interval, phase=phase,
+                gidx=gidx, room=r, port=servers[j % len(servers)].port, path=f"/ws/{room.id}",
+                token=room.facilitator if facilitating else room.participant,
+                note=note_id(j) if active else None, interval=interval, phase=phase,
             )  # fmt: skip
             per_worker[gidx % spec.workers].append(plan)
             gidx += 1
@@ -252,6 +259,7 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
         "measured_s": round(elapsed, 2),
         "server_cpu_s": round(server_cpu, 3),
         "server_cpu_us_per_delivery": _per(server_cpu * 1e6, deliveries),
+        "server_cpu_us_per_op": _per(server_cpu * 1e6, sum(s[1] for s in sent)),
         "server_rss_mib": [round(after[id(s)].rss / 2**20, 1) for s in servers],
         "redis_cpu_s": round(redis_cpu, 3) if redis else None,
         "loadgen_cpu_s": round(loadgen_cpu, 3),

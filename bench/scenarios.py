@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from .board import ImportSpec, compare_boards, run_import
 from .idle import IdleSpec, run_idle
 from .joins import JoinSpec, run_joins
 from .load import BASELINES, LoadSpec, compare, run_load
@@ -39,7 +40,11 @@ LOADS: dict[str, LoadSpec] = {
     # ...and the ceiling: 800 ops/s in that room (160,000 deliveries/s) on one process
     "ceiling": LoadSpec(clients=200, active=10, rate=800, duration=30, workers=3),
 }  # fmt: skip
-SCENARIOS = [*LOADS, "latejoin", "idle"]
+#: issue 14: 2,000 ops/s in a room of 10 senders and the facilitator, on a 5,000-note
+#: board, against the same load on an empty board in the same run
+BOARD = LoadSpec(clients=11, active=10, rate=2000, duration=15, workers=2, notes=5000,
+                 facilitator=True)  # fmt: skip
+SCENARIOS = [*LOADS, "board5000", "import2000", "latejoin", "latejoin5000", "idle"]
 
 HEADLINES = [
     "fanout_ms.p50", "fanout_ms.p95", "fanout_ms.p99", "fanout_ms.max", "ack_ms.p99",
@@ -74,6 +79,7 @@ def _scaled(spec: LoadSpec, scale: float) -> LoadSpec:
         active=min(clients, max(1, math.ceil(spec.active * scale))),
         rate=max(1.0, spec.rate * scale),
         duration=max(2.0, spec.duration * scale),
+        notes=int(spec.notes * scale),
     )
 
 
@@ -100,6 +106,21 @@ def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]
     yield summary
 
 
+def _board_runs(spec: LoadSpec, runs: int) -> Iterator[dict[str, Any]]:
+    done: list[dict[str, Any]] = []
+    for i in range(runs):
+        line = {**compare_boards(spec, first=i), "run": i + 1}
+        done.append(line)
+        yield line
+    fields = ["server_cpu_us_per_op", "ops_sent", "fanout_ms.p99", "ack_ms.p99", "loss",
+              "others_cores", "send_lag_ms.p99"]  # fmt: skip
+    summary: dict[str, Any] = {"summary": True, "runs": runs, "machine": machine()}
+    for side in ("empty", "full"):
+        summary[side] = {f: median_of(done, f"{side}.{f}") for f in fields}
+    summary["ratio_cpu_per_op"] = median_of(done, "ratio_cpu_per_op")
+    yield summary
+
+
 def _repeat(
     once: Callable[[], dict[str, Any]], runs: int, fields: list[str]
 ) -> Iterator[dict[str, Any]]:
@@ -119,8 +140,17 @@ def run_scenario(name: str, runs: int, *, raw: bool, scale: float) -> Iterator[d
         spec = _scaled(LOADS[name], scale)
         for line in _load_runs(spec, runs, raw):
             yield {"scenario": name, **line}
-    elif name == "latejoin":
-        joins = JoinSpec() if scale == 1.0 else JoinSpec(notes=max(10, int(2000 * scale)), joins=5)
+    elif name == "board5000":
+        for line in _board_runs(_scaled(BOARD, scale), runs):
+            yield {"scenario": name, **line}
+    elif name == "import2000":
+        rows = ImportSpec(rows=max(10, int(2000 * scale)))
+        fields = ["answered_s", "landed_s", "server_cpu_s"]
+        for line in _repeat(lambda: run_import(rows), runs, fields):
+            yield {"scenario": name, **line}
+    elif name in ("latejoin", "latejoin5000"):
+        notes = max(10, int((5000 if name == "latejoin5000" else 2000) * scale))
+        joins = JoinSpec(notes=notes) if scale == 1.0 else JoinSpec(notes=notes, joins=5)
         fields = ["atelier.join_ms.p50", "atelier.join_ms.p95", "atelier.join_ms.max",
                   "relay.join_ms.p95"]  # fmt: skip
         for line in _repeat(lambda: run_joins(joins, raw=raw), runs, fields):

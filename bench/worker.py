@@ -40,6 +40,10 @@ def key_owner(key: int) -> int:
     return key // KEY_SPAN
 
 
+#: Frames a client receives that this benchmark does not measure.
+UNMEASURED = (b'{"type":"presence"', b'{"type":"drag"', b'{"type":"vigilance"')
+
+
 @dataclass(frozen=True)
 class ClientPlan:
     """One simulated participant."""
@@ -106,8 +110,8 @@ class _Client:
             if sent is not None:
                 self.ack_latencies.append(now - sent)
                 self.acked[message["seq"]] = sent
-        elif data.startswith(b'{"type":"presence"') or data.startswith(b'{"type":"drag"'):
-            pass  # presence is not what this benchmark measures
+        elif data.startswith(UNMEASURED):
+            pass  # presence, drags and the facilitator's vigilance: not what is measured
         elif data.startswith(b'{"type":"welcome"'):
             if not self.welcomed.done():
                 self.welcomed.set_result(None)

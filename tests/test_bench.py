@@ -70,6 +70,30 @@ def test_late_join_scenario_prints_runs_then_medians() -> None:
     assert summary["summary"] is True and summary["atelier.join_ms.p95"] is not None
 
 
+def test_big_board_scenario_runs_an_empty_and_a_full_board_with_the_facilitator() -> None:
+    """board5000, scaled down: the same load on the senders' notes alone and on the big
+    board, a facilitator among the clients (its vigilance frames are no errors), no loss,
+    and the ratio of CPU per op."""
+    run, summary = _bench("scenario", "board5000", "--runs", "1", "--scale", "0.02")
+    for side in ("empty", "full"):
+        load = run[side]
+        assert load["facilitator"] is True and load["connected"] == load["clients"]
+        assert load["ops_committed"] == load["ops_sent"] > 0
+        assert load["loss"] == 0 and load["errors"] == 0 and load["rejects"] == 0
+        assert load["server_cpu_us_per_op"] > 0
+    assert (run["empty"]["notes"], run["full"]["notes"]) == (run["full"]["active"], 100)
+    assert summary["ratio_cpu_per_op"] == run["ratio_cpu_per_op"] > 0
+
+
+def test_import_scenario_lands_every_finding_of_the_csv() -> None:
+    """import2000, scaled down: every row becomes a finding, the facilitator's socket sees
+    the last one, and the times are reported."""
+    run, summary = _bench("scenario", "import2000", "--runs", "1", "--scale", "0.05")
+    assert (run["added"], run["refused"]) == (run["rows"], 0) == (100, 0)
+    assert 0 < run["answered_s"] <= run["landed_s"]
+    assert summary["landed_s"] == run["landed_s"]
+
+
 async def test_metrics_lists_the_expected_metrics(server: ServerProcess) -> None:
     """/metrics speaks the Prometheus text format and counts sockets, rooms and ops."""
     workshop = server.create_workshop()

@@ -207,6 +207,19 @@ def test_snapshots_and_checkpoints_are_asked_for() -> None:
     assert [a.seq for a in actions if isinstance(a, SaveCheckpoint)] == [3]
 
 
+def test_a_big_board_is_checkpointed_once_per_as_many_ops_as_it_holds_notes() -> None:
+    """A checkpoint costs O(board): on a board of 8 notes one is due every 8 ops, not every
+    3, so that its cost per op stays flat as the board grows."""
+    replica = RoomReplica("w", checkpoint_every=3)
+    replica.load(None, [])
+    actions: list[Action] = []
+    for seq in range(1, 25):
+        op = {"kind": "note.add", "id": f"n{seq}", "text": "x"} if seq <= 8 else {
+            "kind": "note.edit", "id": "n1", "text": f"v{seq}"}  # fmt: skip
+        actions += replica.receive(committed(seq, "fa", op))
+    assert [a.seq for a in actions if isinstance(a, SaveCheckpoint)] == [3, 11, 19]
+
+
 def test_revocation_kicks_the_peers_of_that_link_only() -> None:
     """A replaced participant link closes participants; a deletion closes everyone."""
     replica = RoomReplica("w")

@@ -412,7 +412,10 @@ class RoomReplica:
             outcome = Outcome(seq)
         actions.append(Settle(outcome, record.at, loading))
         self._since_checkpoint += 1
-        if self._since_checkpoint >= self._checkpoint_every and not loading:
+        # a checkpoint encodes the whole board: one every max(N, notes) ops keeps its
+        # cost per op flat as the board grows, and a reload replays at most as many ops
+        due = max(self._checkpoint_every, len(self.board.notes))
+        if self._since_checkpoint >= due and not loading:
             actions.append(self._save_checkpoint())
         return actions
 
