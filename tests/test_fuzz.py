@@ -80,7 +80,10 @@ async def _hostile_round(fuzz: dict[str, Any], frames: list[bytes]) -> None:
     ws = None
     for n, frame in enumerate(frames):
         if ws is None or ws.close_code is not None:
-            ws = await websockets.connect(f"{server.ws_base}/ws/{room['id']}", max_size=None)
+            # max_queue=None: this client reads nothing, and a full queue would stop it from
+            # reading the server's close frame (its close() would then wait 10 s for nothing)
+            ws = await websockets.connect(f"{server.ws_base}/ws/{room['id']}", max_size=None,
+                                          max_queue=None)  # fmt: skip
             await ws.send(join)
         try:
             if n % 3:
