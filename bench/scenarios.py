@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from .abuse import ABUSE_MEDIANS, AbuseSpec, run_abuse
 from .idle import IdleSpec, run_idle
 from .joins import JoinSpec, run_joins
 from .load import BASELINES, LoadSpec, compare, run_load
@@ -39,7 +40,7 @@ LOADS: dict[str, LoadSpec] = {
     # ...and the ceiling: 800 ops/s in that room (160,000 deliveries/s) on one process
     "ceiling": LoadSpec(clients=200, active=10, rate=800, duration=30, workers=3),
 }  # fmt: skip
-SCENARIOS = [*LOADS, "latejoin", "idle"]
+SCENARIOS = [*LOADS, "latejoin", "idle", "abuse"]
 
 HEADLINES = [
     "fanout_ms.p50", "fanout_ms.p95", "fanout_ms.p99", "fanout_ms.max", "ack_ms.p99",
@@ -130,6 +131,10 @@ def run_scenario(name: str, runs: int, *, raw: bool, scale: float) -> Iterator[d
         fields = ["atelier.kib_per_connection", "relay.kib_per_connection",
                   "atelier.connect_s", "relay.connect_s"]  # fmt: skip
         for line in _repeat(lambda: run_idle(idle, raw=raw), runs, fields):
+            yield {"scenario": name, **line}
+    elif name == "abuse":
+        abuse = AbuseSpec().scaled(scale)
+        for line in _repeat(lambda: run_abuse(abuse), runs, ABUSE_MEDIANS):
             yield {"scenario": name, **line}
     else:
         raise ValueError(f"Expected one of {', '.join(SCENARIOS)} but got {name!r}")
