@@ -16,11 +16,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BENCH_LIMITS",
     "ROOT",
     "Proc",
     "ProcUsage",
@@ -157,14 +159,18 @@ def _spawn(
     return Proc(kind, popen, port, log)
 
 
-def start_server(workdir: Path, redis_url: str | None = None) -> Proc:
-    """One ``atelier serve`` process, exactly as a user starts it."""
+def start_server(
+    workdir: Path, redis_url: str | None = None, *, limits: Mapping[str, str] = BENCH_LIMITS
+) -> Proc:
+    """One ``atelier serve`` process, exactly as a user starts it; ``limits`` are the
+    ``ATELIER_*`` variables it gets on top of this process's environment (the bench's
+    lifted limits by default; ``{}`` for the shipped defaults)."""
     port = free_port()
     cmd = [sys.executable, "-m", "atelier", "serve", "--port", str(port),
            "--data", str(workdir / f"data-{port}"), "--log-level", "warning"]  # fmt: skip
     if redis_url:
         cmd += ["--redis", redis_url]
-    proc = _spawn("atelier", cmd, port, workdir, BENCH_LIMITS)
+    proc = _spawn("atelier", cmd, port, workdir, dict(limits))
     _wait(lambda: _http_ok(f"http://127.0.0.1:{port}/readyz"), proc, 30, "atelier serve")
     return proc
 

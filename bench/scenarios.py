@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from .abuse import ABUSE_MEDIANS, AbuseSpec, run_abuse
 from .board import ImportSpec, compare_boards, run_import
 from .idle import IdleSpec, run_idle
 from .joins import JoinSpec, run_joins
@@ -44,7 +45,7 @@ LOADS: dict[str, LoadSpec] = {
 #: board, against the same load on an empty board in the same run
 BOARD = LoadSpec(clients=11, active=10, rate=2000, duration=15, workers=2, notes=5000,
                  facilitator=True)  # fmt: skip
-SCENARIOS = [*LOADS, "board5000", "import2000", "latejoin", "latejoin5000", "idle"]
+SCENARIOS = [*LOADS, "board5000", "import2000", "latejoin", "latejoin5000", "idle", "abuse"]
 
 HEADLINES = [
     "fanout_ms.p50", "fanout_ms.p95", "fanout_ms.p99", "fanout_ms.max", "ack_ms.p99",
@@ -160,6 +161,10 @@ def run_scenario(name: str, runs: int, *, raw: bool, scale: float) -> Iterator[d
         fields = ["atelier.kib_per_connection", "relay.kib_per_connection",
                   "atelier.connect_s", "relay.connect_s"]  # fmt: skip
         for line in _repeat(lambda: run_idle(idle, raw=raw), runs, fields):
+            yield {"scenario": name, **line}
+    elif name == "abuse":
+        abuse = AbuseSpec().scaled(scale)
+        for line in _repeat(lambda: run_abuse(abuse), runs, ABUSE_MEDIANS):
             yield {"scenario": name, **line}
     else:
         raise ValueError(f"Expected one of {', '.join(SCENARIOS)} but got {name!r}")

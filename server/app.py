@@ -384,7 +384,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
                             idle_seconds=settings.room_idle_seconds,
                             limits=settings.room_limits)  # fmt: skip
     workers = WorkerPool(settings.workers, settings.worker_jobs_per_key, settings.worker_queue,
-                         settings.worker_waiting_per_key)  # fmt: skip
+                         settings.worker_waiting_per_key, nice=settings.worker_nice)  # fmt: skip
     api = _Api(store, bus, registry, settings, workers)
     watch_rooms(lambda: len(registry))
 

@@ -79,6 +79,9 @@ class Settings:
     worker_jobs_per_key: int = 1
     worker_waiting_per_key: int = 8
     worker_queue: int = 32
+    #: How much lower the workers' CPU priority is than the server's (a nice increment,
+    #: 0 to 19; 0: the same): the event loop every room waits on comes first.
+    worker_nice: int = 10
 
     #: Seconds a room stays open in a process after its last socket left (then it closes,
     #: leaving a checkpoint behind).
@@ -146,6 +149,8 @@ class Settings:
                          "name the proxy's address or network")  # fmt: skip
         if self.workers < 1:
             found.append("ATELIER_WORKERS must be at least 1")
+        if not 0 <= self.worker_nice <= 19:
+            found.append(f"ATELIER_WORKER_NICE is 0 to 19, got {self.worker_nice}")
         return found
 
     @property

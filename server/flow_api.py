@@ -156,11 +156,12 @@ class FlowApi:
 
     async def diff(self, workshop_id: str, role: str, before: str, after: str) -> Reply:
         """What changed from one snapshot to another (``now`` is the board as it is)."""
-        old = await self._source(workshop_id, role, before)
-        new = await self._source(workshop_id, role, after)
-        if old is None or new is None:
-            return _error(404, "not_found", "No such snapshot in this workshop.")
-        changes = await self.workers.run(workshop_id, diff, old[0], new[0])
+        with self.workers.admit(workshop_id) as place:  # refused before any view is made
+            old = await self._source(workshop_id, role, before)
+            new = await self._source(workshop_id, role, after)
+            if old is None or new is None:
+                return _error(404, "not_found", "No such snapshot in this workshop.")
+            changes = await place.run(diff, old[0], new[0])
         return _json({"before": old[1], "after": new[1], **changes})
 
     async def export(
@@ -169,14 +170,17 @@ class FlowApi:
         """The board, a snapshot or the record as a file of the given format."""
         if fmt not in FORMATS:
             return _error(404, "not_found", f"No export format {fmt!r}.")
-        found = await self._source(meta.id, role, source)
-        if found is None:
-            return _error(404, "not_found", f"No snapshot {source!r} in this workshop.")
-        view, summary, record = found
-        doc = Document(meta.id, meta.title, meta.territory, view, summary, record, base_url)
+        # a place in the workshop's line first: an export refused (429 busy) costs no view
+        # of the board (5,000 notes: milliseconds of the event loop every room waits on)
+        with self.workers.admit(meta.id) as place:
+            found = await self._source(meta.id, role, source)
+            if found is None:
+                return _error(404, "not_found", f"No snapshot {source!r} in this workshop.")
+            view, summary, record = found
+            doc = Document(meta.id, meta.title, meta.territory, view, summary, record, base_url)
+            body = await place.run(export_file, fmt, doc)  # off the event loop
         _, media_type = FORMATS[fmt]
         name = f"atelier-{meta.id}-{summary.get('id', 'tableau')}.{fmt}"
-        body = await self.workers.run(meta.id, export_file, fmt, doc)  # off the event loop
         return Reply(200, body, media_type,
                      {"content-disposition": f'attachment; filename="{name}"',
                       "cache-control": "no-store"})  # fmt: skip

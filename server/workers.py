@@ -23,12 +23,14 @@ The others wait their turn, in order. It raises, at once and without queueing:
 and its arguments plain data (they are pickled). A caller that goes away (a closed
 connection) keeps its place until its job ends, so the bounds hold. The worker
 processes are started on first use (``spawn``: nothing of the server's threads or
-sockets is inherited) and stopped by :meth:`WorkerPool.close`.
+sockets is inherited), run at a lower CPU priority than the server (``nice``: the event
+loop comes first), and are stopped by :meth:`WorkerPool.close`.
 """
 
 import asyncio
 import functools
 import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -37,9 +39,15 @@ from typing import Any, Literal, TypeVar
 
 from .metrics import WORKER_JOBS, WORKER_REFUSALS
 
-__all__ = ["PoolBusyError", "WorkerError", "WorkerPool"]
+__all__ = ["Place", "PoolBusyError", "WorkerError", "WorkerPool"]
 
 T = TypeVar("T")
+
+#: How much lower the worker processes' CPU priority is than the server's (a nice
+#: increment). With as many workers as cores, heavy jobs in a loop would otherwise take
+#: their fair half of the CPU from the event loop that every room waits on; niced, they
+#: get what the loop leaves (measured by ``python -m bench scenario abuse``).
+NICE = 10
 
 
 class PoolBusyError(Exception):
@@ -65,8 +73,10 @@ class WorkerPool:
         per_key_waiting: int = 8,
         *,
         processes: bool = True,
+        nice: int = NICE,
     ) -> None:
         self.workers = max(1, workers)
+        self.nice = max(0, nice)
         self.per_key = max(1, per_key)
         self.queue = max(0, queue)
         self.per_key_waiting = max(0, per_key_waiting)
@@ -84,7 +94,18 @@ class WorkerPool:
 
     async def run(self, key: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` computed in a worker; see the module's docstring for refusals."""
+        with self.admit(key) as place:
+            return await place.run(fn, *args)
+
+    def admit(self, key: str) -> "Place":
+        """A place in ``key``'s line, taken at once (or :class:`PoolBusyError`), for a job
+        whose arguments take work to make (a board's view): a refused request then costs
+        nothing but its refusal. Use it as ``with pool.admit(key) as place: ... await
+        place.run(fn, *args)``; a place left unused is given back at the block's end."""
         self._admit(key)
+        return Place(self, key)
+
+    async def _run_admitted(self, key: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         held: list[asyncio.Semaphore] = []
         try:
             if self._slots is None:
@@ -144,7 +165,9 @@ class WorkerPool:
         if self._executor is None:
             if self.processes:
                 context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=os.nice, initargs=(self.nice,)
+                )
             else:
                 self._executor = ThreadPoolExecutor(self.workers, "atelier-worker")
         return self._executor
@@ -153,3 +176,28 @@ class WorkerPool:
         broken, self._executor = self._executor, None
         if broken is not None:
             broken.shutdown(wait=False, cancel_futures=True)
+
+
+class Place:
+    """One job's place in a :class:`WorkerPool`'s line (:meth:`WorkerPool.admit`): held
+    until the job it runs (:meth:`run`) ends, or given back unused when the ``with`` ends."""
+
+    def __init__(self, pool: WorkerPool, key: str) -> None:
+        self._pool = pool
+        self._key = key
+        self._used = False
+
+    def __enter__(self) -> "Place":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if not self._used:  # never ran: the place goes back to the line
+            self._used = True
+            self._pool._release(self._key, [])
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` computed in a worker, in this place (one job per place)."""
+        if self._used:
+            raise RuntimeError("A place in the pool runs one job.")
+        self._used = True
+        return await self._pool._run_admitted(self._key, fn, args)
