@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from atelier.records import Committed, OpRecord, name_digest, rehash, scrub
-from atelier.rooms.model import Board
+from atelier.rooms.model import Board, Viewer
 from atelier.rooms.reducer import ANONYMISED
 from atelier.rooms.replica import (
     Action,
@@ -261,3 +261,46 @@ def _scrub_bytes(entry: Committed, digest: str) -> bytes:
     import orjson
 
     return orjson.dumps(scrub(orjson.loads(entry.to_bytes()), digest, ANONYMISED))
+
+
+@st.composite
+def silent_sessions(draw: st.DrawFn) -> list[Committed]:
+    """Silent writing and votes switched on and off, notes written (silent or not),
+    ballots cast, reveals: what makes one person's view of the board differ from another's."""
+    op = st.one_of(
+        st.builds(lambda c, i: (c, {"kind": "note.add", "id": i, "text": "constat",
+                                    "column": "c1"}),
+                  st.sampled_from(["pa", "pb", "fa"]), st.sampled_from(["n1", "n2", "n3", "n4"])),
+        st.builds(lambda c, col: (c, {"kind": "vote.add", "column": col}),
+                  st.sampled_from(["pa", "pb"]), st.sampled_from(["c1", "c2"])),
+        st.builds(lambda on: ("fa", {"kind": "tools.set", "silent": on}), st.booleans()),
+        st.builds(lambda on: ("fa", {"kind": "tools.set", "voting": on}), st.booleans()),
+        st.sampled_from([("fa", {"kind": "notes.reveal"}), ("fa", {"kind": "votes.reveal"})]),
+    )  # fmt: skip
+    start = [("fa", {"kind": "column.add", "id": c, "title": "Axe"}) for c in ("c1", "c2")]
+    body = draw(st.lists(op, max_size=25))
+    return [committed(seq, c, o) for seq, (c, o) in enumerate(start + body, 1)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(silent_sessions(), st.lists(st.integers(0, 30), max_size=4))
+def test_each_late_joiner_is_shown_the_board_as_it_may_see_it(
+    log: list[Committed], join_points: list[int]
+) -> None:
+    """The view a welcome carries is shared between joiners of one seq (built once), yet
+    always equals the board built for that joiner alone: their silent notes, their votes."""
+    replica = RoomReplica("w")
+    replica.load(None, [])
+    viewers = [("pa", "participant"), ("pb", "participant"), ("fa", "facilitator"),
+               ("ob", "observer")]  # fmt: skip
+    for seq, entry in enumerate(log, 1):
+        replica.receive(entry)
+        for round_ in range(join_points.count(seq) + (seq == len(log))):
+            for client, role in viewers:
+                sid = f"{client}-{seq}-{round_}"
+                actions = replica.join(PeerInfo(sid, client, role, client), None)
+                welcome = next(a.message for a in actions if isinstance(a, Send)
+                               and a.message["type"] == "welcome")  # fmt: skip
+                expected = replica.board.to_dict(viewer=Viewer(role, client))
+                assert welcome["state"] == expected
+                replica.leave(sid)

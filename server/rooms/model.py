@@ -171,6 +171,12 @@ class Board:
         note.private_to = None
         self.order.add(note)
 
+    def holds_silent_notes_of(self, client: str | None) -> bool:
+        """Whether any silent note waiting is ``client``'s (only their view shows it)."""
+        return client is not None and any(
+            self.notes[note_id].private_to == client for note_id in self.order.silent_ids
+        )
+
     def silent_waiting(self) -> int:
         """How many silent notes wait for the reveal (everyone may know how many)."""
         return self.order.silent
@@ -256,11 +262,12 @@ class Board:
             data["contributors"] = sorted(self.contributors)
             data["erased"] = sorted(self.erased)
         else:
-            data["votes"] = self._votes_for(viewer)
+            data["votes"] = self.votes_view(viewer)
             data["contributors"] = len(self.contributors)
         return data
 
-    def _votes_for(self, viewer: Viewer) -> dict[str, Any]:
+    def votes_view(self, viewer: Viewer) -> dict[str, Any]:
+        """The votes as ``viewer`` may see them: the counts once revealed, and their own."""
         view: dict[str, Any] = {"counts": self.vote_counts() if self.tools.revealed else None}
         if viewer.client is not None and viewer.role != "observer":
             mine = {c: n for c, n in sorted(self.votes.get(viewer.client, {}).items()) if n}

@@ -58,6 +58,11 @@ class NoteOrder:
         """How many live notes are still silent (seen by their author only)."""
         return len(self._silent)
 
+    @property
+    def silent_ids(self) -> frozenset[str]:
+        """The live notes still silent."""
+        return frozenset(self._silent)
+
     def ids(self, column: str | None) -> list[str]:
         """The live notes of ``column``, in board order."""
         return [note_id for _, note_id in self._columns.get(column, ())]
