@@ -415,7 +415,7 @@ def _council_ops(draw: st.DrawFn) -> list[tuple[Context, dict[str, Any]]]:
     return draw(st.lists(st.tuples(who, op), max_size=30))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(_council_ops())
 def test_the_record_s_events_alone_rebuild_every_view(
     ops: list[tuple[Context, dict[str, Any]]],

@@ -398,7 +398,7 @@ def _flow_ops(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
     return start + draw(st.lists(st.tuples(who, op), max_size=40))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_flow_ops())
 def test_each_viewers_events_rebuild_exactly_their_view(
     ops: list[tuple[str, dict[str, Any]]],

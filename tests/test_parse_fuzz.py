@@ -66,7 +66,7 @@ VALID: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.sampled_from(KINDS), st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=6),
        st.data())  # fmt: skip
 def test_any_field_values_give_a_protocol_error_or_a_valid_op(
