@@ -19,7 +19,7 @@ from .capabilities import ROLES, hash_secret, new_secret, new_workshop_id
 from .exports import FORMATS, Document
 from .heavy import export_file, plan_csv_import, read_board_export, snapshot_view
 from .rooms.diff import diff
-from .rooms.model import PHASES, Board, Viewer
+from .rooms.model import PHASES, Board
 from .rooms.ops import MAX_NOTE_TEXT, RoomLimits
 from .rooms.record import RECORD_ID
 from .rooms.registry import RoomRegistry
@@ -122,12 +122,12 @@ class FlowApi:
         A stored snapshot's view is built in the worker pool (it may be a 5,000-note
         board); the board now is this process's replica's view, built once.
         """
-        viewer = Viewer(role)
         hub = await self.registry.acquire(workshop_id)
         try:
             if source in (None, "", "now"):
                 summary = {"kind": "board", "seq": hub.board.seq, "at": int(time.time() * 1000)}
-                return hub.board.to_dict(viewer=viewer), summary, None
+                # a role with no client sees what anyone sees: the view shared per seq
+                return hub.public_view(), summary, None
             erased = sorted(hub.board.erased)
         finally:
             self.registry.release(workshop_id)

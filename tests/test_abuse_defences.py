@@ -61,7 +61,8 @@ class _CountingRooms:
 
     def __init__(self) -> None:
         self.acquired = 0
-        self.hub = SimpleNamespace(board=Board.new(4))
+        board = Board.new(4)
+        self.hub = SimpleNamespace(board=board, public_view=board.to_dict)
 
     async def acquire(self, workshop_id: str) -> Any:
         self.acquired += 1

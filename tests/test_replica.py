@@ -304,3 +304,5 @@ def test_each_late_joiner_is_shown_the_board_as_it_may_see_it(
                 expected = replica.board.to_dict(viewer=Viewer(role, client))
                 assert welcome["state"] == expected
                 replica.leave(sid)
+            # what an HTTP reader is shown: what anyone may see
+            assert replica.public_view() == replica.board.to_dict()

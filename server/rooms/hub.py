@@ -125,6 +125,10 @@ class RoomHub:
         """The board as this replica holds it now (read-only use)."""
         return self.replica.board
 
+    def public_view(self) -> dict[str, Any]:
+        """The board as anyone may see it, shared with every reader of this seq (read-only)."""
+        return self.replica.public_view()
+
     @property
     def applied(self) -> int:
         """The seq of the last op applied here."""

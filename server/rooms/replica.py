@@ -500,10 +500,15 @@ class RoomReplica:
         viewer = Viewer(peer.role, peer.client)
         if self.board.holds_silent_notes_of(peer.client):
             return self.board.to_dict(viewer=viewer)
+        return {**self.public_view(), "votes": self.board.votes_view(viewer)}
+
+    def public_view(self) -> dict[str, Any]:
+        """The board as anyone may see it (no one's own votes or silent notes), built once
+        per seq and shared: read it, never change it."""
         shared = self._shared_view
         if shared is None or shared[0] is not self.board or shared[1] != self.board.seq:
             shared = self._shared_view = (self.board, self.board.seq, self.board.to_dict())
-        return {**shared[2], "votes": self.board.votes_view(viewer)}
+        return shared[2]
 
     def _vigilance_message(self) -> VigilanceMessage:
         return {"type": "vigilance", "checks": self._check(self.board)}
