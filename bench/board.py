@@ -59,21 +59,23 @@ def diagnostic_csv(rows: int) -> bytes:
 async def _import_once(port: int, workshop_id: str, secret: str, body: bytes) -> dict[str, Any]:
     """POST the CSV while the facilitator's socket is in the room; time the answer and
     the moment that socket has the import's last event."""
-    seen: list[int] = [0]
-    landed = asyncio.Event()
-    target: list[int] = [1 << 62]
+    seen, target = 0, None  # the last event's seq; the import's, once answered
+    welcomed, landed = asyncio.Event(), asyncio.Event()
 
     def on_message(data: bytes, _at: float) -> None:
-        if data.startswith(b'{"type":"event"'):
-            seen[0] = int(orjson.loads(data)["seq"])
-            if seen[0] >= target[0]:
+        nonlocal seen
+        if data.startswith(b'{"type":"welcome"'):
+            welcomed.set()
+        elif data.startswith(b'{"type":"event"'):
+            seen = int(orjson.loads(data)["seq"])
+            if target is not None and seen >= target:
                 landed.set()
 
     client = await connect("127.0.0.1", port, f"/ws/{workshop_id}", on_message)
     join = {"type": "join", "v": 1, "token": secret, "client": "bench-fac", "name": "Animation",
             "since": None}  # fmt: skip
     client.send(orjson.dumps(join))
-    await asyncio.sleep(0.5)  # the welcome, then a quiet room
+    await asyncio.wait_for(welcomed.wait(), LANDED_TIMEOUT)
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/workshops/{workshop_id}/import",
         data=body,
@@ -83,8 +85,8 @@ async def _import_once(port: int, workshop_id: str, secret: str, body: bytes) ->
     started = time.monotonic()
     reply = await asyncio.to_thread(_post, request)
     answered = time.monotonic() - started
-    target[0] = int(reply["seq"])
-    if seen[0] >= target[0]:
+    target = int(reply["seq"])
+    if seen >= target:
         landed.set()
     await asyncio.wait_for(landed.wait(), LANDED_TIMEOUT)
     on_socket = time.monotonic() - started

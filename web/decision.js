@@ -12,7 +12,7 @@ import { announce } from "./notice.js";
 import { newId } from "./store.js";
 import { liveColumns } from "./model.js";
 import { DOCUMENTS, OUTCOMES } from "./orientation.js";
-import { CONTENT_LANG, clean, el, markDirty, nameIt, syncChildren, userText } from "./dom.js";
+import { CONTENT_LANG, clean, contentArea, el, markDirty, nameIt, syncChildren, userText } from "./dom.js";
 
 const METHODS = ["consent", "vote"];
 const COUNTS = ["for", "against", "abstain"];
@@ -181,12 +181,8 @@ export class Debates {
     const list = el("ol", "objection-list");
     const none = el("p", "hint", "objection.none");
     const form = el("form", "stack facilitator-only");
-    const text = el("textarea");
-    text.id = `objection-${id}`;
-    text.rows = 2;
-    text.maxLength = 1000;
+    const text = contentArea(`objection-${id}`, 2);
     text.required = true;
-    text.lang = CONTENT_LANG;
     field(form, "objection.new", text);
     const by = el("input");
     by.id = `objection-by-${id}`;
@@ -228,11 +224,7 @@ export class Debates {
     const by = el("p", "objection-by");
     const answer = el("p", "objection-answer");
     const form = el("form", "stack facilitator-only answer-form");
-    const input = el("textarea");
-    input.id = `answer-${id}`;
-    input.rows = 2;
-    input.maxLength = 1000;
-    input.lang = CONTENT_LANG;
+    const input = contentArea(`answer-${id}`, 2);
     field(form, "objection.answer", input);
     const row = el("div", "row");
     const save = el("button", "primary", "objection.answerSave");
@@ -298,11 +290,7 @@ export class Debates {
     const form = el("form", "stack facilitator-only decision-form");
     const outcome = radios(`outcome-${id}`, "decision.outcome", Object.keys(OUTCOMES), (v) => `decision.${v}`);
     const method = radios(`method-${id}`, "decision.method", METHODS, (v) => `decision.by.${v}`);
-    const amendment = el("textarea");
-    amendment.id = `amendment-${id}`;
-    amendment.rows = 2;
-    amendment.maxLength = 1000;
-    amendment.lang = CONTENT_LANG;
+    const amendment = contentArea(`amendment-${id}`, 2);
     const amendBox = el("div", "stack");
     field(amendBox, "decision.amendment", amendment);
     const tallyBox = el("fieldset", "tally-box");

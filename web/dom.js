@@ -28,6 +28,17 @@ export function text(tag, className, value) {
  */
 export const CONTENT_LANG = "fr";
 
+/** A text area for what people write (an answer, an objection), up to the server's
+ * 1,000 characters, marked with the board's language. */
+export function contentArea(id, rows) {
+  const area = el("textarea");
+  area.id = id;
+  area.rows = rows;
+  area.maxLength = 1000;
+  area.lang = CONTENT_LANG;
+  return area;
+}
+
 /** A new element holding text people wrote, marked with its language. */
 export function userText(tag, className, value) {
   const node = text(tag, className, value);

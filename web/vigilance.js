@@ -8,7 +8,7 @@
 
 import { label, t } from "./i18n.js";
 import { announce } from "./notice.js";
-import { $, CONTENT_LANG, clean, el, markDirty, syncChildren, text } from "./dom.js";
+import { $, CONTENT_LANG, clean, contentArea, el, markDirty, syncChildren, text } from "./dom.js";
 
 /** A check in words, in the page's language (a code this page does not know: the
  * server's French message). `titles` maps column ids to titles; `objections` objection
@@ -126,11 +126,7 @@ export class Vigilance {
     const quote = el("div", "vquote-box");
     const signals = el("div", "vsignals");
     const form = el("form", "stack");
-    const input = el("textarea");
-    input.id = `answer-${point}`;
-    input.rows = 3;
-    input.maxLength = 1000;
-    input.lang = CONTENT_LANG;
+    const input = contentArea(`answer-${point}`, 3);
     const caption = el("label", "", "vig.answer");
     caption.htmlFor = input.id;
     const save = el("button", "primary", "vig.answerSave");

@@ -173,9 +173,7 @@ class Board:
 
     def holds_silent_notes_of(self, client: str | None) -> bool:
         """Whether any silent note waiting is ``client``'s (only their view shows it)."""
-        return client is not None and any(
-            self.notes[note_id].private_to == client for note_id in self.order.silent_ids
-        )
+        return client is not None and self.order.has_silent_notes_of(client)
 
     def silent_waiting(self) -> int:
         """How many silent notes wait for the reveal (everyone may know how many)."""

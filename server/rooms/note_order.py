@@ -21,14 +21,15 @@ Key = tuple[str, str]  # (pos, id): the board's order within a column
 
 
 class NoteOrder:
-    """The live notes' order per column (``None`` is the pool), their count, the silent ones."""
+    """The live notes' order per column (``None`` is the pool), their count, the silent ones
+    and whose they are."""
 
     __slots__ = ("_columns", "_count", "_silent")
 
     def __init__(self) -> None:
         self._columns: dict[str | None, list[Key]] = {}
         self._count = 0
-        self._silent: set[str] = set()
+        self._silent: dict[str, str] = {}  # silent note id -> its author's client id
 
     def add(self, note: Note) -> None:
         """Count a live note where it now sits (a deleted one is not counted)."""
@@ -37,7 +38,7 @@ class NoteOrder:
         insort(self._columns.setdefault(note.column, []), (note.pos, note.id))
         self._count += 1
         if note.private_to is not None:
-            self._silent.add(note.id)
+            self._silent[note.id] = note.private_to
 
     def remove(self, note: Note) -> None:
         """Forget a live note, before it moves, goes, or goes public."""
@@ -46,7 +47,7 @@ class NoteOrder:
         keys = self._columns[note.column]
         del keys[bisect_left(keys, (note.pos, note.id))]
         self._count -= 1
-        self._silent.discard(note.id)
+        self._silent.pop(note.id, None)
 
     @property
     def count(self) -> int:
@@ -58,10 +59,9 @@ class NoteOrder:
         """How many live notes are still silent (seen by their author only)."""
         return len(self._silent)
 
-    @property
-    def silent_ids(self) -> frozenset[str]:
-        """The live notes still silent."""
-        return frozenset(self._silent)
+    def has_silent_notes_of(self, client: str) -> bool:
+        """Whether any live silent note is ``client``'s."""
+        return client in self._silent.values()
 
     def ids(self, column: str | None) -> list[str]:
         """The live notes of ``column``, in board order."""
