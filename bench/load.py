@@ -276,7 +276,8 @@ def _drive(spec: LoadSpec, target: str, servers: list[Proc], redis: Proc | None,
 
 #: The counters of /metrics a run reports, summed over the server processes.
 COUNTERS = ("atelier_resyncs_total", "atelier_queue_overflows_total",
-            "atelier_ops_committed_total")  # fmt: skip
+            "atelier_ops_committed_total", "atelier_socket_frames_total",
+            "atelier_socket_writes_total")  # fmt: skip
 
 
 def _counters(servers: list[Proc]) -> dict[str, float]:

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -33,11 +33,13 @@ from .join_codes import LIFETIME_MS, new_code, normalized
 from .limits import Guards, SlidingWindow
 from .metrics import CONTENT_TYPE, RATE_LIMITED, REGISTRY, STORAGE_BYTES, render, watch_rooms
 from .observe import ObserveMiddleware
+from .outbox import outbox
 from .qr import check_link, qr_svg
 from .retention import stale_workshops
 from .rooms.hub import revocation
 from .rooms.model import Board
 from .rooms.registry import RoomRegistry
+from .socket_lane import SocketLane
 from .web_files import web_dir
 from .workers import WorkerPool
 from .ws import serve_socket
@@ -384,6 +386,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        outbox().window = settings.send_window  # the loop every socket of this app runs on
         await backends.start()
         purge = None
         if settings.retention_days > 0:
@@ -402,6 +405,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
             await registry.close_all()
             await backends.close()
 
+    # /ws/{workshop_id}, the room sockets, is served by the SocketLane middleware below
     routes = [
         Route("/api/workshops", api.create_workshop, methods=["POST"]),
         Route("/api/workshops/{workshop_id}", api.read_workshop, methods=["GET"]),
@@ -423,7 +427,6 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
         Route("/api/workshops/{workshop_id}/join-code", api.join_code, methods=["POST"]),
         Route("/j/{code}", api.join_by_code),
         Route("/w/{workshop_id}", api.page),
-        WebSocketRoute("/ws/{workshop_id}", api.socket),
         Mount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"),
     ]
     # Outermost first. The proxy's headers are believed only from a trusted proxy (none by
@@ -431,6 +434,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> Starlett
     middleware = [
         Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
         Middleware(ObserveMiddleware, routes=routes),  # request id, access line, metrics
+        Middleware(SocketLane, handler=api.socket),  # room sockets skip the layers below
         Middleware(SecurityHeadersMiddleware),  # on every answer, errors included
         Middleware(ErrorMiddleware),  # backend down: 503 + Retry-After; bugs: JSON 500
         Middleware(RequestGuardMiddleware, settings=settings),  # JSON or preflighted; Origin

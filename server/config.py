@@ -48,6 +48,10 @@ class Settings:
     workshops_per_hour: int = 30
     #: Frames a socket may have waiting before it is cut off as too slow.
     send_queue: int = 1024
+    #: Milliseconds a busy process may hold the frames bound for a socket so that they
+    #: leave in one write (server/outbox.py); -1: automatic, 5 with Redis (each op
+    #: reaches each process on its own) and 0 with SQLite (its group commit groups them).
+    send_window_ms: float = -1
     #: Bad frames a socket may send before it is closed with 1008.
     max_bad_frames: int = 20
     #: Workshops untouched for this many days are deleted with all their data (0: never).
@@ -118,6 +122,13 @@ class Settings:
         )
 
     @property
+    def send_window(self) -> float:
+        """Seconds the outbox may hold frames while the process is busy."""
+        if self.send_window_ms >= 0:
+            return self.send_window_ms / 1000
+        return 0.005 if self.redis_url else 0.0
+
+    @property
     def data_dir(self) -> Path:
         """The embedded backend's directory."""
         return self.data
@@ -149,6 +160,9 @@ class Settings:
                          "name the proxy's address or network")  # fmt: skip
         if self.workers < 1:
             found.append("ATELIER_WORKERS must be at least 1")
+        if not -1 <= self.send_window_ms <= 100:
+            found.append(f"ATELIER_SEND_WINDOW_MS is -1 (automatic) to 100, got "
+                         f"{self.send_window_ms}")  # fmt: skip
         if not 0 <= self.worker_nice <= 19:
             found.append(f"ATELIER_WORKER_NICE is 0 to 19, got {self.worker_nice}")
         return found

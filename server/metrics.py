@@ -32,13 +32,17 @@ Prometheus sums them.
 - ``atelier_worker_jobs``: heavy jobs (QR codes, exports) running or waiting in the
   worker pool; ``atelier_worker_refusals_total{scope}``: jobs refused because one
   workshop or address (``key``) or the whole process (``process``) had too many.
+- ``atelier_socket_frames_total`` and ``atelier_socket_writes_total``: frames written
+  straight to sockets (Atelier's own websocket protocol) and the ``write()`` calls that
+  carried them; a socket handed several frames in one turn of the loop writes them in
+  one call (``server/outbox.py``), so the first exceeds the second under load.
 - ``atelier_build_info{version,python}``: always 1; the labels say what runs.
 - ``process_*`` and ``python_*``: the process's CPU, memory, open files, start time and
   garbage collector, from prometheus_client's own collectors.
 """
 
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -49,10 +53,13 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.registry import Collector
 
 from . import __version__
+from .outbox import totals
 
 __all__ = [
     "BUILD_INFO",
@@ -161,6 +168,26 @@ BUILD_INFO = Gauge(
     registry=REGISTRY,
 )
 BUILD_INFO.labels(__version__, platform.python_version()).set(1)
+
+
+class _SendPath(Collector):
+    """The outbox's totals, read at each scrape (the hot path bumps plain integers)."""
+
+    def collect(self) -> Iterable[Metric]:
+        frames, writes = totals()
+        yield CounterMetricFamily(
+            "atelier_socket_frames",
+            "Frames written straight to sockets (Atelier's websocket protocol).",
+            value=frames,
+        )
+        yield CounterMetricFamily(
+            "atelier_socket_writes",
+            "write() calls that carried those frames (one per socket per turn of the loop).",
+            value=writes,
+        )
+
+
+REGISTRY.register(_SendPath())
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
 REGISTRY.register(GC_COLLECTOR)

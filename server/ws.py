@@ -23,6 +23,7 @@ from .config import Settings
 from .limits import Guards, TokenBucket
 from .logs import SOCKET_ID
 from .metrics import CONNECTIONS, OPS_COMMITTED, OPS_REJECTED, QUEUE_OVERFLOWS, RATE_LIMITED
+from .outbox import outbox
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .records import OpRecord
 from .rooms.hub import RoomHub
@@ -47,7 +48,7 @@ CLOSE_TRY_AGAIN = 1013
 class SocketPeer:
     """A joined socket: who it is, and its bounded backlog of frames to send.
 
-    A frame is written at once when the socket has nothing waiting and its transport
+    A frame is written as soon as the socket has nothing waiting and its transport
     takes writes. Otherwise it joins the socket's backlog, which a sender task (started
     then, gone once the backlog is empty) writes out in order. A backlog that reaches
     ``queue_size`` frames means the client stopped reading: the socket is closed. An
@@ -55,13 +56,15 @@ class SocketPeer:
 
     Where the server offers :data:`~atelier.transport.EXTENSION` (Atelier's uvicorn
     protocol, compression off), a frame is framed once for every socket it is pushed
-    to in a row (:class:`_LastFrame`) and written straight to each transport; elsewhere
-    it goes through the plain ASGI ``websocket.send``.
+    to in a row (:class:`_LastFrame`), corked, and written straight to the transport
+    with the other frames the socket was handed in a row, when the outbox uncorks it
+    (:mod:`~atelier.outbox`): one ``write()`` for them all. Elsewhere it goes through
+    the plain ASGI ``websocket.send``, at once.
     """
 
-    __slots__ = ("_backlog", "_drained", "_limit", "_sender", "client", "close_code",
-                 "close_reason", "closing", "gone", "name", "role", "sid", "writer",
-                 "ws")  # fmt: skip
+    __slots__ = ("_backlog", "_corked", "_drained", "_limit", "_outbox", "_sender", "client",
+                 "close_code", "close_reason", "closing", "gone", "name", "role", "sid",
+                 "writer", "ws")  # fmt: skip
 
     def __init__(self, ws: WebSocket, name: str, role: str, queue_size: int) -> None:
         self.sid = secrets.token_hex(6)
@@ -81,6 +84,9 @@ class SocketPeer:
         self._backlog: deque[bytes | _Unfinished] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._drained: asyncio.Future[None] | None = None  # resolved when the backlog goes
+        # frames framed for the writer, waiting for the outbox to write them in one call
+        self._corked: list[bytes] | None = None
+        self._outbox = outbox()
 
     def push(self, frame: bytes) -> None:
         """Send a frame now if the socket takes it at once, else queue it; a full backlog
@@ -88,10 +94,7 @@ class SocketPeer:
         if self.gone or self.closing.done():
             return
         if len(self._backlog or ()) >= self._limit:
-            QUEUE_OVERFLOWS.inc()
-            log.info("a socket is too slow to keep up; closing it")
-            self.close_code, self.close_reason = CLOSE_TRY_AGAIN, "too slow, reconnect and catch up"
-            self.closing.set_result(None)
+            self._too_slow()
             return
         self._send_or_queue(frame)
 
@@ -106,6 +109,7 @@ class SocketPeer:
 
     async def drained(self) -> None:
         """Return once every frame pushed so far was written (or the socket is gone)."""
+        self.uncork()
         if self._backlog is None:
             return
         if self._drained is None:
@@ -115,22 +119,50 @@ class SocketPeer:
     def stop(self) -> None:
         """Drop whatever waits: the socket is gone."""
         self.gone = True
+        self._corked = None
         if self._sender is not None:
             self._sender.cancel()
         self._finish()
 
+    def uncork(self) -> None:
+        """Write the corked frames in one call; those a paused transport cannot take
+        join the backlog, each counted against the limit as if pushed then."""
+        frames, self._corked = self._corked, None
+        if not frames or self.gone or self.writer is None:
+            return
+        try:
+            if self.writer.write_frame(frames[0] if len(frames) == 1 else b"".join(frames)):
+                self._outbox.frames += len(frames)
+                self._outbox.writes += 1
+                return
+        except OSError:
+            self.gone = True  # the socket closed; the receive loop sees it too
+            return
+        for frame in frames:
+            if len(self._backlog or ()) >= self._limit:
+                if not self.closing.done():
+                    self._too_slow()
+                return
+            self._queue(frame)
+
+    def _too_slow(self) -> None:
+        QUEUE_OVERFLOWS.inc()
+        log.info("a socket is too slow to keep up; closing it")
+        self.close_code, self.close_reason = CLOSE_TRY_AGAIN, "too slow, reconnect and catch up"
+        self.closing.set_result(None)
+
     def _send_or_queue(self, frame: bytes) -> None:
-        writer = self.writer
         item: bytes | _Unfinished
-        if writer is not None:
+        if self.writer is not None:
             item = _LAST.framed(frame)
-            if self._backlog is None:
-                try:
-                    if writer.write_frame(item):
-                        return
-                except OSError:
-                    self.gone = True  # the socket closed; the receive loop sees it too
-                    return
+            if self._backlog is None:  # nothing waits on the transport: cork it
+                corked = self._corked
+                if corked is None:
+                    self._corked = [item]
+                    self._outbox.add(self)
+                else:
+                    corked.append(item)
+                return
         else:
             item = frame
             if self._backlog is None:
@@ -138,6 +170,9 @@ class SocketPeer:
                 if unfinished is None:
                     return
                 item = unfinished
+        self._queue(item)
+
+    def _queue(self, item: "bytes | _Unfinished") -> None:
         if self._backlog is None:
             self._backlog = deque()
             self._sender = asyncio.create_task(self._send_backlog())
@@ -251,6 +286,9 @@ async def serve_socket(
         await ws.close(CLOSE_POLICY, "origin not allowed")
         return
     await ws.accept()
+    # Nothing reads the handshake's headers again (the origin is checked, the link comes
+    # in the join frame): an idle socket should not keep them (~1 KB, more from browsers).
+    ws.scope["headers"].clear()
     address = ws.client.host if ws.client else "unknown"
     if not guards.connections.acquire(address):
         RATE_LIMITED.labels("connections").inc()
@@ -508,6 +546,8 @@ class _Session:
         nothing holds the closing handshake back for longer than CLOSE_GRACE."""
         if self.ws.application_state != WebSocketState.CONNECTED:
             return
+        if self.peer is not None:
+            self.peer.uncork()  # what was pushed before the close goes out before it
         writer = frame_writer(self.ws.scope)
         if writer is not None:  # the handshake's deadline: a peer that never answers is dropped
             asyncio.get_running_loop().call_later(CLOSE_GRACE, writer.abort)

@@ -43,9 +43,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Group commit: while commits arrive less than this far apart on average (above 500
-#: ops a second), a batch waits this long for more before it is written (see _flush).
-LINGER = 0.002
+#: Group commit: while commits arrive less than LINGER_BELOW apart on average (above
+#: 100 ops a second), a batch waits LINGER for more before it is written (see _flush).
+LINGER = 0.005
+LINGER_BELOW = 0.010
 #: ...unless this many commits wait already.
 LINGER_ENOUGH = 32
 #: The weight of the newest gap between two commits in their moving average.
@@ -296,15 +297,16 @@ class SqliteStore:
         Commits that arrive while a transaction is being written wait for the next one.
         That alone rarely groups: an fsync takes a fraction of a millisecond here, less
         than the gap between two ops until the rate passes a few thousand a second. So
-        while ops arrive less than :data:`LINGER` apart on average, a batch first waits
-        that long for more: the fsync and the thread hand-off are shared by more ops
-        the higher the rate, at the price of :data:`LINGER` on each ack. Below that
-        rate nothing waits. Durability is unchanged: a future is resolved only after
+        while ops arrive less than :data:`LINGER_BELOW` apart on average, a batch first
+        waits :data:`LINGER` for more: the fsync and the thread hand-off are shared by
+        more ops the higher the rate, and the events of a batch reach each socket in
+        one write (``atelier.outbox``), at the price of :data:`LINGER` on each ack.
+        Below that rate nothing waits. Durability is unchanged: a future is resolved only after
         the COMMIT of its op returned (``synchronous=FULL``: after the fsync).
         """
         try:
             while self._queue:
-                if self._gap < LINGER and len(self._queue) < LINGER_ENOUGH:
+                if self._gap < LINGER_BELOW and len(self._queue) < LINGER_ENOUGH:
                     await asyncio.sleep(LINGER)
                 batch, self._queue = self._queue, []
                 try:

@@ -1,0 +1,113 @@
+"""The outbox (server/outbox.py): what a socket is handed in one turn of the loop leaves in
+one write, after that turn, in order; and on a real server, the events of one commit group
+reach a socket in one write()."""
+
+import asyncio
+
+import httpx
+import pytest
+from atelier.outbox import Outbox
+
+from .flowclient import api, create_workshop, flow_client
+from .support import ServerProcess
+
+
+class _Socket:
+    """A socket as the outbox sees it: it records when it was uncorked."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name = name
+        self.log = log
+
+    def uncork(self) -> None:
+        self.log.append(self.name)
+
+
+@pytest.mark.pure
+async def test_sockets_corked_in_one_turn_are_uncorked_once_after_it() -> None:
+    loop = asyncio.get_running_loop()
+    box = Outbox(loop)
+    log: list[str] = []
+    a, b = _Socket("a", log), _Socket("b", log)
+    box.add(a)
+    box.add(b)
+    assert log == []  # nothing is written during the turn that corked it
+    await asyncio.sleep(0)
+    assert log == ["a", "b"]  # once each, in the order they were corked
+    await asyncio.sleep(0)
+    assert log == ["a", "b"]
+    box.add(b)  # a later turn gets a flush of its own
+    await asyncio.sleep(0)
+    assert log == ["a", "b", "b"]
+
+
+@pytest.mark.pure
+async def test_a_flush_asked_early_writes_at_once_and_only_once() -> None:
+    box = Outbox(asyncio.get_running_loop())
+    log: list[str] = []
+    box.add(_Socket("a", log))
+    box.flush()  # a close must not wait for the end of the turn
+    assert log == ["a"]
+    await asyncio.sleep(0)
+    assert log == ["a"]
+
+
+def _send_path(server: ServerProcess) -> tuple[float, float]:
+    """Frames written straight to sockets, and the writes that carried them (/metrics)."""
+    lines = httpx.get(f"{server.base}/metrics", timeout=5).text.splitlines()
+
+    def value(name: str) -> float:
+        return float(next(x for x in lines if x.startswith(name + " ")).split()[1])
+
+    return value("atelier_socket_frames_total"), value("atelier_socket_writes_total")
+
+
+async def test_the_events_of_one_commit_reach_a_socket_in_one_write(
+    server: ServerProcess,
+) -> None:
+    """An import commits 40 findings in one group: the facilitator's socket reads 40
+    events, in order, carried by a handful of writes, not 40."""
+    workshop = create_workshop(server)
+    rows = "".join(f"Constat numéro {i};Atout\n" for i in range(40))
+    fac = flow_client(server, workshop, "facilitator")
+    await fac.connect()
+    try:
+        await asyncio.sleep(0.5)  # let the welcome, roster and vigilance frames go first
+        frames_before, writes_before = _send_path(server)
+        done = api(server, workshop, "facilitator", "POST", "/import",
+                   content=("Constat;Type\n" + rows).encode())  # fmt: skip
+        assert done.status_code == 200, done.text
+        seq = done.json()["seq"]
+        await fac.wait_for(lambda: fac.board["seq"] >= seq, what="the import")
+        await asyncio.sleep(0.5)  # the vigilance update that follows, if any
+        frames_after, writes_after = _send_path(server)
+    finally:
+        await fac.close()
+    texts = [n["text"] for n in sorted(fac.board["notes"].values(), key=lambda n: n["pos"])]
+    assert texts == [f"Constat numéro {i}" for i in range(40)]
+    assert frames_after - frames_before >= 40
+    assert writes_after - writes_before <= 4, (frames_after - frames_before,
+                                               writes_after - writes_before)  # fmt: skip
+
+
+@pytest.mark.pure
+async def test_a_busy_process_with_a_window_holds_frames_for_that_window() -> None:
+    loop = asyncio.get_running_loop()
+    box = Outbox(loop, window=0.3)
+    log: list[str] = []
+    box.add(_Socket("a", log))  # quiet so far: at the end of the turn
+    await asyncio.sleep(0)
+    assert log == ["a"]
+    held_at = loop.time()
+    box.add(_Socket("b", log))  # it flushed a moment ago: busy, so the window applies
+    box.add(_Socket("c", log))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert log == ["a"]
+    while log == ["a"] and loop.time() - held_at < 5:
+        await asyncio.sleep(0.01)
+    assert log == ["a", "b", "c"] and loop.time() - held_at >= 0.25
+    await asyncio.sleep(0.05)  # quiet again: at once
+    box.add(_Socket("d", log))
+    await asyncio.sleep(0)
+    assert log == ["a", "b", "c", "d"]
