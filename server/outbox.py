@@ -9,9 +9,10 @@ So a frame pushed to an idle socket is corked (the socket's ``uncork`` writes it
 and the socket joins its event loop's outbox, which uncorks every socket it holds:
 
 - at the end of the loop's current turn (``call_soon``) by default. Where the store
-  groups commits (SQLite lingers once ops come faster than one per 10 ms), the ops of a
-  group are applied in one turn, so their events and acks leave in one write per
-  socket; a lone event waits for nothing.
+  groups commits (SQLite waits a few milliseconds once ops come faster than one per
+  10 ms from two clients or more, ``backends/linger.py``), the ops of a group are
+  applied in one turn, so their events and acks leave in one write per socket; a lone
+  event waits for nothing.
 - after :attr:`Outbox.window` when one is set and the process is busy (it flushed less
   than :data:`BUSY_WITHIN` ago). With Redis each op reaches each process on its own, in
   turns of its own: holding frames for a few milliseconds is what groups them there, at

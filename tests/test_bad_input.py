@@ -149,6 +149,18 @@ async def test_a_cross_site_websocket_is_refused(server: ServerProcess) -> None:
     await same.close()
 
 
+async def test_a_websocket_to_any_other_path_is_refused(server: ServerProcess) -> None:
+    """Only /ws/{workshop_id} takes sockets (server/socket_lane.py): a longer path, an
+    empty id or another path are refused at the handshake; the room's own path opens."""
+    workshop = server.create_workshop()
+    for path in (f"/ws/{workshop['id']}/more", "/ws/", "/ws", "/api/workshops", "/w/x"):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(f"{server.ws_base}{path}")
+        assert refused.value.response.status_code == 403, path
+    opened = await websockets.connect(f"{server.ws_base}/ws/{workshop['id']}")
+    await opened.close()
+
+
 class FaultyStore(SqliteStore):
     """The real SQLite store, with one fault injected: a note saying 'boom' crashes."""
 

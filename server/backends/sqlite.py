@@ -34,6 +34,7 @@ from .base import (
     rehash,
     scrub,
 )
+from .linger import Linger
 from .space import FreeSpace
 from .sqlite_schema import migrate
 
@@ -42,15 +43,6 @@ __all__ = ["SqliteStore"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: Group commit: while commits arrive less than LINGER_BELOW apart on average (above
-#: 100 ops a second), a batch waits LINGER for more before it is written (see _flush).
-LINGER = 0.005
-LINGER_BELOW = 0.010
-#: ...unless this many commits wait already.
-LINGER_ENOUGH = 32
-#: The weight of the newest gap between two commits in their moving average.
-GAP_WEIGHT = 0.1
 
 #: Rows an erasure rewrites per transaction (then other rooms' commits get their turn).
 SCRUB_BATCH = 200
@@ -96,8 +88,7 @@ class SqliteStore:
         self._heads: dict[str, int] = {}  # touched only on the SQLite thread
         self._touched: dict[str, int] = {}  # room -> last activity written (SQLite thread)
         self._queue: list[_Pending] = []
-        self._arrived = 0.0  # when the last commit arrived (the loop's clock)
-        self._gap = 1.0  # the average gap between commits, seconds (moving average)
+        self._linger = Linger()  # whether, and how long, a batch waits for more
         #: Commit transactions written (each one fsync); tests and benchmarks read it.
         self.transactions = 0
         self._flushing: asyncio.Task[None] | None = None
@@ -282,11 +273,9 @@ class SqliteStore:
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
         self._space.require()
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        self._gap += GAP_WEIGHT * (min(now - self._arrived, 1.0) - self._gap)
-        self._arrived = now
         future: asyncio.Future[list[CommitResult]] = loop.create_future()
         self._queue.append(_Pending(workshop_id, records, future))
+        self._linger.arrived(loop.time(), {r.client for r in records}, len(self._queue))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
         return await future
@@ -294,20 +283,14 @@ class SqliteStore:
     async def _flush(self) -> None:
         """Write every queued commit in one transaction: one fsync answers them all.
 
-        Commits that arrive while a transaction is being written wait for the next one.
-        That alone rarely groups: an fsync takes a fraction of a millisecond here, less
-        than the gap between two ops until the rate passes a few thousand a second. So
-        while ops arrive less than :data:`LINGER_BELOW` apart on average, a batch first
-        waits :data:`LINGER` for more: the fsync and the thread hand-off are shared by
-        more ops the higher the rate, and the events of a batch reach each socket in
-        one write (``atelier.outbox``), at the price of :data:`LINGER` on each ack.
-        Below that rate nothing waits. Durability is unchanged: a future is resolved only after
-        the COMMIT of its op returned (``synchronous=FULL``: after the fsync).
+        Commits that arrive while a transaction is being written wait for the next one;
+        a batch may first wait a few milliseconds for more (:mod:`.linger` says when).
+        Durability is unchanged: a future is resolved only after the COMMIT of its op
+        returned (``synchronous=FULL``: after the fsync).
         """
         try:
             while self._queue:
-                if self._gap < LINGER_BELOW and len(self._queue) < LINGER_ENOUGH:
-                    await asyncio.sleep(LINGER)
+                await self._linger.wait(len(self._queue))
                 batch, self._queue = self._queue, []
                 try:
                     results = await self._run(functools.partial(self._write_batch, batch))
