@@ -263,8 +263,10 @@ async def test_json_logs_carry_time_and_request_or_socket_ids_and_no_secret(
         def lines() -> list[dict[str, Any]]:
             return [orjson.loads(line) for line in proc.log().splitlines() if line.strip()]
 
-        wait_until(lambda: any("websocket" in x["msg"] and "ended" in x["msg"] for x in lines()),
-                   10, "the socket's last line")  # fmt: skip
+        # a line is written after its answer went out: wait for the last two to be there
+        wait_until(lambda: any("websocket" in x["msg"] and "ended" in x["msg"] for x in lines())
+                   and any(x.get("path") == "/healthz" for x in lines()),
+                   10, "the socket's last line and the probe's")  # fmt: skip
         parsed = lines()
         for line in parsed:
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["ts"]), line
