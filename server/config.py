@@ -160,7 +160,7 @@ class Settings:
                          "name the proxy's address or network")  # fmt: skip
         if self.workers < 1:
             found.append("ATELIER_WORKERS must be at least 1")
-        if not -1 <= self.send_window_ms <= 100:
+        if self.send_window_ms != -1 and not 0 <= self.send_window_ms <= 100:
             found.append(f"ATELIER_SEND_WINDOW_MS is -1 (automatic) to 100, got "
                          f"{self.send_window_ms}")  # fmt: skip
         if not 0 <= self.worker_nice <= 19:

@@ -32,10 +32,11 @@ Prometheus sums them.
 - ``atelier_worker_jobs``: heavy jobs (QR codes, exports) running or waiting in the
   worker pool; ``atelier_worker_refusals_total{scope}``: jobs refused because one
   workshop or address (``key``) or the whole process (``process``) had too many.
-- ``atelier_socket_frames_total`` and ``atelier_socket_writes_total``: frames written
-  straight to sockets (Atelier's own websocket protocol) and the ``write()`` calls that
-  carried them; a socket handed several frames in one turn of the loop writes them in
-  one call (``server/outbox.py``), so the first exceeds the second under load.
+- ``atelier_socket_frames_total`` and ``atelier_socket_writes_total``: frames sockets
+  wrote at once (Atelier's own websocket protocol; not those a slow socket queued, nor
+  compressed sockets') and the ``write()`` calls that carried them; a socket handed
+  several frames in a row writes them in one call (``server/outbox.py``), so the first
+  exceeds the second under load.
 - ``atelier_build_info{version,python}``: always 1; the labels say what runs.
 - ``process_*`` and ``python_*``: the process's CPU, memory, open files, start time and
   garbage collector, from prometheus_client's own collectors.
@@ -59,7 +60,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.registry import Collector
 
 from . import __version__
-from .outbox import totals
+from .outbox import SENT
 
 __all__ = [
     "BUILD_INFO",
@@ -174,16 +175,16 @@ class _SendPath(Collector):
     """The outbox's totals, read at each scrape (the hot path bumps plain integers)."""
 
     def collect(self) -> Iterable[Metric]:
-        frames, writes = totals()
         yield CounterMetricFamily(
             "atelier_socket_frames",
-            "Frames written straight to sockets (Atelier's websocket protocol).",
-            value=frames,
+            "Frames a socket wrote at once, in one write() with those handed to it in a row "
+            "(not those a slow socket queued).",
+            value=SENT.frames,
         )
         yield CounterMetricFamily(
             "atelier_socket_writes",
-            "write() calls that carried those frames (one per socket per turn of the loop).",
-            value=writes,
+            "write() calls that carried those frames.",
+            value=SENT.writes,
         )
 
 

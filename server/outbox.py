@@ -23,10 +23,13 @@ join its backlog one by one, each counted against its limit.
 """
 
 import asyncio
+import logging
 import weakref
 from typing import Protocol
 
-__all__ = ["BUSY_WITHIN", "Corkable", "Outbox", "outbox", "totals"]
+__all__ = ["BUSY_WITHIN", "SENT", "Corkable", "Outbox", "outbox"]
+
+log = logging.getLogger(__name__)
 
 #: A process that flushed this recently is busy: a window, if set, applies.
 BUSY_WITHIN = 0.02
@@ -39,42 +42,58 @@ class Corkable(Protocol):
         """Write (or queue) every frame corked so far, in order."""
 
 
+class _Sent:
+    """Frames written by uncorked sockets, and the ``write()`` calls that took them, in
+    this process (for /metrics: their ratio is the frames a write carries)."""
+
+    __slots__ = ("frames", "writes")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.writes = 0
+
+
+SENT = _Sent()
+
+
 class Outbox:
     """The sockets of one event loop holding corked frames, uncorked together."""
 
-    __slots__ = ("_flushed_at", "_handle", "_loop", "_waiting", "frames", "window", "writes")
+    __slots__ = ("_flushed_at", "_handle", "_loop", "_waiting", "window")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, window: float = 0.0) -> None:
-        self._loop = loop
+        # weakly: the outboxes are kept per loop, and a closed loop must be freed (tests)
+        self._loop = weakref.ref(loop)
         self._waiting: list[Corkable] = []
         self._handle: asyncio.Handle | None = None
         self._flushed_at = float("-inf")
         #: Seconds a busy process holds frames (0: until the end of the turn only).
         self.window = window
-        #: Frames written by uncorked sockets, and the ``write()`` calls that took them
-        #: (for /metrics: their ratio is the frames a write carries).
-        self.frames = 0
-        self.writes = 0
 
     def add(self, socket: Corkable) -> None:
         """``socket`` corked its first frame since it was last uncorked."""
         self._waiting.append(socket)
-        if self._handle is None:
-            loop = self._loop
+        loop = self._loop()
+        if self._handle is None and loop is not None:
             if self.window and loop.time() - self._flushed_at < BUSY_WITHIN:
                 self._handle = loop.call_later(self.window, self.flush)
             else:
                 self._handle = loop.call_soon(self.flush)
 
     def flush(self) -> None:
-        """Uncork every waiting socket now."""
+        """Uncork every waiting socket now; one that fails does not stop the others."""
         if self._handle is not None:
             self._handle.cancel()  # a no-op when it is the handle running this
             self._handle = None
         waiting, self._waiting = self._waiting, []
-        self._flushed_at = self._loop.time()
+        loop = self._loop()
+        if loop is not None:
+            self._flushed_at = loop.time()
         for socket in waiting:
-            socket.uncork()
+            try:
+                socket.uncork()
+            except Exception:
+                log.exception("a socket failed to write its frames")
 
 
 _OUTBOXES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Outbox]" = (
@@ -89,9 +108,3 @@ def outbox() -> Outbox:
     if found is None:
         found = _OUTBOXES[loop] = Outbox(loop)
     return found
-
-
-def totals() -> tuple[int, int]:
-    """Frames written through every outbox of this process, and the writes they took."""
-    boxes = list(_OUTBOXES.values())
-    return sum(box.frames for box in boxes), sum(box.writes for box in boxes)

@@ -30,9 +30,18 @@ class SocketLane:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            match = _ROOM_PATH.fullmatch(scope["path"])
+            match = _ROOM_PATH.fullmatch(_route_path(scope))
             if match is not None:
                 scope["path_params"] = match.groupdict()
                 await self.handler(WebSocket(scope, receive, send))
                 return
         await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: without the root path a proxy may mount us under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path

@@ -23,7 +23,7 @@ from .config import Settings
 from .limits import Guards, TokenBucket
 from .logs import SOCKET_ID
 from .metrics import CONNECTIONS, OPS_COMMITTED, OPS_REJECTED, QUEUE_OVERFLOWS, RATE_LIMITED
-from .outbox import outbox
+from .outbox import SENT, outbox
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
 from .records import OpRecord
 from .rooms.hub import RoomHub
@@ -93,7 +93,7 @@ class SocketPeer:
         marks the socket too slow (it is then closed)."""
         if self.gone or self.closing.done():
             return
-        if len(self._backlog or ()) >= self._limit:
+        if len(self._backlog or ()) + len(self._corked or ()) >= self._limit:
             self._too_slow()
             return
         self._send_or_queue(frame)
@@ -132,10 +132,10 @@ class SocketPeer:
             return
         try:
             if self.writer.write_frame(frames[0] if len(frames) == 1 else b"".join(frames)):
-                self._outbox.frames += len(frames)
-                self._outbox.writes += 1
+                SENT.frames += len(frames)
+                SENT.writes += 1
                 return
-        except OSError:
+        except (OSError, RuntimeError):
             self.gone = True  # the socket closed; the receive loop sees it too
             return
         for frame in frames:

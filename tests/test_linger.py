@@ -80,3 +80,14 @@ async def test_a_wait_lasts_at_most_the_linger() -> None:
     started = loop.time()
     await asyncio.wait_for(linger.wait(queued=1), 5)
     assert loop.time() - started >= LINGER * 0.5  # it did wait, then gave up by itself
+
+
+async def test_a_quiet_server_forgets_its_clients() -> None:
+    """Below the rate where batches wait, the clients seen are still let go of."""
+    linger = Linger()
+    now = asyncio.get_running_loop().time()
+    for n in range(1000):
+        now += 0.05
+        linger.arrived(now, [f"tab{n}"], 0)
+        linger.enough(now)
+    assert len(linger._active) <= 3

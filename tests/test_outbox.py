@@ -3,10 +3,14 @@ one write, after that turn, in order; and on a real server, the events of one co
 reach a socket in one write()."""
 
 import asyncio
+import gc
+import weakref
 
 import httpx
 import pytest
-from atelier.outbox import Outbox
+from atelier.outbox import Outbox, outbox
+from atelier.transport import EXTENSION, binary_frame
+from atelier.ws import SocketPeer
 
 from .flowclient import api, create_workshop, flow_client
 from .support import ServerProcess
@@ -111,3 +115,74 @@ async def test_a_busy_process_with_a_window_holds_frames_for_that_window() -> No
     box.add(_Socket("d", log))
     await asyncio.sleep(0)
     assert log == ["a", "b", "c", "d"]
+
+
+class _Failing(_Socket):
+    def uncork(self) -> None:
+        raise RuntimeError("a transport closed under it")
+
+
+@pytest.mark.pure
+async def test_a_socket_that_fails_does_not_stop_the_others() -> None:
+    box = Outbox(asyncio.get_running_loop())
+    log: list[str] = []
+    box.add(_Socket("a", log))
+    box.add(_Failing("b", log))
+    box.add(_Socket("c", log))
+    await asyncio.sleep(0)
+    assert log == ["a", "c"]
+    box.add(_Socket("d", log))  # and the outbox still flushes afterwards
+    await asyncio.sleep(0)
+    assert log == ["a", "c", "d"]
+
+
+@pytest.mark.pure
+def test_a_closed_loop_and_its_outbox_are_freed() -> None:
+    async def use() -> None:
+        outbox().add(_Socket("a", []))
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(use())
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    gc.collect()
+    assert gone() is None
+
+
+class _Writer:
+    """A transport that takes every write, as an idle socket's does."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write_frame(self, frame: bytes) -> bool:
+        self.writes.append(frame)
+        return True
+
+    async def wait_writable(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None
+
+
+class _Handshake:
+    """What SocketPeer reads of a Starlette WebSocket: the scope offering the extension."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self.scope = {"extensions": {EXTENSION: {"writer": writer}}}
+
+
+@pytest.mark.pure
+async def test_frames_of_one_turn_leave_in_one_write_and_count_against_the_limit() -> None:
+    writer = _Writer()
+    peer = SocketPeer(_Handshake(writer), "Ana", "participant", queue_size=5)  # type: ignore[arg-type]
+    for n in range(3):
+        peer.push(b"event %d" % n)
+    assert writer.writes == []
+    await asyncio.sleep(0)
+    assert writer.writes == [b"".join(binary_frame(b"event %d" % n) for n in range(3))]
+    for n in range(6):  # a turn that hands it more than the limit: too slow, cut
+        peer.push(b"more %d" % n)
+    assert peer.closing.done() and peer.close_code == 1013

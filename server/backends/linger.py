@@ -61,11 +61,11 @@ class Linger:
 
     def enough(self, now: float) -> int:
         """How many queued commits end a wait; 0 when the next batch should not wait."""
-        if self._gap >= LINGER_BELOW:
-            return 0
-        if now - self._pruned >= ACTIVE_FOR:
+        if now - self._pruned >= ACTIVE_FOR:  # first: a quiet server forgets its clients too
             self._active = {c: t for c, t in self._active.items() if now - t < ACTIVE_FOR}
             self._pruned = now
+        if self._gap >= LINGER_BELOW:
+            return 0
         active = len(self._active)
         return min(active, LINGER_ENOUGH) if active >= 2 else 0
 
