@@ -18,8 +18,8 @@ and the socket joins its event loop's outbox, which uncorks every socket it hold
   turns of its own: holding frames for a few milliseconds is what groups them there, at
   the price of that delay on each frame. A quiet process still writes at once.
 
-A socket's slow-reader bound is unchanged: the frames its paused transport cannot take
-join its backlog one by one, each counted against its limit.
+A socket's slow-reader bound still holds: corked frames count against its limit, and
+those its paused transport cannot take join its backlog one by one, each counted.
 """
 
 import asyncio
