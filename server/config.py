@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .outbox import REDIS_WINDOW
 from .rooms.ops import RoomLimits
+from .workers import NICE
 
 __all__ = ["Settings"]
 
@@ -85,7 +87,7 @@ class Settings:
     worker_queue: int = 32
     #: How much lower the workers' CPU priority is than the server's (a nice increment,
     #: 0 to 19; 0: the same): the event loop every room waits on comes first.
-    worker_nice: int = 10
+    worker_nice: int = NICE
 
     #: Seconds a room stays open in a process after its last socket left (then it closes,
     #: leaving a checkpoint behind).
@@ -126,7 +128,7 @@ class Settings:
         """Seconds the outbox may hold frames while the process is busy."""
         if self.send_window_ms >= 0:
             return self.send_window_ms / 1000
-        return 0.005 if self.redis_url else 0.0
+        return REDIS_WINDOW if self.redis_url else 0.0
 
     @property
     def data_dir(self) -> Path:

@@ -27,12 +27,14 @@ import logging
 import weakref
 from typing import Protocol
 
-__all__ = ["BUSY_WITHIN", "SENT", "Corkable", "Outbox", "outbox"]
+__all__ = ["BUSY_WITHIN", "REDIS_WINDOW", "SENT", "Corkable", "Outbox", "outbox"]
 
 log = logging.getLogger(__name__)
 
 #: A process that flushed this recently is busy: a window, if set, applies.
 BUSY_WITHIN = 0.02
+#: The window a process on Redis uses unless told otherwise (``ATELIER_SEND_WINDOW_MS``).
+REDIS_WINDOW = 0.005
 
 
 class Corkable(Protocol):
