@@ -54,9 +54,17 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 class RedisProcess:
     """A redis-server of the test's own, with AOF on, in a temporary directory."""
 
-    def __init__(self, directory: Path, port: int | None = None, *, load_rdb: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        load_rdb: bool = False,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.directory = directory
         self.port = port or free_port()
+        self.extra = extra  # more redis-server options: a password, a unix socket, TLS
         # AOF on ignores a dump.rdb (it starts from an empty AOF): off to load one
         self.load_rdb = load_rdb
         self.proc: subprocess.Popen[bytes] | None = None
@@ -73,7 +81,7 @@ class RedisProcess:
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no" if self.load_rdb else "yes", "--appendfsync", "always",
-             "--dir", str(self.directory)],
+             "--dir", str(self.directory), *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_until(self._answers, 10, "redis-server to answer")
@@ -83,7 +91,7 @@ class RedisProcess:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # up, maybe locked
         except OSError:
             return False
 

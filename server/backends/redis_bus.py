@@ -1,10 +1,10 @@
 """The Redis bus: the doorbell, presence and revocations of rooms served by many processes.
 
-Pub/sub is only a doorbell. This process holds one subscriber connection, owns its
-reconnect loop (redis-py's PubSub neither reconnects nor resubscribes reliably on its
-own, redis-py #2089 and #2417), and after every (re)subscription tells each room to
-read the log for what it may have missed. Commits are published by the Redis store's
-commit script, on the channel this bus listens to.
+Pub/sub is only a doorbell. This process holds one subscriber connection
+(``redis_subscriber``: parsed by hiredis, each message handed over in the read callback),
+owns its reconnect loop, and after every (re)subscription tells each room to read the log
+for what it may have missed. Commits are published by the Redis store's commit script,
+on the channel this bus listens to. Presence is published through redis-py.
 """
 
 import asyncio
@@ -15,13 +15,11 @@ import time
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .base import Committed, RoomListener
-from .redis_keys import HELLO_CHANNEL, ops_channel, presence_channel
+from .redis_keys import HELLO_CHANNEL, keepalive, ops_channel, presence_channel
+from .redis_subscriber import Subscriber, connect
 
 __all__ = ["RedisBus"]
 
@@ -30,31 +28,27 @@ log = logging.getLogger(__name__)
 #: Seconds of silence on the subscriber connection before it is pinged, then presumed dead.
 PING_EVERY = 5.0
 DEAD_AFTER = 15.0
+#: Seconds to connect, authenticate and name the subscriber connection.
+CONNECT_TIMEOUT = 2.0
 
 
 class RedisBus:
     """A :class:`~atelier.backends.base.Bus` shared by every process on one Redis."""
 
     def __init__(self, url: str) -> None:
-        # The subscriber has a client of its own, without retries: on any error this
-        # class drops the connection, reconnects, resubscribes and resyncs every room.
-        self._sub_client = aioredis.Redis.from_url(
-            url,
-            client_name=f"atelier-sub-{os.getpid()}",
-            socket_connect_timeout=2,
-            socket_keepalive=True,
-            retry=Retry(NoBackoff(), 0),
-        )
+        # The subscriber connection is this class's own: on any error it is dropped, then
+        # this class reconnects, resubscribes and resyncs every room.
+        self._url = url
         # Presence is published on a small client of its own, never behind a commit.
         self._publisher = aioredis.Redis.from_url(
             url,
             client_name=f"atelier-pub-{os.getpid()}",
             socket_timeout=5,
             socket_connect_timeout=2,
-            socket_keepalive=True,
+            **keepalive(url),
         )
         self._rooms: dict[str, list[RoomListener]] = {}
-        self._pubsub: PubSub | None = None
+        self._subscriber: Subscriber | None = None
         self._confirmed: dict[str, asyncio.Event] = {}
         self._listening: asyncio.Task[None] | None = None
         self._closing = False
@@ -76,7 +70,6 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listening
             self._listening = None
-        await self._sub_client.aclose()
         await self._publisher.aclose()
 
     async def subscribe(self, workshop_id: str, listener: RoomListener) -> None:
@@ -89,13 +82,10 @@ class RedisBus:
         for channel in channels:
             self._confirmed[channel] = asyncio.Event()
         confirmed = self._confirmed[channels[0]]
-        if self._pubsub is not None:
-            try:
-                await self._pubsub.subscribe(*channels)
-            except (RedisError, OSError):
-                # The subscriber loop sees the same failure, reconnects and subscribes
-                # every room's channels, this one included.
-                log.warning("subscribing to room %s failed; the subscriber reconnects", workshop_id)
+        if self._subscriber is not None:
+            # If the connection is failing, the subscriber loop reconnects and subscribes
+            # every room's channels, this one included.
+            self._subscriber.send("SUBSCRIBE", *channels)
         # The hub reads the log right after this returns: the subscription must be live
         # by then, or an op committed in between would reach neither. If Redis does not
         # confirm in time, the confirmation still triggers a resync when it comes.
@@ -113,9 +103,8 @@ class RedisBus:
         channels = [ops_channel(workshop_id), presence_channel(workshop_id)]
         for channel in channels:
             self._confirmed.pop(channel, None)
-        if self._pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):  # a new connection forgets it anyway
-                await self._pubsub.unsubscribe(*channels)
+        if self._subscriber is not None:  # (a new connection forgets it anyway)
+            self._subscriber.send("UNSUBSCRIBE", *channels)
 
     async def publish_presence(self, workshop_id: str, payload: bytes) -> None:
         """Publish presence, best effort: it is ephemeral, and the next heartbeat repeats it."""
@@ -130,65 +119,68 @@ class RedisBus:
     async def _listen_forever(self) -> None:
         """Hold one subscriber connection for the whole process, reconnecting as needed."""
         delay = 0.05
+        name = f"atelier-sub-{os.getpid()}"
         while not self._closing:
-            pubsub = self._sub_client.pubsub()
+            subscriber: Subscriber | None = None
             try:
+                async with asyncio.timeout(CONNECT_TIMEOUT):
+                    subscriber = await connect(self._url, name, self._dispatch)
                 for event in self._confirmed.values():
                     event.clear()
+                # No await between listing the rooms and sending: a room opened from now
+                # on sends its own SUBSCRIBE on this connection.
                 channels = [HELLO_CHANNEL]
                 for workshop_id in self._rooms:
                     channels += [ops_channel(workshop_id), presence_channel(workshop_id)]
-                await pubsub.subscribe(*channels)
-                self._pubsub = pubsub
-                # Rooms opened while this connection was being made sent nothing on it.
-                while missed := [
-                    c
-                    for w in self._rooms
-                    for c in (ops_channel(w), presence_channel(w))
-                    if c not in channels
-                ]:
-                    channels += missed
-                    await pubsub.subscribe(*missed)
+                subscriber.send("SUBSCRIBE", *channels)
+                self._subscriber = subscriber
                 self.subscriptions += 1
                 delay = 0.05
-                await self._read(pubsub)
-            except (RedisError, OSError) as exc:
+                await self._watch(subscriber)
+            except (OSError, TimeoutError) as exc:  # SubscriberError is a ConnectionError
                 if not self._closing:
                     log.warning("Redis subscriber lost (%s); reconnecting in %.2fs", exc, delay)
             finally:
-                self._pubsub = None
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                self._subscriber = None
+                if subscriber is not None:
+                    subscriber.close()
             if not self._closing:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    async def _read(self, pubsub: PubSub) -> None:
-        """Dispatch messages until the connection fails or goes silent."""
-        last_heard = time.monotonic()
+    async def _watch(self, subscriber: Subscriber) -> None:
+        """Return, or raise, once the connection fails or goes silent (the pushes
+        themselves are dispatched by the connection as they arrive)."""
         pinged = False
-        # Checked each second: redis-py's get_message can swallow a cancellation that lands
-        # while its read timeout fires, so close() cannot rely on cancelling this task.
         while not self._closing:
-            message = await pubsub.get_message(timeout=1.0)
-            now = time.monotonic()
-            if message is not None:
-                last_heard, pinged = now, False
-                self._deliver(self._dispatch, message)
-            elif now - last_heard > DEAD_AFTER:
+            silent = time.monotonic() - subscriber.heard
+            if silent > DEAD_AFTER:
                 raise ConnectionError(f"no answer from Redis for {DEAD_AFTER:.0f}s")
-            elif now - last_heard > PING_EVERY and not pinged:
-                pinged = True  # an idle but healthy connection answers with a pong message
-                await pubsub.ping()
+            if silent > PING_EVERY and not pinged:
+                pinged = True  # an idle but healthy connection answers with a pong
+                subscriber.send("PING")
+            elif silent <= PING_EVERY:
+                pinged = False
+            # look again when a ping or the verdict would be due, or within a second
+            due = (DEAD_AFTER if pinged else PING_EVERY) - silent
+            done, _ = await asyncio.wait([subscriber.lost], timeout=min(1.0, max(0.01, due)))
+            if done:
+                reason = subscriber.lost.result()
+                raise reason or ConnectionError("Redis closed the subscriber connection")
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind not in ("message", "subscribe"):
+    def _dispatch(self, kind: bytes, channel_name: bytes, data: Any) -> None:
+        try:
+            self._route(kind, channel_name, data)
+        except Exception:  # a failing room must not break the connection's reading
+            log.exception("a message from Redis could not be handled")
+
+    def _route(self, kind: bytes, channel_name: bytes, data: Any) -> None:
+        if kind not in (b"message", b"subscribe"):
             return
-        channel = message["channel"].decode()
+        channel = channel_name.decode()
         workshop_id, _, part = channel.removeprefix("atelier:{").rpartition("}:")
         listeners = list(self._rooms.get(workshop_id, ()))
-        if kind == "subscribe":
+        if kind == b"subscribe":
             event = self._confirmed.get(channel)
             if event is not None:
                 event.set()
@@ -196,7 +188,6 @@ class RedisBus:
                 for listener in listeners:
                     self._deliver(listener.on_resync)
             return
-        data: bytes = message["data"]
         if part == "ops":
             committed = Committed.from_bytes(data)
             for listener in listeners:

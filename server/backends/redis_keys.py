@@ -1,4 +1,5 @@
-"""Where a room lives in Redis: the key layout shared by the Redis store and bus.
+"""Where a room lives in Redis: the key layout shared by the Redis store and bus (and
+:func:`keepalive`, how their URL reaches Redis).
 
 Keys of a room share the ``{workshop_id}`` hash tag, so on a Redis Cluster they live in
 one slot and the store's Lua scripts may touch them together::
@@ -26,6 +27,7 @@ __all__ = [
     "ROOM_KEYS",
     "WORKSHOPS",
     "join_key",
+    "keepalive",
     "key",
     "ops_channel",
     "presence_channel",
@@ -58,3 +60,9 @@ def presence_channel(workshop_id: str) -> str:
 def join_key(code: str) -> str:
     """Where a short join code's link is kept, until it expires."""
     return f"atelier:join:{code}"
+
+
+def keepalive(url: str) -> dict[str, bool]:
+    """redis-py's TCP keepalive option for ``url``: on over TCP (``redis://``,
+    ``rediss://``); a unix socket (``unix://``) refuses the option altogether."""
+    return {} if url.startswith("unix:") else {"socket_keepalive": True}

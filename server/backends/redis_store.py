@@ -40,7 +40,7 @@ from .base import (
     rehash,
     scrub,
 )
-from .redis_keys import ROOM_KEYS, WORKSHOPS, join_key, key, ops_channel
+from .redis_keys import ROOM_KEYS, WORKSHOPS, join_key, keepalive, key, ops_channel
 from .redis_schema import migrate
 from .sqlite_schema import SchemaError
 
@@ -160,7 +160,7 @@ class RedisStore:
             client_name=f"atelier-{os.getpid()}",
             socket_timeout=5,
             socket_connect_timeout=2,
-            socket_keepalive=True,
+            **keepalive(url),
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
         self._commit = self._redis.register_script(_COMMIT)
