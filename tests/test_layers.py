@@ -23,15 +23,15 @@ ADAPTERS = {"rooms/hub.py", "rooms/registry.py"}
 
 #: What each part may never import (atelier's own modules by dotted name, or libraries).
 FORBIDDEN = {
-    "records": {"atelier", "asyncio", "redis", "starlette"},
+    "records": {"atelier", "asyncio", "redis", "hiredis", "starlette"},
     "rooms/": {"atelier.backends", "atelier.protocol", "atelier.app", "atelier.ws",
-               "atelier.flow_api", "atelier.exports", "starlette", "redis", "uvicorn"},
+               "atelier.flow_api", "atelier.exports", "starlette", "redis", "hiredis", "uvicorn"},
     "adapters": {"atelier.protocol", "atelier.app", "atelier.ws", "atelier.flow_api",
-                 "atelier.exports", "starlette", "redis", "uvicorn"},
+                 "atelier.exports", "starlette", "redis", "hiredis", "uvicorn"},
     "backends/": {"atelier.rooms", "atelier.protocol", "atelier.app", "atelier.ws",
                   "atelier.flow_api", "atelier.exports", "starlette", "uvicorn"},
     "exports/": {"atelier.protocol", "atelier.app", "atelier.ws", "atelier.backends",
-                 "atelier.flow_api", "starlette", "redis"},
+                 "atelier.flow_api", "starlette", "redis", "hiredis"},
 }  # fmt: skip
 PURE_FORBIDDEN = {"asyncio", "atelier.metrics", "socket", "sqlite3", "threading", "time"}
 

@@ -134,21 +134,27 @@ def _certificates(directory: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-async def test_tls_with_the_url_s_certificate_authority(tmp_path: Path) -> None:
+async def test_tls_with_the_url_s_certificate_authority_and_client_certificate(
+    tmp_path: Path,
+) -> None:
     """``rediss://`` checks the server's certificate, as redis-py does for the store: with
-    the URL's ``ssl_ca_certs`` it connects; against the system's CAs alone it refuses."""
+    the URL's ``ssl_ca_certs`` it connects; against the system's CAs alone it refuses.
+    A Redis that asks for a client certificate gets the URL's ``ssl_certfile``."""
     ca, cert, key = _certificates(tmp_path / "tls")
     tls_port = free_port()
     server = RedisProcess(tmp_path / "redis", extra=(
         "--tls-port", str(tls_port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
-        "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "no")).start()  # fmt: skip
+        "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "yes")).start()  # fmt: skip
     try:
         url = f"rediss://127.0.0.1:{tls_port}/0"
-        assert (await ring(f"{url}?ssl_ca_certs={ca}", 3)).seqs == [1, 2, 3]
+        client = f"ssl_certfile={cert}&ssl_keyfile={key}"  # any certificate the CA signed
+        assert (await ring(f"{url}?ssl_ca_certs={ca}&{client}", 3)).seqs == [1, 2, 3]
         with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
-            await connect(url, "atelier-test", lambda *_: None)
-        unchecked = await connect(f"{url}?ssl_cert_reqs=none", "atelier-test", lambda *_: None)
-        unchecked.close()
+            await connect(f"{url}?{client}", "atelier-test", lambda *_: None)
+        with pytest.raises(OSError):  # Redis wants a client certificate
+            await connect(f"{url}?ssl_ca_certs={ca}", "atelier-test", lambda *_: None)
+        unchecked = f"{url}?ssl_cert_reqs=none&{client}"
+        (await connect(unchecked, "atelier-test", lambda *_: None)).close()
     finally:
         server.stop()
 
