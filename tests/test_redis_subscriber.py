@@ -2,6 +2,7 @@
 redis-servers (a password, a unix socket, TLS) and against real sockets that misbehave."""
 
 import asyncio
+import itertools
 import logging
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,7 @@ from atelier.backends import redis_bus
 from atelier.backends.base import OpRecord, WorkshopMeta
 from atelier.backends.redis_bus import RedisBus
 from atelier.backends.redis_store import RedisStore
-from atelier.backends.redis_subscriber import SubscriberError, connect
+from atelier.backends.redis_subscriber import Subscriber, SubscriberError, connect
 
 from tests.support import RedisProcess, free_port
 
@@ -36,6 +37,12 @@ class Heard:
 
     def on_resync(self) -> None:
         self.resyncs += 1
+
+
+async def dial(url: str, on_push: Any = lambda *_: None) -> Subscriber:
+    """``connect``, bounded in time as the bus bounds it (a test must never hang)."""
+    async with asyncio.timeout(10):
+        return await connect(url, "atelier-test", on_push)
 
 
 def op(cop: int) -> OpRecord:
@@ -94,7 +101,7 @@ async def test_a_password_is_sent_and_a_wrong_one_is_a_clear_error(
 
         bad = f"redis://:wrong@127.0.0.1:{server.port}/0"
         with pytest.raises(SubscriberError, match="AUTH"):
-            await connect(bad, "atelier-test", lambda *_: None)
+            await dial(bad)
         bus = RedisBus(bad)  # keeps trying, says why, never counts a subscription
         with caplog.at_level(logging.WARNING, logger="atelier.backends.redis_bus"):
             await bus.start()
@@ -149,12 +156,16 @@ async def test_tls_with_the_url_s_certificate_authority_and_client_certificate(
         url = f"rediss://127.0.0.1:{tls_port}/0"
         client = f"ssl_certfile={cert}&ssl_keyfile={key}"  # any certificate the CA signed
         assert (await ring(f"{url}?ssl_ca_certs={ca}&{client}", 3)).seqs == [1, 2, 3]
-        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
-            await connect(f"{url}?{client}", "atelier-test", lambda *_: None)
+        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):  # not our CA
+            await dial(f"{url}?{client}")
         with pytest.raises(OSError):  # Redis wants a client certificate
-            await connect(f"{url}?ssl_ca_certs={ca}", "atelier-test", lambda *_: None)
-        unchecked = f"{url}?ssl_cert_reqs=none&{client}"
-        (await connect(unchecked, "atelier-test", lambda *_: None)).close()
+            await dial(f"{url}?ssl_ca_certs={ca}")
+        # the certificate names 127.0.0.1, not localhost: the name is checked too...
+        by_name = f"rediss://localhost:{tls_port}/0?ssl_ca_certs={ca}&{client}"
+        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
+            await dial(by_name)
+        (await dial(f"{by_name}&ssl_check_hostname=false")).abort()  # ...unless told not to
+        (await dial(f"{url}?ssl_cert_reqs=none&{client}")).abort()  # no check at all
     finally:
         server.stop()
 
@@ -162,9 +173,11 @@ async def test_tls_with_the_url_s_certificate_authority_and_client_certificate(
 class FakeRedis:
     """A TCP server that answers the handshake like Redis, then does ``then``."""
 
-    def __init__(self, then: bytes | None) -> None:
+    def __init__(self, then: bytes | None, *, bytewise: bool = False) -> None:
         self.then = then  # sent once the name is set; None: silence from then on
+        self.bytewise = bytewise  # send ``then`` one byte per write
         self.connections = 0
+        self.connected_at: list[float] = []
         self.received = b""
         self.server: asyncio.Server | None = None
         self.writers: list[asyncio.StreamWriter] = []
@@ -175,12 +188,18 @@ class FakeRedis:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.connected_at.append(asyncio.get_running_loop().time())
         self.writers.append(writer)
         try:
             while data := await reader.read(4096):
                 self.received += data
                 if b"SETNAME" in data:
-                    writer.write(b"+OK\r\n" + (self.then or b""))
+                    writer.write(b"+OK\r\n")
+                    for piece in [self.then[i : i + 1] for i in range(len(self.then or b""))]:
+                        if self.bytewise:
+                            await writer.drain()
+                            await asyncio.sleep(0.001)
+                        writer.write(piece)
         except ConnectionError:
             pass
         finally:
@@ -194,15 +213,59 @@ class FakeRedis:
         await asyncio.sleep(0.05)  # let each connection's reader see its end
 
 
-async def test_a_reply_that_is_not_resp_drops_the_connection() -> None:
-    fake = FakeRedis(then=b"?this is not redis\r\n")
+async def test_pushes_split_into_single_bytes_arrive_whole_and_in_order() -> None:
+    pushes = (b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+              b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n"
+              b"*2\r\n$4\r\npong\r\n$0\r\n\r\n")  # fmt: skip
+    fake = FakeRedis(then=pushes, bytewise=True)
+    port = await fake.start()
+    got: list[tuple[bytes, bytes, Any]] = []
+    try:
+        subscriber = await dial(f"redis://127.0.0.1:{port}/0", lambda *push: got.append(push))
+        await until(lambda: len(got) == 3)
+        assert got == [(b"subscribe", b"ch", 1), (b"message", b"ch", b"hello"), (b"pong", b"", b"")]
+        subscriber.abort()
+    finally:
+        await fake.close()
+
+
+@pytest.mark.parametrize(
+    ("then", "why"),
+    [
+        (b"?this is not redis\r\n", "unreadable reply"),  # not RESP
+        (b"*3\r\n*0\r\n$1\r\na\r\n$1\r\nb\r\n", "unexpected reply"),  # a list as a kind
+        (b"+OK\r\n", "unexpected reply"),  # an answer to nothing asked
+    ],
+)
+async def test_a_reply_that_is_not_a_push_drops_the_connection(then: bytes, why: str) -> None:
+    fake = FakeRedis(then=then)
     port = await fake.start()
     try:
-        subscriber = await connect(f"redis://127.0.0.1:{port}/0", "atelier-test", lambda *_: None)
+        subscriber = await dial(f"redis://127.0.0.1:{port}/0")
         async with asyncio.timeout(5):
             reason = await subscriber.lost
-        assert isinstance(reason, SubscriberError) and "not RESP" in str(reason)
+        assert isinstance(reason, SubscriberError) and why in str(reason)
     finally:
+        await fake.close()
+
+
+async def test_the_bus_survives_a_redis_that_sends_nonsense(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever a (broken, or not really) Redis sends, the bus drops the connection, says
+    why, and tries again, each time a little later; it still closes cleanly."""
+    fake = FakeRedis(then=b"*3\r\n*0\r\n$1\r\na\r\n$1\r\nb\r\n")
+    port = await fake.start()
+    bus = RedisBus(f"redis://127.0.0.1:{port}/0")
+    try:
+        with caplog.at_level(logging.WARNING, logger="atelier.backends.redis_bus"):
+            await bus.start()
+            await until(lambda: fake.connections >= 4)
+        gaps = [b - a for a, b in itertools.pairwise(fake.connected_at)]
+        assert gaps[-1] > gaps[0]  # backing off, not hammering
+        assert "unexpected reply" in caplog.text
+    finally:
+        await bus.close()  # raises nothing
         await fake.close()
 
 
@@ -219,7 +282,9 @@ async def test_a_silent_redis_is_pinged_then_given_up_and_reconnected(
     try:
         await bus.start()
         await until(lambda: fake.connections >= 2, timeout=15)
-        assert b"PING" in fake.received and b"SUBSCRIBE" in fake.received
+        assert b"PING" in fake.received
+        first, second = fake.connected_at[:2]
+        assert second - first >= 1.0  # not at the ping: after DEAD_AFTER of silence
     finally:
         await bus.close()
         await fake.close()

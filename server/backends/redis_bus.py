@@ -30,6 +30,9 @@ PING_EVERY = 5.0
 DEAD_AFTER = 15.0
 #: Seconds to connect, authenticate and name the subscriber connection.
 CONNECT_TIMEOUT = 2.0
+#: A connection that lasted this long was working: after it, reconnect without delay
+#: (a Redis that drops every new connection at once is retried less and less often).
+STABLE_AFTER = 5.0
 
 
 class RedisBus:
@@ -122,6 +125,7 @@ class RedisBus:
         name = f"atelier-sub-{os.getpid()}"
         while not self._closing:
             subscriber: Subscriber | None = None
+            since = time.monotonic()
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT):
                     subscriber = await connect(self._url, name, self._dispatch)
@@ -135,16 +139,19 @@ class RedisBus:
                 subscriber.send("SUBSCRIBE", *channels)
                 self._subscriber = subscriber
                 self.subscriptions += 1
-                delay = 0.05
                 await self._watch(subscriber)
             except (OSError, TimeoutError) as exc:  # SubscriberError is a ConnectionError
                 if not self._closing:
-                    log.warning("Redis subscriber lost (%s); reconnecting in %.2fs", exc, delay)
+                    log.warning("Redis subscriber lost (%r); reconnecting in %.2fs", exc, delay)
+            except Exception:  # a bug, or a URL redis-py refuses: say so, and keep trying
+                log.exception("the Redis subscriber failed; reconnecting in %.2fs", delay)
             finally:
                 self._subscriber = None
                 if subscriber is not None:
-                    subscriber.close()
+                    subscriber.abort()  # a dead peer would hold a TLS close for long
             if not self._closing:
+                if time.monotonic() - since >= STABLE_AFTER:
+                    delay = 0.05  # it was working: try again at once, then back off
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
@@ -166,7 +173,11 @@ class RedisBus:
             done, _ = await asyncio.wait([subscriber.lost], timeout=min(1.0, max(0.01, due)))
             if done:
                 reason = subscriber.lost.result()
-                raise reason or ConnectionError("Redis closed the subscriber connection")
+                if isinstance(reason, OSError):
+                    raise reason
+                if reason is None:
+                    raise ConnectionError("Redis closed the subscriber connection")
+                raise ConnectionError(f"the subscriber connection ended ({reason!r})")
 
     def _dispatch(self, kind: bytes, channel_name: bytes, data: Any) -> None:
         try:

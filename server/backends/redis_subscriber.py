@@ -11,21 +11,26 @@ message it yields goes straight to the bus.
 
 The connection speaks RESP2 (any Redis since 2.0): ``AUTH`` and ``CLIENT SETNAME`` are
 answered in order before anything is subscribed; after that every reply is a push array
-(``subscribe``, ``unsubscribe``, ``message``, ``pong``). What it connects to comes from
-the same URL as the store's, read by redis-py's own ``parse_url``: ``redis://`` (TCP),
-``rediss://`` (TLS, see :func:`_tls_context`) and ``unix://``.
+(``subscribe``, ``unsubscribe``, ``message``, ``pong``). Anything else from Redis ends
+the connection (the bus reconnects). Where it connects, and how (``redis://``,
+``rediss://`` with its ``ssl_*`` options, ``unix://``), is what redis-py makes of the
+same URL for the store: :func:`connect` asks redis-py's own connection class.
 """
 
 import asyncio
 import collections
 import socket
-import ssl
 import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import hiredis
-from redis.connection import SSLConnection, parse_url
+from redis.asyncio.connection import (
+    Connection,
+    SSLConnection,
+    UnixDomainSocketConnection,
+    parse_url,
+)
 
 __all__ = ["PUSHES", "Subscriber", "SubscriberError", "connect"]
 
@@ -36,10 +41,13 @@ PUSHES = frozenset((b"message", b"subscribe", b"unsubscribe", b"pong"))
 #: (un)subscribe confirmations and the echoed text for a pong.
 OnPush = Callable[[bytes, bytes, Any], None]
 
+#: What the reader returns while no whole reply is buffered (a RESP3 false is ``False``).
+_INCOMPLETE = object()
+
 
 class SubscriberError(ConnectionError):
-    """The subscriber connection failed: refused credentials, a reply that is not RESP,
-    or the connection lost while a command waited for its answer."""
+    """The subscriber connection failed: refused credentials, a reply that is not RESP or
+    not a push, or the connection lost while a command waited for its answer."""
 
 
 class Subscriber(asyncio.Protocol):
@@ -47,9 +55,10 @@ class Subscriber(asyncio.Protocol):
 
     def __init__(self, on_push: OnPush) -> None:
         self._on_push = on_push
-        self._reader = hiredis.Reader()
+        self._reader = hiredis.Reader(notEnoughData=_INCOMPLETE)
         self._transport: asyncio.Transport | None = None
         self._answers: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._failure: SubscriberError | None = None  # why this side ended the connection
         loop = asyncio.get_running_loop()
         #: Resolved (with the reason, None for a clean close) when the connection ends.
         self.lost: asyncio.Future[Exception | None] = loop.create_future()
@@ -70,20 +79,20 @@ class Subscriber(asyncio.Protocol):
         self.heard = time.monotonic()
         self._reader.feed(data)
         try:
-            while (reply := self._reader.gets()) is not False:
+            while self._failure is None and (reply := self._reader.gets()) is not _INCOMPLETE:
                 self._take(reply)
-        except hiredis.ProtocolError as error:
-            self._fail(SubscriberError(f"Redis sent something that is not RESP: {error}"))
+        except Exception as error:  # whatever Redis sent, it must not stop the bus's loop
+            self._fail(SubscriberError(f"unreadable reply from Redis ({error!r:.120})"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
-        reason = exc or SubscriberError("the connection to Redis was closed")
+        reason: Exception | None = self._failure or exc
         while self._answers:
             waiter = self._answers.popleft()
             if not waiter.done():
-                waiter.set_exception(reason)
+                waiter.set_exception(reason or SubscriberError("Redis closed the connection"))
         if not self.lost.done():
-            self.lost.set_result(exc)
+            self.lost.set_result(reason)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -109,12 +118,18 @@ class Subscriber(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
+    def abort(self) -> None:
+        """Drop the connection at once (a dead peer would hold a TLS close for long)."""
+        if self._transport is not None:
+            self._transport.abort()
+
     # -- replies -----------------------------------------------------------------------
 
     def _take(self, reply: Any) -> None:
-        if type(reply) is list and len(reply) == 3 and reply[0] in PUSHES:
-            self._on_push(reply[0], reply[1], reply[2])
-        elif type(reply) is list and len(reply) == 2 and reply[0] == b"pong":
+        kind = reply[0] if type(reply) is list and reply else None
+        if type(kind) is bytes and kind in PUSHES and len(reply) == 3:
+            self._on_push(kind, reply[1], reply[2])
+        elif kind == b"pong" and len(reply) == 2:
             self._on_push(b"pong", b"", reply[1])
         elif self._answers:
             waiter = self._answers.popleft()
@@ -124,29 +139,28 @@ class Subscriber(asyncio.Protocol):
             self._fail(SubscriberError(f"unexpected reply from Redis: {reply!r:.80}"))
 
     def _fail(self, error: SubscriberError) -> None:
-        if not self.lost.done():
-            self.lost.set_result(error)
-        if self._transport is not None:
-            self._transport.abort()
+        if self._failure is None:
+            self._failure = error
+        self.abort()
 
 
 async def connect(url: str, client_name: str, on_push: OnPush) -> Subscriber:
     """Open, authenticate and name a subscriber connection to the Redis at ``url``;
     :class:`SubscriberError` or ``OSError`` if it cannot (the caller bounds the time)."""
-    options: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
+    options: dict[str, Any] = dict(parse_url(url))
+    # redis-py's own connection for this URL, never connected: its address and TLS
+    # context are exactly those of the store's connections
+    like = options.pop("connection_class", Connection)(**options)
     loop = asyncio.get_running_loop()
     subscriber: Subscriber
-    if "path" in options:
-        _, subscriber = await loop.create_unix_connection(
-            lambda: Subscriber(on_push), options["path"]
-        )
+    if isinstance(like, UnixDomainSocketConnection):
+        if not like.path:
+            raise SubscriberError(f"a unix:// Redis URL needs the socket's path: {url!r}")
+        _, subscriber = await loop.create_unix_connection(lambda: Subscriber(on_push), like.path)
     else:
-        tls = options.get("connection_class") is SSLConnection
+        tls = like.ssl_context.get() if isinstance(like, SSLConnection) else None
         _, subscriber = await loop.create_connection(
-            lambda: Subscriber(on_push),
-            options.get("host", "localhost"),
-            options.get("port", 6379),
-            ssl=_tls_context(options) if tls else None,
+            lambda: Subscriber(on_push), like.host, like.port, ssl=tls
         )
     try:
         if options.get("password"):
@@ -154,27 +168,6 @@ async def connect(url: str, client_name: str, on_push: OnPush) -> Subscriber:
             await subscriber.call("AUTH", *user, options["password"])
         await subscriber.call("CLIENT", "SETNAME", client_name)
     except BaseException:  # refused, lost, or out of time: never leave the socket open
-        subscriber.close()
+        subscriber.abort()
         raise
     return subscriber
-
-
-def _tls_context(options: dict[str, Any]) -> ssl.SSLContext:
-    """TLS as redis-py sets it up from the same URL: the server's certificate is checked
-    against the system's CAs (or ``ssl_ca_certs``), and its name, unless the URL says
-    ``ssl_cert_reqs=none`` (or ``optional``) or ``ssl_check_hostname=false``; a client
-    certificate comes from ``ssl_certfile`` and ``ssl_keyfile``."""
-    context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
-    required = str(options.get("ssl_cert_reqs", "required")).lower()
-    check_hostname = str(options.get("ssl_check_hostname", "true")).lower() not in (
-        "false",
-        "0",
-        "no",
-    )
-    context.check_hostname = check_hostname and required == "required"
-    context.verify_mode = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL}.get(
-        required, ssl.CERT_REQUIRED
-    )
-    if options.get("ssl_certfile"):
-        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
-    return context
