@@ -13,10 +13,12 @@ and the socket joins its event loop's outbox, which uncorks every socket it hold
   10 ms from two clients or more, ``backends/linger.py``), the ops of a group are
   applied in one turn, so their events and acks leave in one write per socket; a lone
   event waits for nothing.
-- after :attr:`Outbox.window` when one is set and the process is busy (it flushed less
-  than :data:`BUSY_WITHIN` ago). With Redis each op reaches each process on its own, in
-  turns of its own: holding frames for a few milliseconds is what groups them there, at
-  the price of that delay on each frame. A quiet process still writes at once.
+- after :attr:`Outbox.window` when one is set and the process is busy (its last two
+  flushes were both less than :data:`BUSY_WITHIN` ago). With Redis each op reaches each
+  process on its own, in turns of its own: holding frames for a few milliseconds is what
+  groups them there, at the price of that delay on each frame. A quiet process still
+  writes at once, the ack of an op included: it is pushed in the turn after the op's
+  event was flushed, and one recent flush alone does not make a process busy.
 
 A socket's slow-reader bound still holds: corked frames count against its limit, and
 those its paused transport cannot take join its backlog one by one, each counted.
@@ -31,7 +33,7 @@ __all__ = ["BUSY_WITHIN", "REDIS_WINDOW", "SENT", "Corkable", "Outbox", "outbox"
 
 log = logging.getLogger(__name__)
 
-#: A process that flushed this recently is busy: a window, if set, applies.
+#: A process whose last two flushes were this recent is busy: a window, if set, applies.
 BUSY_WITHIN = 0.02
 #: The window a process on Redis uses unless told otherwise (``ATELIER_SEND_WINDOW_MS``).
 REDIS_WINDOW = 0.005
@@ -61,14 +63,15 @@ SENT = _Sent()
 class Outbox:
     """The sockets of one event loop holding corked frames, uncorked together."""
 
-    __slots__ = ("_flushed_at", "_handle", "_loop", "_waiting", "window")
+    __slots__ = ("_flushed_at", "_flushed_before", "_handle", "_loop", "_waiting", "window")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, window: float = 0.0) -> None:
         # weakly: the outboxes are kept per loop, and a closed loop must be freed (tests)
         self._loop = weakref.ref(loop)
         self._waiting: list[Corkable] = []
         self._handle: asyncio.Handle | None = None
-        self._flushed_at = float("-inf")
+        self._flushed_at = float("-inf")  # the last flush
+        self._flushed_before = float("-inf")  # the one before it
         #: Seconds a busy process holds frames (0: until the end of the turn only).
         self.window = window
 
@@ -77,7 +80,7 @@ class Outbox:
         self._waiting.append(socket)
         loop = self._loop()
         if self._handle is None and loop is not None:
-            if self.window and loop.time() - self._flushed_at < BUSY_WITHIN:
+            if self.window and loop.time() - self._flushed_before < BUSY_WITHIN:
                 self._handle = loop.call_later(self.window, self.flush)
             else:
                 self._handle = loop.call_soon(self.flush)
@@ -90,7 +93,7 @@ class Outbox:
         waiting, self._waiting = self._waiting, []
         loop = self._loop()
         if loop is not None:
-            self._flushed_at = loop.time()
+            self._flushed_before, self._flushed_at = self._flushed_at, loop.time()
         for socket in waiting:
             try:
                 socket.uncork()

@@ -102,19 +102,22 @@ async def test_a_busy_process_with_a_window_holds_frames_for_that_window() -> No
     box.add(_Socket("a", log))  # quiet so far: at the end of the turn
     await asyncio.sleep(0)
     assert log == ["a"]
+    box.add(_Socket("ack", log))  # one flush a moment ago (an op's event): still at once
+    await asyncio.sleep(0)
+    assert log == ["a", "ack"]
     held_at = loop.time()
-    box.add(_Socket("b", log))  # it flushed a moment ago: busy, so the window applies
+    box.add(_Socket("b", log))  # two flushes a moment ago: busy, so the window applies
     box.add(_Socket("c", log))
     for _ in range(5):
         await asyncio.sleep(0)
-    assert log == ["a"]
-    while log == ["a"] and loop.time() - held_at < 5:
+    assert log == ["a", "ack"]
+    while log == ["a", "ack"] and loop.time() - held_at < 5:
         await asyncio.sleep(0.01)
-    assert log == ["a", "b", "c"] and loop.time() - held_at >= 0.25
+    assert log == ["a", "ack", "b", "c"] and loop.time() - held_at >= 0.25
     await asyncio.sleep(0.05)  # quiet again: at once
     box.add(_Socket("d", log))
     await asyncio.sleep(0)
-    assert log == ["a", "b", "c", "d"]
+    assert log == ["a", "ack", "b", "c", "d"]
 
 
 class _Failing(_Socket):
