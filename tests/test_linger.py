@@ -47,19 +47,23 @@ async def test_clients_gone_quiet_are_not_waited_for() -> None:
     assert linger.enough(now + 0.001) == 2
 
 
-async def test_a_full_queue_does_not_wait() -> None:
-    loop = asyncio.get_running_loop()
+@pytest.fixture
+async def busy() -> Linger:
+    """A linger that saw fast commits from three clients, a, b and c, just now."""
     linger = Linger()
-    _busy(linger, ["a", "b", "c"], loop.time())
+    _busy(linger, ["a", "b", "c"], asyncio.get_running_loop().time())
+    return linger
+
+
+async def test_a_full_queue_does_not_wait(busy: Linger) -> None:
+    linger = busy
     waiting = asyncio.create_task(linger.wait(queued=3))
     await asyncio.sleep(0)
     assert waiting.done()
 
 
-async def test_a_wait_ends_when_every_active_client_has_a_commit_queued() -> None:
-    loop = asyncio.get_running_loop()
-    linger = Linger()
-    _busy(linger, ["a", "b", "c"], loop.time())
+async def test_a_wait_ends_when_every_active_client_has_a_commit_queued(busy: Linger) -> None:
+    loop, linger = asyncio.get_running_loop(), busy
     waiting = asyncio.create_task(linger.wait(queued=1))
     for _ in range(3):
         await asyncio.sleep(0)
@@ -73,10 +77,8 @@ async def test_a_wait_ends_when_every_active_client_has_a_commit_queued() -> Non
     assert waiting.done()
 
 
-async def test_a_wait_lasts_at_most_the_linger() -> None:
-    loop = asyncio.get_running_loop()
-    linger = Linger()
-    _busy(linger, ["a", "b", "c"], loop.time())
+async def test_a_wait_lasts_at_most_the_linger(busy: Linger) -> None:
+    loop, linger = asyncio.get_running_loop(), busy
     started = loop.time()
     await asyncio.wait_for(linger.wait(queued=1), 5)
     assert loop.time() - started >= LINGER * 0.5  # it did wait, then gave up by itself

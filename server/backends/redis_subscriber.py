@@ -32,10 +32,11 @@ from redis.asyncio.connection import (
     parse_url,
 )
 
-__all__ = ["PUSHES", "Subscriber", "SubscriberError", "connect"]
+__all__ = ["Subscriber", "SubscriberError", "connect"]
 
-#: The push kinds a subscribed RESP2 connection sends; anything else answers a command.
-PUSHES = frozenset((b"message", b"subscribe", b"unsubscribe", b"pong"))
+#: The three-part pushes a subscribed RESP2 connection sends (and ``pong``, in two parts);
+#: anything else answers a command.
+_PUSHES = frozenset((b"message", b"subscribe", b"unsubscribe"))
 
 #: ``(kind, channel, data)`` of each push; ``data`` is the subscription count for
 #: (un)subscribe confirmations and the echoed text for a pong.
@@ -113,13 +114,9 @@ class Subscriber(asyncio.Protocol):
             # (hiredis's stub types the argument as a 1-tuple; it takes any number)
             self._transport.write(hiredis.pack_command(args))  # type: ignore[arg-type]
 
-    def close(self) -> None:
-        """Close the connection (``lost`` resolves once it is closed)."""
-        if self._transport is not None:
-            self._transport.close()
-
     def abort(self) -> None:
-        """Drop the connection at once (a dead peer would hold a TLS close for long)."""
+        """Drop the connection at once (``lost`` then resolves); a dead peer would hold
+        a graceful TLS close for long, and a subscriber has nothing left to send."""
         if self._transport is not None:
             self._transport.abort()
 
@@ -127,7 +124,7 @@ class Subscriber(asyncio.Protocol):
 
     def _take(self, reply: Any) -> None:
         kind = reply[0] if type(reply) is list and reply else None
-        if type(kind) is bytes and kind in PUSHES and len(reply) == 3:
+        if type(kind) is bytes and kind in _PUSHES and len(reply) == 3:
             self._on_push(kind, reply[1], reply[2])
         elif kind == b"pong" and len(reply) == 2:
             self._on_push(b"pong", b"", reply[1])
