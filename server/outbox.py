@@ -20,8 +20,10 @@ and the socket joins its event loop's outbox, which uncorks every socket it hold
   writes at once, the ack of an op included: it is pushed in the turn after the op's
   event was flushed, and one recent flush alone does not make a process busy.
 
-A socket's slow-reader bound still holds: corked frames count against its limit, and
-those its paused transport cannot take join its backlog one by one, each counted.
+A socket's slow-reader bound still holds: the frames its paused transport cannot take
+join its backlog one by one, each counted. Corked frames were never offered to the
+client, so they do not count; a socket handed a queue's worth of them in one turn (an
+import) writes them then and there.
 """
 
 import asyncio

@@ -93,7 +93,13 @@ class SocketPeer:
         marks the socket too slow (it is then closed)."""
         if self.gone or self.closing.done():
             return
-        if len(self._backlog or ()) + len(self._corked or ()) >= self._limit:
+        if self._corked is not None and len(self._corked) >= self._limit:
+            # a turn that hands one socket a queue's worth of frames (an import of a
+            # thousand findings): write them now. Corked frames were never offered to
+            # the client, so they say nothing of its reading; those a paused transport
+            # refuses join the backlog, which is what the bound counts.
+            self.uncork()
+        if len(self._backlog or ()) >= self._limit:
             self._too_slow()
             return
         self._send_or_queue(frame)

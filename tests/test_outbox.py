@@ -5,6 +5,7 @@ reach a socket in one write()."""
 import asyncio
 import gc
 import weakref
+from pathlib import Path
 
 import httpx
 import pytest
@@ -94,6 +95,32 @@ async def test_the_events_of_one_commit_reach_a_socket_in_one_write(
                                                writes_after - writes_before)  # fmt: skip
 
 
+async def test_an_import_longer_than_the_send_queue_keeps_the_facilitator_connected(
+    tmp_path: Path,
+) -> None:
+    """An import hands the facilitator's socket more events in one turn than its send
+    queue holds (64 here, 1,024 by default; a CSV may hold 2,000 rows): they are written
+    as they come, the socket is not taken for a slow reader, and it reads them all."""
+    server = ServerProcess(tmp_path / "data", env={"ATELIER_SEND_QUEUE": "64"}).start()
+    try:
+        workshop = create_workshop(server)
+        fac = flow_client(server, workshop, "facilitator")
+        await fac.connect()
+        try:
+            rows = "".join(f"Constat numéro {i};Atout\n" for i in range(200))
+            done = api(server, workshop, "facilitator", "POST", "/import",
+                       content=("Constat;Type\n" + rows).encode())  # fmt: skip
+            assert done.status_code == 200, done.text
+            await fac.wait_for(lambda: fac.board["seq"] >= done.json()["seq"], what="the import")
+            assert fac.closed is None
+        finally:
+            await fac.close()
+        assert len(fac.board["notes"]) == 200
+        assert "too slow" not in server.log()
+    finally:
+        server.stop()
+
+
 @pytest.mark.pure
 async def test_a_busy_process_with_a_window_holds_frames_for_that_window() -> None:
     loop = asyncio.get_running_loop()
@@ -158,8 +185,11 @@ class _Writer:
 
     def __init__(self) -> None:
         self.writes: list[bytes] = []
+        self.paused = False  # a slow reader's: nothing is taken
 
     def write_frame(self, frame: bytes) -> bool:
+        if self.paused:
+            return False
         self.writes.append(frame)
         return True
 
@@ -178,7 +208,7 @@ class _Handshake:
 
 
 @pytest.mark.pure
-async def test_frames_of_one_turn_leave_in_one_write_and_count_against_the_limit() -> None:
+async def test_frames_of_one_turn_leave_in_one_write_and_a_burst_at_the_limit_at_once() -> None:
     writer = _Writer()
     peer = SocketPeer(_Handshake(writer), "Ana", "participant", queue_size=5)  # type: ignore[arg-type]
     for n in range(3):
@@ -186,6 +216,28 @@ async def test_frames_of_one_turn_leave_in_one_write_and_count_against_the_limit
     assert writer.writes == []
     await asyncio.sleep(0)
     assert writer.writes == [b"".join(binary_frame(b"event %d" % n) for n in range(3))]
-    for n in range(6):  # a turn that hands it more than the limit: too slow, cut
+    writer.writes.clear()
+    for n in range(12):  # a turn that hands it more than the limit (an import): no cut
         peer.push(b"more %d" % n)
-    assert peer.closing.done() and peer.close_code == 1013
+
+    def joined(numbers: range) -> bytes:
+        return b"".join(binary_frame(b"more %d" % n) for n in numbers)
+
+    assert writer.writes == [joined(range(5)), joined(range(5, 10))]
+    await asyncio.sleep(0)
+    assert writer.writes[2:] == [joined(range(10, 12))]
+    assert not peer.closing.done()
+
+
+@pytest.mark.pure
+async def test_a_paused_socket_handed_more_than_the_limit_in_one_turn_is_cut() -> None:
+    """Frames a paused transport refuses join the backlog, which the bound counts."""
+    writer = _Writer()
+    writer.paused = True
+    peer = SocketPeer(_Handshake(writer), "Ana", "participant", queue_size=5)  # type: ignore[arg-type]
+    for n in range(5):
+        peer.push(b"event %d" % n)
+    assert not peer.closing.done()  # corked: nothing offered to the transport yet
+    peer.push(b"event 5")  # the corked five go to the backlog, which is then full
+    assert writer.writes == [] and peer.closing.done() and peer.close_code == 1013
+    peer.stop()  # as the socket's handler does once closing is set
