@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="notes on the board before the run")  # fmt: skip
     run.add_argument("--facilitator", action="store_true",
                      help="the last passive client joins as the facilitator")  # fmt: skip
-    run.add_argument("--target", choices=["atelier", "relay", "yjs"], default="atelier")
+    run.add_argument(
+        "--target", choices=["atelier", "relay", "relay-redis", "yjs"], default="atelier"
+    )
     run.add_argument(
         "--profile",
         type=Path,

@@ -39,12 +39,15 @@ from .seed import column_ids, note_id, seed_room
 from .stats import aggregate, percentiles
 from .worker import KEY_SPAN, ClientPlan, WorkerPlan, worker_main
 
-__all__ = ["BASELINES", "LoadSpec", "compare", "join_workers", "recv", "run_load",
-           "spawn_workers"]  # fmt: skip
+__all__ = ["BASELINES", "REDIS_RELAY", "LoadSpec", "baselines", "compare", "join_workers",
+           "recv", "run_load", "spawn_workers"]  # fmt: skip
 
 #: What Atelier is compared with: the raw relay (bench/relay.py), the floor on this stack,
 #: and the Node.js y-websocket server (bench/yjs/), what a team picking Yjs would run.
 BASELINES = ("relay", "yjs")
+#: With several processes, also the bare relay over Redis (``bench/relay.py --redis``):
+#: what the same processes and Redis cost with nothing but relaying on them.
+REDIS_RELAY = "relay-redis"
 
 READY_TIMEOUT = 300.0
 
@@ -88,24 +91,30 @@ def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def baselines(spec: LoadSpec) -> tuple[str, ...]:
+    """The baselines ``spec`` is compared with."""
+    return (*BASELINES, REDIS_RELAY) if spec.processes > 1 else BASELINES
+
+
 def _start_targets(target: str, spec: LoadSpec, workdir: Path) -> tuple[list[Proc], Proc | None]:
     if target == "relay":
         return [start_relay(workdir)], None
     if target == "yjs":
         return [start_yjs(workdir)], None
-    if spec.processes == 1:
+    if spec.processes == 1 and target == "atelier":
         return [start_server(workdir)], None
     redis = start_redis(workdir)
     url = f"redis://127.0.0.1:{redis.port}/0"
+    start = start_relay if target == REDIS_RELAY else start_server
     try:
-        return [start_server(workdir, url) for _ in range(spec.processes)], redis
+        return [start(workdir, url) for _ in range(spec.processes)], redis
     except BaseException:
         redis.stop()
         raise
 
 
 def _rooms(target: str, spec: LoadSpec, servers: list[Proc]) -> list[Workshop]:
-    if target in BASELINES:
+    if target != "atelier":
         return [Workshop(f"room{r}", "-", "-") for r in range(spec.rooms)]
     rooms = [new_workshop(servers[0].port, f"Banc {r}") for r in range(spec.rooms)]
 
@@ -313,7 +322,7 @@ def compare(spec: LoadSpec, profile: Path | None = None, *, first: int = 0) -> d
     machine that gets busier (or quieter) during a run does not always favour the same
     side. A baseline that cannot run here (no Node.js, say) is reported with its error.
     """
-    sides = ["atelier", *BASELINES]
+    sides = ["atelier", *baselines(spec)]
     order = sides[first % len(sides) :] + sides[: first % len(sides)]
     line: dict[str, Any] = {}
     for side in order:
@@ -324,7 +333,7 @@ def compare(spec: LoadSpec, profile: Path | None = None, *, first: int = 0) -> d
                 raise
             line[side] = {"target": side, "error": str(error)}
     app = line["atelier"]
-    return {**line, "ratios": {b: ratios(app, line[b]) for b in BASELINES}, "order": order}
+    return {**line, "ratios": {b: ratios(app, line[b]) for b in sides[1:]}, "order": order}
 
 
 def ratios(app: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]:

@@ -175,12 +175,11 @@ def start_server(
     return proc
 
 
-def start_relay(workdir: Path) -> Proc:
-    """The raw relay baseline (bench/relay.py) in its own process."""
+def start_relay(workdir: Path, redis_url: str | None = None) -> Proc:
+    """The raw relay baseline (bench/relay.py) in its own process, over Redis if given."""
     port = free_port()
-    proc = _spawn(
-        "relay", [sys.executable, "-m", "bench.relay", "--port", str(port)], port, workdir
-    )
+    cmd = [sys.executable, "-m", "bench.relay", "--port", str(port)]
+    proc = _spawn("relay", [*cmd, "--redis", redis_url] if redis_url else cmd, port, workdir)
     _wait(lambda: _tcp_ok(port), proc, 20, "the raw relay")
     return proc
 

@@ -17,7 +17,7 @@ from .abuse import ABUSE_MEDIANS, AbuseSpec, run_abuse
 from .board import ImportSpec, compare_boards, run_import
 from .idle import IdleSpec, run_idle
 from .joins import JoinSpec, run_joins
-from .load import BASELINES, LoadSpec, compare, run_load
+from .load import LoadSpec, baselines, compare, run_load
 from .stats import median_of
 
 __all__ = ["SCENARIOS", "run_scenario"]
@@ -95,14 +95,14 @@ def _load_runs(spec: LoadSpec, runs: int, raw: bool) -> Iterator[dict[str, Any]]
         done.append(line)
         yield line
     summary: dict[str, Any] = {"summary": True, "runs": runs, "machine": machine()}
-    for side in ("atelier", *BASELINES):
+    for side in ("atelier", *baselines(spec)):
         summary[side] = {h: median_of(done, f"{side}.{h}") for h in HEADLINES}
         summary[side]["loss_all_runs"] = sum(line.get(side, {}).get("loss", 0) for line in done)
     # the median of each run's ratio (both sides of one run saw the same machine)
     summary["ratios"] = {
         base: {r: median_of(done, f"ratios.{base}.{r}") for r in ("cpu_per_delivery",
                                                                   "fanout_p99")}
-        for base in BASELINES
+        for base in baselines(spec)
     }  # fmt: skip
     yield summary
 

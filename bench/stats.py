@@ -10,7 +10,7 @@ import math
 import statistics
 from typing import Any
 
-from .worker import key_owner
+from .worker import RELAYS, key_owner
 
 __all__ = ["aggregate", "median_of", "percentiles"]
 
@@ -62,7 +62,7 @@ def aggregate(target: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         deliveries += len(client["keys"])
         duplicates += len(client["keys"]) - len(received)
         expected = set(sent)
-        if target == "relay":
+        if target in RELAYS:
             expected = {k for k in expected if key_owner(k) != client["gidx"]}
         loss += len(expected - received)
     ops = sum(len(s) for s in sent_by_room.values())

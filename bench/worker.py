@@ -23,7 +23,10 @@ import orjson
 
 from .wsclient import WsClient, connect
 
-__all__ = ["ClientPlan", "WorkerPlan", "key_owner", "worker_main"]
+__all__ = ["RELAYS", "ClientPlan", "WorkerPlan", "key_owner", "worker_main"]
+
+#: The raw relay, on one process or over Redis: each frame goes to the sender's peers only.
+RELAYS = ("relay", "relay-redis")
 
 KEY_SPAN = 10_000_000  # relay op keys are owner * KEY_SPAN + cop, unique in the run
 EVENT_PREFIX = b'{"type":"event","seq":'
@@ -62,7 +65,7 @@ class ClientPlan:
 class WorkerPlan:
     """Everything one worker process does."""
 
-    target: str  # "atelier", "relay" or "yjs"
+    target: str  # "atelier", "relay", "relay-redis" or "yjs"
     clients: list[ClientPlan]
     columns: list[str]
     duration: float
@@ -77,7 +80,7 @@ class _Client:
         self, plan: ClientPlan, target: str, last_frame: list[float], yjs: dict[str, Any]
     ) -> None:
         self.plan = plan
-        self.relay = target == "relay"
+        self.relay = target in RELAYS
         self.yjs = target == "yjs"
         # the y-websocket client's own frames (bench/yjs/updates.mjs): its note, its ops
         self.seed = base64.b64decode(yjs["seed"]) if yjs else b""
