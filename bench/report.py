@@ -37,7 +37,9 @@ TARGETS: dict[str, list[tuple[str, float, str]]] = {
 }  # fmt: skip
 #: The load scenarios, in the order of the tables.
 LOADS = ("room200", "room10", "room200-redis", "ceiling", "forum", "forum-redis", "rooms", "crowd")
-SIDES = ("atelier", "relay", "yjs")
+SIDES = ("atelier", "relay", "yjs", "relay-redis")
+#: The baselines of the ratio table (the relay over Redis only for several processes).
+BASES = SIDES[1:]
 
 
 def _get(line: Any, path: str) -> Any:
@@ -101,14 +103,15 @@ def render(lines: list[dict[str, Any]]) -> str:
         out.append("")
         out.append(
             "| scenario | CPU per delivery, Atelier ÷ relay | ÷ Node y-websocket | "
-            "fan-out p99, Atelier ÷ relay | ÷ Node y-websocket |"
+            "÷ relay over Redis | fan-out p99, Atelier ÷ relay | ÷ Node y-websocket | "
+            "÷ relay over Redis |"
         )
-        out.append("|---|---|---|---|---|")
+        out.append("|---|---|---|---|---|---|---|")
         for name in loads:
             line = summaries[name]
             cells = [_fmt(_get(line, f"ratios.{base}.{figure}"))
                      for figure in ("cpu_per_delivery", "fanout_p99")
-                     for base in ("relay", "yjs")]  # fmt: skip
+                     for base in BASES]  # fmt: skip
             out.append(f"| {name} | " + " | ".join(cells) + " |")
         out.append("")
     if "latejoin" in summaries:
