@@ -63,14 +63,14 @@ def test_load_against_a_real_server_and_both_baselines_prints_one_json_line() ->
 def test_the_bare_relay_over_redis_relays_across_processes() -> None:
     """The baseline of a room on several processes: 4 clients over 2 relay processes and
     a Redis of the bench's own; each frame reaches the 3 others, whichever process they
-    are on (half of them only through Redis)."""
+    are on (two of them only through Redis)."""
     [run] = _bench("run", "--clients", "4", "--active", "2", "--rate", "10", "--duration", "2",
                    "--processes", "2", "--target", "relay-redis")  # fmt: skip
     assert run["target"] == "relay-redis" and run["connected"] == 4
     assert run["ops_committed"] == run["ops_sent"] > 0
     assert run["loss"] == 0 and run["duplicates"] == 0 and run["strays"] == 0
     assert run["deliveries"] == 3 * run["ops_committed"]
-    assert len(run["server_rss_mib"]) == 2 and run["redis_cpu_s"] > 0
+    assert len(run["server_rss_mib"]) == 2 and run["redis_cpu_s"] is not None  # measured
 
 
 def test_late_join_scenario_prints_runs_then_medians() -> None:
