@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from .commits import RATES, run_commits
-from .load import LoadSpec, compare, run_load
+from .load import BASELINES, REDIS_RELAY, LoadSpec, compare, run_load
 from .scenarios import SCENARIOS, run_scenario
 
 __all__ = ["main"]
@@ -41,9 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="notes on the board before the run")  # fmt: skip
     run.add_argument("--facilitator", action="store_true",
                      help="the last passive client joins as the facilitator")  # fmt: skip
-    run.add_argument(
-        "--target", choices=["atelier", "relay", "relay-redis", "yjs"], default="atelier"
-    )
+    run.add_argument("--target", choices=["atelier", *BASELINES, REDIS_RELAY], default="atelier")
     run.add_argument(
         "--profile",
         type=Path,

@@ -37,7 +37,7 @@ from .procs import (
 from .profile import Profiler
 from .seed import column_ids, note_id, seed_room
 from .stats import aggregate, percentiles
-from .worker import KEY_SPAN, ClientPlan, WorkerPlan, worker_main
+from .worker import KEY_SPAN, REDIS_RELAY, ClientPlan, WorkerPlan, worker_main
 
 __all__ = ["BASELINES", "REDIS_RELAY", "LoadSpec", "baselines", "compare", "join_workers",
            "recv", "run_load", "spawn_workers"]  # fmt: skip
@@ -45,9 +45,6 @@ __all__ = ["BASELINES", "REDIS_RELAY", "LoadSpec", "baselines", "compare", "join
 #: What Atelier is compared with: the raw relay (bench/relay.py), the floor on this stack,
 #: and the Node.js y-websocket server (bench/yjs/), what a team picking Yjs would run.
 BASELINES = ("relay", "yjs")
-#: With several processes, also the bare relay over Redis (``bench/relay.py --redis``):
-#: what the same processes and Redis cost with nothing but relaying on them.
-REDIS_RELAY = "relay-redis"
 
 READY_TIMEOUT = 300.0
 
@@ -92,7 +89,8 @@ def _loadavg() -> list[float]:
 
 
 def baselines(spec: LoadSpec) -> tuple[str, ...]:
-    """The baselines ``spec`` is compared with."""
+    """The baselines ``spec`` is compared with: with several processes, also the bare
+    relay over Redis, what the same processes and Redis cost with nothing but relaying."""
     return (*BASELINES, REDIS_RELAY) if spec.processes > 1 else BASELINES
 
 

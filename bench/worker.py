@@ -23,10 +23,12 @@ import orjson
 
 from .wsclient import WsClient, connect
 
-__all__ = ["RELAYS", "ClientPlan", "WorkerPlan", "key_owner", "worker_main"]
+__all__ = ["REDIS_RELAY", "RELAYS", "ClientPlan", "WorkerPlan", "key_owner", "worker_main"]
 
+#: The bare relay over Redis (``bench/relay.py --redis``), a baseline of several processes.
+REDIS_RELAY = "relay-redis"
 #: The raw relay, on one process or over Redis: each frame goes to the sender's peers only.
-RELAYS = ("relay", "relay-redis")
+RELAYS = ("relay", REDIS_RELAY)
 
 KEY_SPAN = 10_000_000  # relay op keys are owner * KEY_SPAN + cop, unique in the run
 EVENT_PREFIX = b'{"type":"event","seq":'
