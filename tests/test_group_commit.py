@@ -3,6 +3,7 @@ and an op is answered only once its transaction is committed."""
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 from atelier.backends.base import WorkshopMeta
@@ -28,6 +29,42 @@ async def test_commits_at_a_high_rate_share_transactions(tmp_path: Path) -> None
         assert seqs == list(range(1, 401))
         assert store.transactions <= 400 // 2
         assert [c.seq for c in await store.read_since("w", 0)] == seqs
+    finally:
+        await store.close()
+
+
+async def test_a_full_batch_is_written_while_the_loop_runs_what_it_already_held(
+    tmp_path: Path,
+) -> None:
+    """Under load, the commit that fills a waiting batch starts its transaction there and
+    then: the SQLite thread writes it while the loop runs what it was already holding
+    (in a server, the fan-out of the last batch's events), not after."""
+    store = SqliteStore(tmp_path / "data")
+    await store.start()
+    try:
+        await store.create_workshop(WorkshopMeta("w", "T", "Ici", 0, {}))
+        loop, cop = asyncio.get_running_loop(), 0
+        while cop < 200:  # three clients commit fast, until a batch waits for each of them
+            cop += 1
+            await asyncio.gather(*(store.commit("w", _op(c, cop)) for c in "abc"))
+            if cop >= 20 and store._linger.enough(loop.time()) == 3:
+                break
+        cop += 1
+        before = store.transactions
+        written_meanwhile: list[int] = []
+
+        def fan_out() -> None:
+            """Hold the loop until the thread has written (or 2 s have passed)."""
+            deadline = time.monotonic() + 2
+            while store.transactions == before and time.monotonic() < deadline:
+                time.sleep(0.001)
+            written_meanwhile.append(store.transactions - before)
+
+        async def queue_the_fan_out() -> None:
+            asyncio.get_running_loop().call_soon(fan_out)  # ahead of the commits below
+
+        await asyncio.gather(queue_the_fan_out(), *(store.commit("w", _op(c, cop)) for c in "abc"))
+        assert written_meanwhile == [1]
     finally:
         await store.close()
 

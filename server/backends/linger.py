@@ -84,6 +84,12 @@ class Linger:
             timer.cancel()
             self._full = None
 
+    def cut_short(self) -> None:
+        """End the wait under way, if any: its batch was started without it."""
+        full = self._full
+        if full is not None and not full.done():
+            full.set_result(None)
+
 
 def _resolve(future: "asyncio.Future[None]") -> None:
     if not future.done():
