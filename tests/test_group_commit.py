@@ -6,7 +6,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from atelier.backends.base import WorkshopMeta
+import pytest
+from atelier.backends.base import BackendError, WorkshopMeta
 from atelier.backends.sqlite import SqliteStore
 from atelier.records import OpRecord
 
@@ -49,6 +50,7 @@ async def test_a_full_batch_is_written_while_the_loop_runs_what_it_already_held(
             await asyncio.gather(*(store.commit("w", _op(c, cop)) for c in "abc"))
             if cop >= 20 and store._linger.enough(loop.time()) == 3:
                 break
+        assert store._linger.enough(loop.time()) == 3, "no batch waited: commits came too slowly"
         cop += 1
         before = store.transactions
         written_meanwhile: list[int] = []
@@ -67,6 +69,17 @@ async def test_a_full_batch_is_written_while_the_loop_runs_what_it_already_held(
         assert written_meanwhile == [1]
     finally:
         await store.close()
+
+
+async def test_a_commit_after_close_is_refused_not_left_waiting(tmp_path: Path) -> None:
+    """Once the store is closed its SQLite thread is gone: a late commit gets a
+    BackendError at once."""
+    store = SqliteStore(tmp_path / "data")
+    await store.start()
+    await store.create_workshop(WorkshopMeta("w", "T", "Ici", 0, {}))
+    await store.close()
+    with pytest.raises(BackendError):
+        await asyncio.wait_for(store.commit("w", _op("late", 1)), 5)
 
 
 async def test_an_answered_commit_is_already_committed(tmp_path: Path) -> None:

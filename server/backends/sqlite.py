@@ -297,8 +297,16 @@ class SqliteStore:
 
     def _start_writing(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hand every queued commit to the SQLite thread as one transaction."""
-        batch, self._queue = self._queue, []
-        writing = loop.run_in_executor(self._executor, functools.partial(self._write_batch, batch))
+        batch = self._queue
+        writing: asyncio.Future[list[list[CommitResult] | None]]
+        try:
+            writing = loop.run_in_executor(
+                self._executor, functools.partial(self._write_batch, batch)
+            )
+        except Exception as exc:  # a closed store's thread is gone: answered, not left hanging
+            writing = loop.create_future()
+            writing.set_exception(BackendError(f"commit failed: {exc}"))
+        self._queue = []
         self._writing = (batch, writing)
         self._linger.cut_short()  # the flushing task answers it, without waiting any more
 
