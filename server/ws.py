@@ -23,9 +23,10 @@ from .config import Settings
 from .limits import Guards, TokenBucket
 from .logs import SOCKET_ID
 from .metrics import CONNECTIONS, OPS_COMMITTED, OPS_REJECTED, QUEUE_OVERFLOWS, RATE_LIMITED
+from .op_pipeline import OpPipeline
 from .outbox import SENT, outbox
 from .protocol import JoinMessage, OpMessage, ProtocolError, encode, parse
-from .records import OpRecord
+from .records import CommitResult, OpRecord
 from .rooms.hub import RoomHub
 from .rooms.messages import AckMessage, ErrorMessage, RejectMessage, Role
 from .rooms.reducer import ANONYMISED
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT = 15.0
 DRAG_INTERVAL = 0.05  # a drag is presence: coalesce it to 20 updates a second at most
+#: How many of a socket's ops may wait for a commit before it stops reading: a browser's
+#: whole outbox after a reconnect, within the op rate's burst.
+OPS_WAITING = 64
 
 CLOSE_GRACE = 2.0  # seconds a close may wait on a client that reads nothing
 CLOSE_POLICY = 1008
@@ -324,8 +328,8 @@ class _Session:
     """The state of one socket's conversation."""
 
     __slots__ = ("bad_frames", "bucket", "client", "drag_due", "drag_latest", "drag_task",
-                 "hub", "last_drag", "peer", "registry", "settings", "store", "watchdog",
-                 "workshop_id", "ws")  # fmt: skip
+                 "hub", "last_drag", "ops", "peer", "registry", "settings", "store",
+                 "watchdog", "workshop_id", "ws")  # fmt: skip
 
     def __init__(
         self, ws: WebSocket, store: Store, registry: RoomRegistry, settings: Settings
@@ -337,6 +341,7 @@ class _Session:
         self.workshop_id: str = ws.path_params["workshop_id"]
         self.peer: SocketPeer | None = None
         self.hub: RoomHub | None = None
+        self.ops: OpPipeline[OpMessage] | None = None  # made once the socket joined a room
         self.client = ""
         self.bad_frames = 0
         self.last_drag = 0.0
@@ -361,6 +366,8 @@ class _Session:
         self.peer.sid = SOCKET_ID.get() or self.peer.sid
         self.peer.closing.add_done_callback(self._close_soon)  # no task while all is well
         self.hub = await self.registry.acquire(self.workshop_id)
+        self.ops = OpPipeline(self.hub.submit, self._answer, self._refuse, self._storage_failed,
+                              self.peer.closing.done, OPS_WAITING)  # fmt: skip
         ceiling = self.settings.max_connections_per_room  # 0: no limit
         if ceiling and len(self.hub.peers) >= ceiling:
             RATE_LIMITED.labels("room_full").inc()
@@ -462,25 +469,28 @@ class _Session:
             self.drag_task = asyncio.create_task(self.hub.drag(self.peer, self.drag_latest))
 
     async def _op(self, message: OpMessage) -> None:
-        assert self.peer is not None and self.hub is not None
-        cop = message["cop"]
+        """Hand the op to the socket's pipeline, which commits and answers it in turn;
+        read on at once, unless as many ops as it holds already wait."""
+        assert self.peer is not None and self.ops is not None
         if self.peer.role == Role.OBSERVER:
-            self._send({"type": "reject", "cop": cop, "code": "forbidden",
+            self._send({"type": "reject", "cop": message["cop"], "code": "forbidden",
                         "message": "Observers can watch but not edit."})  # fmt: skip
             return
         record = OpRecord(
             client=self.client,
-            cop=cop,
+            cop=message["cop"],
             op=message["op"],
             author=self.peer.name,
             role=self.peer.role,
             at=int(time.time() * 1000),
         )
-        try:
-            result = await self.hub.commit(record)
-        except StorageFullError as full:  # refused, not lost: the client is told why
-            self._send({"type": "reject", "cop": cop, "code": full.code, "message": str(full)})
-            return
+        self.ops.add(record, message)
+        await self.ops.room()
+
+    async def _answer(self, message: OpMessage, result: CommitResult) -> None:
+        """Ack a committed op once it is applied here, or say why it was refused."""
+        assert self.hub is not None
+        cop = message["cop"]
         if not result.known:  # committed long ago; its outcome is no longer known
             self._send({"type": "reject", "cop": cop, "code": "outcome_unknown",
                         "message": "This change was sent long ago; the board shows what "
@@ -498,6 +508,26 @@ class _Session:
         else:
             self._send({"type": "reject", "cop": cop, "seq": result.seq,
                         "code": outcome.code, "message": outcome.message})  # fmt: skip
+
+    def _refuse(self, message: OpMessage, full: StorageFullError) -> None:
+        """Refused, not lost: the client is told why (the disk is full)."""
+        self._send({"type": "reject", "cop": message["cop"], "code": full.code,
+                    "message": str(full)})  # fmt: skip
+
+    def _storage_failed(self, error: BaseException) -> None:
+        """A commit or an outcome failed: close the socket; its client reconnects and
+        sends again what was not answered (a retry is answered like the first try)."""
+        assert self.peer is not None
+        if isinstance(error, BackendError):
+            log.warning("room %s: storage unavailable (%s); closing with 1013",
+                        self.workshop_id, error)  # fmt: skip
+            code, reason = CLOSE_TRY_AGAIN, "storage unavailable, reconnect"
+        else:
+            log.error("socket of room %s failed", self.workshop_id, exc_info=error)
+            code, reason = CLOSE_ERROR, "internal error"
+        if not self.peer.closing.done():
+            self.peer.close_code, self.peer.close_reason = code, reason
+            self.peer.closing.set_result(None)
 
     async def _throttle(self) -> None:
         """Slow a socket that sends ops faster than its rate (bursts allowed).
@@ -537,6 +567,8 @@ class _Session:
         self.peer.push(encode(message))
 
     def _close_soon(self, closing: "asyncio.Future[None]") -> None:
+        if self.ops is not None:
+            self.ops.drop_waiting()  # told to go: nothing more of it is committed
         if not closing.cancelled() and self.peer is not None and self.watchdog is None:
             self.watchdog = asyncio.create_task(self._close_when_asked(self.peer))
 
@@ -567,6 +599,8 @@ class _Session:
             self.drag_due.cancel()
         if self.watchdog is not None:
             self.watchdog.cancel()
+        if self.ops is not None:
+            await self.ops.settled()  # an op taken by a commit is applied and answered
         if self.peer is not None:
             self.peer.stop()
         if self.hub is not None and self.peer is not None:

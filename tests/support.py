@@ -2,6 +2,7 @@
 and a websocket client that keeps its own mirror of the board from the frames it gets."""
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -9,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def served_here(app: Any, port: int) -> AsyncIterator[str]:
+    """Serve ``app`` with a real uvicorn server on ``port``, in this process (for a test
+    that injects something into the app's store); yields its ``host:port``."""
+    import uvicorn  # only the tests that serve in process need it
+
+    config = uvicorn.Config(app, port=port, ws="websockets-sansio", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
 import websockets
 from atelier.app import create_app
 from atelier.backends import Backends
@@ -23,7 +22,7 @@ from atelier.backends.memory import MemoryBus
 from atelier.backends.sqlite import SqliteStore
 from atelier.config import Settings
 
-from .support import Client, ServerProcess, free_port, server_state
+from .support import Client, ServerProcess, free_port, served_here, server_state
 
 
 class GatedStore(SqliteStore):
@@ -48,14 +47,8 @@ async def gated(tmp_path: Path) -> AsyncIterator[tuple[str, GatedStore]]:
     store = GatedStore(tmp_path)
     settings = Settings(port=port, data=tmp_path, room_idle_seconds=0.05)
     app = create_app(settings, Backends(store, MemoryBus()))
-    server = uvicorn.Server(uvicorn.Config(app, port=port, ws="websockets-sansio",
-                                           log_level="warning"))  # fmt: skip
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield f"127.0.0.1:{port}", store
-    server.should_exit = True
-    await task
+    async with served_here(app, port) as address:
+        yield address, store
 
 
 async def test_a_link_replaced_while_its_room_loads_closes_the_socket(

@@ -18,6 +18,7 @@ Exception tree::
     └── StorageFullError  the disk (or Redis's memory) is at its floor: writes are refused
 """
 
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -147,6 +148,11 @@ class Store(Protocol):
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
         """Commit ``records`` in order, as one write where the store can (an import)."""
+
+    def submit(self, workshop_id: str, records: list[OpRecord]) -> Awaitable[list[CommitResult]]:
+        """``commit_many``, started now: a store that queues commits for a shared write
+        queues these before returning (so the commits read in one turn share it);
+        awaiting the result gives what ``commit_many`` would. Never raises itself."""
 
     async def read_since(self, workshop_id: str, seq: int) -> list[Committed]:
         """The committed ops after ``seq``, in order; LogTrimmedError if compacted."""

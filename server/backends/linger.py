@@ -6,9 +6,10 @@ between two ops until the rate passes a few thousand a second. Waiting a little 
 writing lets more ops share the fsync and the thread hand-off, and lets the events of
 one batch reach each socket in one write (``atelier.outbox``).
 
-Waiting only pays when someone else may commit meanwhile. A socket has one op in flight
-at a time (it waits for the ack before it sends the next), so a batch can never hold more
-ops than there are clients committing, and a lone client (an outbox replayed after a
+Waiting only pays when someone else may commit meanwhile. A socket has one commit in
+flight at a time (the ops it sends meanwhile wait, and go together in its next one:
+``atelier.op_pipeline``), so a batch can never hold more commits than there are clients
+committing, and a lone client (an outbox replayed after a
 reconnect) would only be slowed down by every wait. Like PostgreSQL's ``commit_delay``,
 which waits only when ``commit_siblings`` other transactions are open, a batch waits:
 

@@ -15,6 +15,7 @@ commits its ops in order, so such an op was committed long ago; the floor's seq 
 another op's, and its outcome must not be given for this one).
 """
 
+import asyncio
 import logging
 import os
 import time
@@ -346,6 +347,8 @@ class RedisStore:
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
         """Commit ``records`` in order: one script run each, sent in one pipeline."""
+        if len(records) == 1:  # a socket's op, most often: no pipeline to build
+            return [await self.commit(workshop_id, records[0])]
         await self._writable()
         if not records:
             return []
@@ -359,6 +362,11 @@ class RedisStore:
             replies = await call(pipe.execute())
         await self._touch(workshop_id, max(r.at for r in records))
         return [_result(seq, dup) for seq, dup in replies]
+
+    def submit(self, workshop_id: str, records: list[OpRecord]) -> Awaitable[list[CommitResult]]:
+        """``commit_many``, started now (a task): the records are the store's from here
+        on, whoever awaits them, as with SQLite."""
+        return asyncio.ensure_future(self.commit_many(workshop_id, records))
 
     def _commit_keys(self, workshop_id: str) -> list[str]:
         return [key(workshop_id, p) for p in ("seq", "log", "dedupe", "floors")]

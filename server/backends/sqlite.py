@@ -273,12 +273,24 @@ class SqliteStore:
         return None if row is None else WorkshopMeta.from_bytes(row[0])
 
     async def commit(self, workshop_id: str, record: OpRecord) -> CommitResult:
-        return (await self.commit_many(workshop_id, [record]))[0]
+        return (await self.submit(workshop_id, [record]))[0]
 
     async def commit_many(self, workshop_id: str, records: list[OpRecord]) -> list[CommitResult]:
-        self._space.require()
+        return await self.submit(workshop_id, records)
+
+    def submit(
+        self, workshop_id: str, records: list[OpRecord]
+    ) -> "asyncio.Future[list[CommitResult]]":
+        """Queue ``records`` for the next transaction now, in this very step: a socket's
+        op queued one turn later than it was read misses batches it could have joined
+        (a fifth more transactions at 200 ops/s in a 200-client room, bench/)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[CommitResult]] = loop.create_future()
+        try:
+            self._space.require()
+        except Exception as refused:  # StorageFullError: answered through the future
+            future.set_exception(refused)
+            return future
         self._queue.append(_Pending(workshop_id, records, future))
         now = loop.time()
         self._linger.arrived(now, {r.client for r in records}, len(self._queue))
@@ -293,7 +305,7 @@ class SqliteStore:
             self._start_writing(loop)
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
-        return await future
+        return future
 
     def _start_writing(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hand every queued commit to the SQLite thread as one transaction."""

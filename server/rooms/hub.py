@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from typing import Any, Protocol
 
 from ..backends.base import BackendError, Bus, LogTrimmedError, Store
@@ -186,16 +186,20 @@ class RoomHub:
 
     # -- what the socket layer and the HTTP API ask ------------------------------------
 
-    async def commit(self, record: OpRecord) -> CommitResult:
-        """Commit an op and apply it here at once (no wait for the bus's doorbell)."""
-        result = await self._store.commit(self.workshop_id, record)
-        if not result.duplicate:
-            self._do(self.replica.receive(Committed(result.seq, record)))
-        return result
-
     async def commit_many(self, records: list[OpRecord]) -> list[CommitResult]:
-        """Commit ops in one write where the store can (an import), and apply them."""
-        results = await self._store.commit_many(self.workshop_id, records)
+        """Commit ops in order, in one write where the store can (an import), and apply
+        them here at once (no wait for the bus's doorbell)."""
+        return await self.submit(records)
+
+    def submit(self, records: list[OpRecord]) -> Awaitable[list[CommitResult]]:
+        """``commit_many``, handed to the store now (:meth:`Store.submit`): a socket's ops
+        read while its last commit was under way."""
+        return self._applied(records, self._store.submit(self.workshop_id, records))
+
+    async def _applied(
+        self, records: list[OpRecord], committing: Awaitable[list[CommitResult]]
+    ) -> list[CommitResult]:
+        results = await committing
         for result, record in zip(results, records, strict=True):
             if not result.duplicate:
                 self._do(self.replica.receive(Committed(result.seq, record)))
