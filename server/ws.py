@@ -312,16 +312,21 @@ async def serve_socket(
         await session.run()
     except WebSocketDisconnect:
         pass
-    except BackendError as error:  # storage down: the client reconnects and re-sends
-        log.warning("room %s: storage unavailable (%s); closing with 1013",
-                    ws.path_params.get("workshop_id"), error)  # fmt: skip
-        await session.close(CLOSE_TRY_AGAIN, "storage unavailable, reconnect")
-    except Exception:
-        log.exception("socket of room %s failed", ws.path_params.get("workshop_id"))
-        await session.close(CLOSE_ERROR, "internal error")
+    except Exception as error:
+        await session.close(*_failure_close(ws.path_params.get("workshop_id"), error))
     finally:
         guards.connections.release(address)
         await session.leave()
+
+
+def _failure_close(workshop_id: str | None, error: BaseException) -> tuple[int, str]:
+    """Log why a socket must close, and say how: storage down (1013, the client
+    reconnects and re-sends) or a bug (1011, with its traceback)."""
+    if isinstance(error, BackendError):
+        log.warning("room %s: storage unavailable (%s); closing with 1013", workshop_id, error)
+        return CLOSE_TRY_AGAIN, "storage unavailable, reconnect"
+    log.error("socket of room %s failed", workshop_id, exc_info=error)
+    return CLOSE_ERROR, "internal error"
 
 
 class _Session:
@@ -518,13 +523,7 @@ class _Session:
         """A commit or an outcome failed: close the socket; its client reconnects and
         sends again what was not answered (a retry is answered like the first try)."""
         assert self.peer is not None
-        if isinstance(error, BackendError):
-            log.warning("room %s: storage unavailable (%s); closing with 1013",
-                        self.workshop_id, error)  # fmt: skip
-            code, reason = CLOSE_TRY_AGAIN, "storage unavailable, reconnect"
-        else:
-            log.error("socket of room %s failed", self.workshop_id, exc_info=error)
-            code, reason = CLOSE_ERROR, "internal error"
+        code, reason = _failure_close(self.workshop_id, error)
         if not self.peer.closing.done():
             self.peer.close_code, self.peer.close_reason = code, reason
             self.peer.closing.set_result(None)
