@@ -92,17 +92,43 @@ def name_digest(name: str) -> str:
 def scrub(value: Any, digest: str, replacement: str) -> Any:
     """``value`` (parsed JSON) with every pseudonym field whose name has ``digest``
     replaced. The erase op itself names the pseudonym by digest, never by a name
-    field, so a scrub never rewrites the op that asked for it."""
+    field, so a scrub never rewrites the op that asked for it.
+
+    A table (``{"fields": [...], "rows": [[...], ...]}``, a checkpoint's notes) names
+    its columns once: a row's cells are scrubbed as the fields they stand for."""
     if isinstance(value, dict):
-        return {
-            key: replacement
-            if key in NAME_FIELDS and isinstance(item, str) and name_digest(item) == digest
-            else scrub(item, digest, replacement)
-            for key, item in value.items()
-        }
+        if _is_table(value):
+            names = value["fields"]
+            rows = [
+                [
+                    _scrub_field(name, cell, digest, replacement)
+                    for name, cell in zip(names, row, strict=True)
+                ]
+                for row in value["rows"]
+            ]
+            return {"fields": names, "rows": rows}
+        return {key: _scrub_field(key, item, digest, replacement) for key, item in value.items()}
     if isinstance(value, list):
         return [scrub(item, digest, replacement) for item in value]
     return value
+
+
+def _scrub_field(key: str, item: Any, digest: str, replacement: str) -> Any:
+    if key in NAME_FIELDS and isinstance(item, str) and name_digest(item) == digest:
+        return replacement
+    return scrub(item, digest, replacement)
+
+
+def _is_table(value: dict[str, Any]) -> bool:
+    """Whether ``value`` is a table: its field names, and rows of as many cells."""
+    names, rows = value.get("fields"), value.get("rows")
+    return (
+        value.keys() == {"fields", "rows"}
+        and isinstance(names, list)
+        and all(isinstance(name, str) for name in names)
+        and isinstance(rows, list)
+        and all(isinstance(row, list) and len(row) == len(names) for row in rows)
+    )
 
 
 def rehash(body: dict[str, Any]) -> dict[str, Any]:

@@ -128,6 +128,25 @@ async def test_checkpoint_keeps_the_latest(backend: Store) -> None:
     assert await backend.load_checkpoint("w") == (10, {"seq": 10, "notes": [], "columns": []})
 
 
+async def test_an_erased_name_leaves_the_checkpoints_note_table(backend: Store) -> None:
+    """A checkpoint keeps its notes as a table (field names once, then rows): erasing a
+    pseudonym rewrites the rows' author cells there too, and nothing else."""
+    board = Board()
+    for note, author in (("n1", "Ana"), ("n2", "Bob"), ("n3", "Ana")):
+        apply(board, {"kind": "note.add", "id": note, "text": f"Constat de {author}"},
+              Context(author))  # fmt: skip
+    board.seq = 3
+    await backend.commit("w", record("ana", 1))  # the scrub reads the workshop's log too
+    await backend.save_checkpoint("w", 3, board.to_checkpoint())
+    await backend.scrub_author("w", name_digest("Ana"), "Anonyme")
+    saved = await backend.load_checkpoint("w")
+    assert saved is not None and b'"Ana"' not in orjson.dumps(saved[1])
+    authors = {n.id: n.author for n in Board.from_dict(saved[1]).notes.values()}
+    assert authors == {"n1": "Anonyme", "n2": "Bob", "n3": "Anonyme"}
+    texts = [n.text for n in Board.from_dict(saved[1]).notes.values()]
+    assert texts == ["Constat de Ana", "Constat de Bob", "Constat de Ana"]  # text is not a name
+
+
 async def test_snapshots_are_immutable_and_ordered(backend: Store) -> None:
     """Snapshots list oldest first without their state, and cannot be overwritten."""
     await backend.save_snapshot("w", "s2", {"id": "s2", "at": 20, "state": {"x": 2}})

@@ -485,7 +485,7 @@ class RoomReplica:
 
     def _save_checkpoint(self) -> SaveCheckpoint:
         self._since_checkpoint = 0
-        state = self.board.to_dict(tombstones=True)
+        state = self.board.to_checkpoint()
         state["rejections"] = [[s, c, m] for s, (c, m) in self._rejections.items()]
         state["rejections_floor"] = self._rejections_floor
         state["snapshot_use"] = self._quotas.to_dict()
