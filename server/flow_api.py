@@ -82,7 +82,7 @@ async def new_workshop(
     )
     await backend.create_workshop(meta)
     board.seq = 0  # its log starts empty: the board is its checkpoint at seq 0
-    await backend.save_checkpoint(meta.id, 0, board.to_dict(tombstones=True))
+    await backend.save_checkpoint(meta.id, 0, board.to_checkpoint())
     links = {role: f"{base_url}/w/{meta.id}#k={s}" for role, s in secrets_by_role.items()}
     return {"id": meta.id, "title": meta.title, "territory": meta.territory,
             "previous": previous, "links": links}  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 from atelier.rooms.errors import RoomError
-from atelier.rooms.model import AMBITIONS, COLOURS, Board
+from atelier.rooms.model import AMBITIONS, COLOURS, Board, Note
 from atelier.rooms.reducer import Context, apply_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -219,6 +219,26 @@ def test_random_streams_converge_and_keep_invariants(stream: list[dict[str, Any]
     assert first.to_dict(tombstones=True) == second.to_dict(tombstones=True)
     assert canonical(mirror) == canonical(first.to_dict())
     assert Board.from_dict(first.to_dict(tombstones=True)) == first
+
+
+def test_a_checkpoint_keeps_every_field_of_a_note() -> None:
+    """Every field of a note, silent, imported, deleted or with the diagnostic's fields,
+    reads back from a checkpoint as it was (a lost ``private_to`` would show a silent
+    note to everyone after a reload)."""
+    board = Board()
+    notes = [
+        Note("n1", "Silencieux", "Ana", "pink", ["ancrage", "travail"], None, "a0",
+             private_to="client-ana"),
+        Note("n2", "Importé", "INSEE", "blue", [], "c1", "a1", type="menace",
+             theme="Emploi", source="INSEE 2021", indicator="12 %", imported=True),
+        Note("n3", "Effacé", "Bob", "yellow", ["transition"], "c1", "a2", deleted=True),
+    ]  # fmt: skip
+    for note in notes:
+        board.add_note(note)
+    reloaded = Board.from_dict(orjson.loads(orjson.dumps(board.to_checkpoint())))
+    assert list(reloaded.notes.values()) == notes
+    assert reloaded.silent_waiting() == board.silent_waiting() == 1
+    assert reloaded.holds_silent_notes_of("client-ana")
 
 
 @settings(max_examples=100, deadline=None)

@@ -17,7 +17,11 @@ FINDING_FIELDS: tuple[str, ...] = ("type", "theme", "source", "indicator")
 
 @dataclass(slots=True)
 class Note:
-    """A finding on a sticky note."""
+    """A finding on a sticky note.
+
+    Its fields are only ever reassigned, never changed in place (``ambitions`` gets a
+    new list): a checkpoint takes a note's field values as they are
+    (``views.notes_table``) and encodes them a step later, while the board moves on."""
 
     id: str
     text: str

@@ -296,7 +296,7 @@ class Board:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Board":
-        """Rebuild a board saved with ``to_dict(tombstones=True)``.
+        """Rebuild a board saved with ``to_dict(tombstones=True)`` or ``to_checkpoint()``.
 
         Boards saved before the flow existed (no phase, tools…) load with its defaults;
         those saved before issue 10 started in phase 1 with shaping open to everyone.

@@ -105,8 +105,8 @@ def notes_table(notes: Iterable[Note]) -> dict[str, Any]:
 
 
 def notes_from_table(table: dict[str, Any]) -> list[Note]:
-    """Read :func:`notes_table`'s form back, by field name (a row may come from an
-    earlier release, with fewer fields)."""
+    """Read :func:`notes_table`'s form back, by field name: a table saved by a release
+    whose notes had fewer fields still loads (each row matches its own table's names)."""
     names = [str(name) for name in table["fields"]]
     return [note_from(dict(zip(names, row, strict=True))) for row in table["rows"]]
 
