@@ -14,6 +14,7 @@ import jsonschema
 import orjson
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from websockets.sync.client import connect
 
 from .support import ROOT, ServerProcess, check_client_frame, check_server_frame, server_state
@@ -33,6 +34,13 @@ WATCH = """
 window.__csp = [];
 window.__alerts = 0;
 document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective));
+window.__said = [];  // everything the live region said, in order (see said())
+document.addEventListener("DOMContentLoaded", () => {
+  const live = document.getElementById("live");
+  if (!live) return;
+  new MutationObserver(() => window.__said.push(live.textContent))
+    .observe(live, { childList: true, characterData: true, subtree: true });
+});
 """
 
 
@@ -87,6 +95,19 @@ def open_board(context: BrowserContext, link: str, name: str) -> Watched:
     page.press("#join-name", "Enter")
     expect(page.locator("#conn")).to_have_attribute("data-state", "online")
     return watched
+
+
+def said(page: Page, text: str, timeout: float = 10_000) -> None:
+    """The live region said ``text`` (messages said together are joined) at some point
+    since the page loaded: its history, not its text now, which a summary of other
+    people's changes may already have replaced, as a screen reader hears it."""
+    try:
+        page.wait_for_function(
+            "(text) => window.__said.some((s) => s.includes(text))", arg=text, timeout=timeout
+        )
+    except PlaywrightTimeoutError:
+        history = page.evaluate("window.__said")
+        raise AssertionError(f"the live region never said {text!r}; it said {history}") from None
 
 
 def note(page: Page, text: str) -> Locator:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from .support import ServerProcess, server_state
-from .test_browser import ARTIFACTS, Watched, column, new_context, note, seed
+from .test_browser import ARTIFACTS, Watched, column, new_context, note, said, seed
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ class Keyboard:
 
     def said(self, text: str) -> None:
         """The live region said text (messages said together are joined)."""
-        expect(self.page.locator("#live")).to_contain_text(text)
+        said(self.page, text)
 
 
 def open_page(browser: Browser, link: str, name: str, **options: Any) -> Watched:
