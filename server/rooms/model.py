@@ -215,8 +215,9 @@ class Board:
     def to_dict(self, *, tombstones: bool = False, viewer: Viewer = ANONYMOUS) -> dict[str, Any]:
         """A JSON-ready view, in board order so equal boards give equal bytes.
 
-        ``tombstones=True`` is the full form for storage (checkpoints, snapshots): every
-        note, vote and contributor. Otherwise the view holds what ``viewer`` may see.
+        ``tombstones=True`` is the full form for storage (snapshots, exports; a
+        checkpoint is :meth:`to_checkpoint`): every note, vote and contributor.
+        Otherwise the view holds what ``viewer`` may see.
         """
         notes = sorted(
             (
@@ -314,7 +315,7 @@ class Board:
                 board.objections[o["id"]] = Objection(
                     o["id"], c["id"], o["text"], o.get("by", ""), o.get("answer", "")
                 )
-        stored = data["notes"]
+        stored = data["notes"]  # a checkpoint's table, or one dict per note
         for note in (
             notes_from_table(stored) if isinstance(stored, dict) else map(note_from, stored)
         ):
