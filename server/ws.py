@@ -114,8 +114,13 @@ class SocketPeer:
             return
         if not self.gone:
             self._send_or_queue(encode({"type": "error", "code": code, "message": message}))
-        self.close_code, self.close_reason = CLOSE_POLICY, code
-        self.closing.set_result(None)
+        self.ask_close(CLOSE_POLICY, code)
+
+    def ask_close(self, code: int, reason: str) -> None:
+        """Tell the session to close this socket with ``code`` (the first reason wins)."""
+        if not self.closing.done():
+            self.close_code, self.close_reason = code, reason
+            self.closing.set_result(None)
 
     async def drained(self) -> None:
         """Return once every frame pushed so far was written (or the socket is gone)."""
@@ -158,8 +163,7 @@ class SocketPeer:
     def _too_slow(self) -> None:
         QUEUE_OVERFLOWS.inc()
         log.info("a socket is too slow to keep up; closing it")
-        self.close_code, self.close_reason = CLOSE_TRY_AGAIN, "too slow, reconnect and catch up"
-        self.closing.set_result(None)
+        self.ask_close(CLOSE_TRY_AGAIN, "too slow, reconnect and catch up")
 
     def _send_or_queue(self, frame: bytes) -> None:
         item: bytes | _Unfinished
@@ -523,10 +527,7 @@ class _Session:
         """A commit or an outcome failed: close the socket; its client reconnects and
         sends again what was not answered (a retry is answered like the first try)."""
         assert self.peer is not None
-        code, reason = _failure_close(self.workshop_id, error)
-        if not self.peer.closing.done():
-            self.peer.close_code, self.peer.close_reason = code, reason
-            self.peer.closing.set_result(None)
+        self.peer.ask_close(*_failure_close(self.workshop_id, error))
 
     async def _throttle(self) -> None:
         """Slow a socket that sends ops faster than its rate (bursts allowed).
