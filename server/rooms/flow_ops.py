@@ -11,7 +11,7 @@ from typing import Any, cast
 from .context import Applied, Context, Event
 from .errors import RoomError
 from .lookup import live_column
-from .model import ANONYMOUS, PHASES, Board, content_hash, name_digest
+from .model import ANONYMOUS, PHASES, Board, board_order, content_hash, name_digest
 from .ops import (
     Focus,
     Op,
@@ -153,9 +153,7 @@ def _show_silent(board: Board) -> list[Event]:
     hidden = [n for n in board.notes.values() if n.private_to is not None]
     for note in hidden:
         board.publish_note(note)
-    shown = sorted(
-        (n for n in hidden if not n.deleted), key=lambda n: (n.column or "", n.pos, n.id)
-    )
+    shown = sorted((n for n in hidden if not n.deleted), key=board_order)
     return [note_event("note.add", n) for n in shown]
 
 
